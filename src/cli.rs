@@ -1,0 +1,56 @@
+//! The command line, declared with clap; the `///` comments are the
+//! `--help` text.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+/// Turns news-wire stories, Markdown and JSON articles into RSS 2.0, Atom 1.0
+/// and JSON Feed 1.1 files.
+///
+/// Exit codes: 0 all good; 1 some articles had problems (every good article
+/// was still published); 2 bad configuration or command line; 3 the output
+/// could not be written.
+#[derive(Debug, Parser)]
+#[command(name = "wirefeed", version)]
+pub struct Cli {
+    /// The configuration file.
+    #[arg(short, long, global = true, default_value = "config.toml")]
+    pub config: PathBuf,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more (-v: what each stage did, -vv: everything).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read every article and write the feeds (only files whose bytes change).
+    Build {
+        /// Write here instead of the configured output folder.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Judge embargoes against this time instead of the clock
+        /// (RFC 3339, e.g. 2026-11-01T09:00:00+09:00).
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
+    /// Read every article and report problems; write nothing.
+    Check {
+        /// Judge embargoes against this time instead of the clock.
+        #[arg(long, value_name = "RFC3339")]
+        now: Option<DateTime<Utc>>,
+    },
+    /// Create a new folder with a config.toml and a sample article.
+    Init {
+        /// The folder to create (it may exist, but must not hold a config.toml).
+        dir: PathBuf,
+    },
+}

@@ -1,0 +1,543 @@
+//! `config.toml`: read, parse into typed tables, then check what parsing
+//! cannot (folders exist, names are unique).
+//!
+//! In: the file's path. Out: a [`Config`] whose relative paths are already
+//! resolved against the file's folder, or a [`ConfigError`] that names the
+//! file, the line and the key. Nothing here reads articles.
+
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+/// A feed file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// RSS 2.0, `NAME.rss`.
+    Rss,
+    /// Atom 1.0, `NAME.atom`.
+    Atom,
+    /// JSON Feed 1.1, `NAME.json`.
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order files are written.
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    /// The file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+
+    /// The media type servers and autodiscovery links use.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml",
+            Format::Atom => "application/atom+xml",
+            Format::Json => "application/feed+json",
+        }
+    }
+}
+
+/// How a source folder's files are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceFormat {
+    /// By extension: `.txt` wire, `.md`/`.markdown` Markdown, `.json`/`.jsonl` JSON.
+    #[default]
+    Auto,
+    /// Every file is a wire story.
+    Wire,
+    /// Every file is Markdown.
+    Markdown,
+    /// Every file is JSON (`.jsonl` is still read line by line).
+    Json,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// Site-wide settings.
+    pub site: Site,
+    /// Where articles are read from.
+    pub sources: Vec<Source>,
+    /// The feeds to write.
+    pub feeds: Vec<FeedConfig>,
+    /// One feed per category, when configured.
+    pub category_feeds: Option<CategoryFeeds>,
+    /// The output folder (resolved).
+    pub output: PathBuf,
+}
+
+/// `[site]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Site name, the default feed title.
+    pub title: String,
+    /// Default feed description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The site's home page; RSS channel `link`, Atom `link rel="alternate"`.
+    pub base_url: Url,
+    /// Where the feed files are served from; default `base_url` + `feeds/`.
+    #[serde(default)]
+    pub feeds_url: Option<Url>,
+    /// Language tag, default `en`.
+    #[serde(default = "default_language")]
+    pub language: String,
+    /// Time zone of wire time lines and of dates written without an offset.
+    #[serde(default = "default_timezone")]
+    pub timezone: Tz,
+    /// Rights statement for the feeds and for articles that carry none.
+    #[serde(default)]
+    pub rights: Option<String>,
+    /// Author credited when an article names none; default the site title.
+    #[serde(default)]
+    pub author: Option<String>,
+    /// URL template for an item's link: `{id}` is replaced by the article's
+    /// short id (explicit id or file stem).
+    #[serde(default)]
+    pub item_link: Option<String>,
+}
+
+fn default_language() -> String {
+    "en".to_owned()
+}
+
+fn default_timezone() -> Tz {
+    chrono_tz::Asia::Seoul
+}
+
+impl Site {
+    /// The URL feed files are served from, always ending in `/`.
+    pub fn feeds_url(&self) -> Url {
+        match &self.feeds_url {
+            Some(url) => with_trailing_slash(url.clone()),
+            // Joining a relative path onto a valid base URL cannot fail.
+            None => self
+                .base_url
+                .join("feeds/")
+                .unwrap_or_else(|_| self.base_url.clone()),
+        }
+    }
+
+    /// The absolute URL of feed `name` in `format`.
+    pub fn feed_url(&self, name: &str, format: Format) -> String {
+        format!("{}{}.{}", self.feeds_url(), name, format.extension())
+    }
+
+    /// The authority part of `tag:` ids: the host of `base_url`.
+    pub fn tag_authority(&self) -> &str {
+        self.base_url.host_str().unwrap_or("localhost")
+    }
+
+    /// The default author's name.
+    pub fn author_name(&self) -> &str {
+        self.author.as_deref().unwrap_or(&self.title)
+    }
+}
+
+fn with_trailing_slash(mut url: Url) -> Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// `[[source]]`.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// Folder to read, resolved against the config file's folder.
+    pub path: PathBuf,
+    /// How to read its files.
+    pub format: SourceFormat,
+}
+
+/// `[[feed]]`.
+#[derive(Debug, Clone)]
+pub struct FeedConfig {
+    /// File name without extension; letters, digits, `-`, `_`.
+    pub name: String,
+    /// Feed title.
+    pub title: String,
+    /// Feed description; default the site's, then the title.
+    pub description: Option<String>,
+    /// Only items with any of these categories (case-insensitive); empty: all.
+    pub categories: Vec<String>,
+    /// Only items by any of these authors (case-insensitive); empty: all.
+    pub authors: Vec<String>,
+    /// At most this many items, newest first.
+    pub limit: usize,
+    /// The formats to write.
+    pub formats: Vec<Format>,
+}
+
+/// `[category_feeds]`: one feed per category, `category/SLUG.EXT`.
+#[derive(Debug, Clone)]
+pub struct CategoryFeeds {
+    /// Title template; `{category}` is replaced by the category.
+    pub title: String,
+    /// At most this many items per feed.
+    pub limit: usize,
+    /// The formats to write.
+    pub formats: Vec<Format>,
+}
+
+/// A configuration problem, located in the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the configuration: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has a wrong or unknown key.
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    site: Site,
+    #[serde(default)]
+    output: Option<PathBuf>,
+    #[serde(default, rename = "source")]
+    sources: Vec<RawSource>,
+    #[serde(default, rename = "feed")]
+    feeds: Vec<Spanned<RawFeed>>,
+    #[serde(default)]
+    category_feeds: Option<RawCategoryFeeds>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSource {
+    path: Spanned<PathBuf>,
+    #[serde(default)]
+    format: SourceFormat,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    name: Spanned<String>,
+    title: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    categories: Vec<String>,
+    #[serde(default)]
+    authors: Vec<String>,
+    #[serde(default = "default_limit")]
+    limit: Spanned<usize>,
+    #[serde(default)]
+    formats: Option<Spanned<Vec<Format>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategoryFeeds {
+    #[serde(default = "default_enabled")]
+    enabled: bool,
+    title: Option<String>,
+    #[serde(default = "default_limit")]
+    limit: Spanned<usize>,
+    #[serde(default)]
+    formats: Option<Spanned<Vec<Format>>>,
+}
+
+fn default_limit() -> Spanned<usize> {
+    Spanned::new(0..0, 50)
+}
+
+fn default_enabled() -> bool {
+    true
+}
+
+impl Config {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Parses `text` as if read from `path` (relative folders resolve
+    /// against `path`'s folder).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |span: Option<std::ops::Range<usize>>, message: String| {
+            let line = span.map_or(1, |s| line_of(text, s.start));
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                line,
+                message,
+            }
+        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| invalid(e.span(), e.message().trim_end().to_owned()))?;
+        let dir = path.parent().unwrap_or(Path::new(""));
+
+        if let Some(template) = &raw.site.item_link {
+            check_item_link(template).map_err(|m| invalid(find_key(text, "item_link"), m))?;
+        }
+
+        let mut sources = Vec::new();
+        for s in raw.sources {
+            let folder = dir.join(s.path.get_ref());
+            if !folder.is_dir() {
+                return Err(invalid(
+                    Some(s.path.span()),
+                    format!(
+                        "source.path: folder `{}` does not exist",
+                        folder.display()
+                    ),
+                ));
+            }
+            sources.push(Source {
+                path: folder,
+                format: s.format,
+            });
+        }
+        if sources.is_empty() {
+            return Err(invalid(
+                None,
+                "no [[source]] table: name at least one folder of articles".to_owned(),
+            ));
+        }
+
+        let mut feeds: Vec<FeedConfig> = Vec::new();
+        for spanned in raw.feeds {
+            let span = spanned.span();
+            let f = spanned.into_inner();
+            let name_span = f.name.span();
+            let name = f.name.into_inner();
+            if let Err(m) = check_feed_name(&name) {
+                return Err(invalid(Some(name_span), format!("feed.name: {m}")));
+            }
+            if feeds.iter().any(|other| other.name == name) {
+                return Err(invalid(
+                    Some(name_span),
+                    format!("feed.name: `{name}` is used by two feeds"),
+                ));
+            }
+            let limit = check_limit(&f.limit).map_err(|m| invalid(Some(span.clone()), m))?;
+            let formats = check_formats(f.formats).map_err(|(s, m)| invalid(Some(s), m))?;
+            feeds.push(FeedConfig {
+                title: f.title.unwrap_or_else(|| raw.site.title.clone()),
+                name,
+                description: f.description,
+                categories: f.categories,
+                authors: f.authors,
+                limit,
+                formats,
+            });
+        }
+
+        let category_feeds = match raw.category_feeds {
+            Some(c) if c.enabled => Some(CategoryFeeds {
+                title: c
+                    .title
+                    .unwrap_or_else(|| format!("{}: {{category}}", raw.site.title)),
+                limit: check_limit(&c.limit)
+                    .map_err(|m| invalid(find_key(text, "category_feeds"), m))?,
+                formats: check_formats(c.formats).map_err(|(s, m)| invalid(Some(s), m))?,
+            }),
+            _ => None,
+        };
+        if feeds.is_empty() && category_feeds.is_none() {
+            return Err(invalid(
+                None,
+                "no [[feed]] table and no [category_feeds]: nothing to publish".to_owned(),
+            ));
+        }
+
+        Ok(Config {
+            path: path.to_owned(),
+            output: dir.join(raw.output.unwrap_or_else(|| PathBuf::from("feeds"))),
+            site: raw.site,
+            sources,
+            feeds,
+            category_feeds,
+        })
+    }
+}
+
+fn check_limit(limit: &Spanned<usize>) -> Result<usize, String> {
+    match *limit.get_ref() {
+        0 => Err("limit: must be at least 1".to_owned()),
+        n => Ok(n),
+    }
+}
+
+fn check_formats(
+    formats: Option<Spanned<Vec<Format>>>,
+) -> Result<Vec<Format>, (std::ops::Range<usize>, String)> {
+    let Some(formats) = formats else {
+        return Ok(Format::ALL.to_vec());
+    };
+    let span = formats.span();
+    let mut list = formats.into_inner();
+    if list.is_empty() {
+        return Err((span, "formats: name at least one of rss, atom, json".to_owned()));
+    }
+    list.sort();
+    list.dedup();
+    Ok(list)
+}
+
+fn check_feed_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Err(format!(
+            "`{name}` must be letters, digits, `-` or `_` (it becomes a file name)"
+        ));
+    }
+    if name == "category" || name == "index" || name == "feeds" {
+        return Err(format!("`{name}` is reserved for wirefeed's own files"));
+    }
+    Ok(())
+}
+
+fn check_item_link(template: &str) -> Result<(), String> {
+    if !template.contains("{id}") {
+        return Err("site.item_link: the template must contain `{id}`".to_owned());
+    }
+    Url::parse(&template.replace("{id}", "x"))
+        .map(|_| ())
+        .map_err(|e| format!("site.item_link: not an absolute URL template: {e}"))
+}
+
+/// The span of the first line that sets or opens `key`, for messages about
+/// keys whose value was already parsed.
+fn find_key(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start().trim_start_matches('[');
+        if trimmed.starts_with(key) {
+            return Some(offset..offset + line.len());
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// 1-based line number of byte `offset` in `text`.
+pub fn line_of(text: &str, offset: usize) -> usize {
+    let end = offset.min(text.len());
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir();
+        Config::parse(text, &dir.join("config.toml"))
+    }
+
+    const GOOD: &str = r#"
+[site]
+title = "Desk"
+base_url = "https://news.example.com/"
+
+[[source]]
+path = "."
+
+[[feed]]
+name = "all"
+"#;
+
+    #[test]
+    fn good_config_gets_defaults() -> Result<(), ConfigError> {
+        let c = parse(GOOD)?;
+        assert_eq!(c.site.timezone, chrono_tz::Asia::Seoul);
+        assert_eq!(c.site.language, "en");
+        assert_eq!(c.feeds[0].limit, 50);
+        assert_eq!(c.feeds[0].formats, Format::ALL.to_vec());
+        assert_eq!(c.feeds[0].title, "Desk");
+        assert_eq!(
+            c.site.feed_url("all", Format::Atom),
+            "https://news.example.com/feeds/all.atom"
+        );
+        Ok(())
+    }
+
+    fn error_of(text: &str) -> String {
+        match parse(text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = GOOD.replace("title = \"Desk\"", "title = \"Desk\"\ncolour = \"red\"");
+        let e = error_of(&text);
+        assert!(e.contains(":4: unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn bad_url_timezone_and_format_are_located() {
+        let e = error_of(&GOOD.replace("https://news.example.com/", "not a url"));
+        assert!(e.contains(":4:") && e.contains("relative URL"), "{e}");
+        let e = error_of(&format!("{GOOD}\n[site2]\n").replace(
+            "base_url",
+            "timezone = \"Mars/Olympus\"\nbase_url",
+        ));
+        assert!(e.contains(":4:") && e.contains("Mars/Olympus"), "{e}");
+        let e = error_of(&format!("{GOOD}formats = [\"rss\", \"pdf\"]\n"));
+        assert!(e.contains(":11:") && e.contains("unknown variant `pdf`"), "{e}");
+    }
+
+    #[test]
+    fn missing_source_folder_is_named() {
+        let e = error_of(&GOOD.replace("path = \".\"", "path = \"no-such-folder\""));
+        assert!(e.contains(":7: source.path: folder"), "{e}");
+        assert!(e.contains("no-such-folder` does not exist"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_and_bad_feed_names_are_refused() {
+        let e = error_of(&format!("{GOOD}\n[[feed]]\nname = \"all\"\n"));
+        assert!(e.contains(":13: feed.name: `all` is used by two feeds"), "{e}");
+        let e = error_of(&GOOD.replace("name = \"all\"", "name = \"a/b\""));
+        assert!(e.contains("feed.name: `a/b` must be letters"), "{e}");
+    }
+
+    #[test]
+    fn item_link_needs_the_placeholder() {
+        let e = error_of(&GOOD.replace(
+            "base_url",
+            "item_link = \"https://news.example.com/news/\"\nbase_url",
+        ));
+        assert!(e.contains(":4: site.item_link: the template must contain `{id}`"), "{e}");
+    }
+}

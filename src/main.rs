@@ -1,0 +1,78 @@
+//! The `wirefeed` binary: parse the command line, set up logging, call the
+//! library, turn the outcome into an exit code.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use wirefeed::config::Config;
+use wirefeed::{BuildOptions, BuildReport};
+
+use cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+
+    let (now, write, out) = match cli.command {
+        Command::Init { dir } => return init(&dir),
+        Command::Build { now, out } => (now, true, out),
+        Command::Check { now } => (now, false, None),
+    };
+    let config = match Config::load(&cli.config) {
+        Ok(c) => c,
+        Err(e) => return fail(2, &e),
+    };
+    let options = BuildOptions {
+        out,
+        now: now.unwrap_or_else(chrono::Utc::now),
+        write,
+        progress: !cli.quiet,
+    };
+    match wirefeed::build(&config, &options) {
+        Ok(report) => summarize(&report, write, cli.quiet),
+        Err(e) => fail(3, &e),
+    }
+}
+
+fn summarize(report: &BuildReport, write: bool, quiet: bool) -> ExitCode {
+    for e in &report.errors {
+        eprintln!("{e}");
+    }
+    if !quiet {
+        let verb = if write { "built" } else { "checked (nothing written)" };
+        println!("{verb}: {report}");
+    }
+    ExitCode::from(u8::from(!report.errors.is_empty()))
+}
+
+fn init(dir: &std::path::Path) -> ExitCode {
+    match wirefeed::init::init(dir) {
+        Ok(files) => {
+            for f in files {
+                println!("created {}", f.display());
+            }
+            println!("next: cd {} && wirefeed build", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(2, &e),
+    }
+}
+
+fn fail(code: u8, error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(code)
+}

@@ -1,0 +1,185 @@
+//! The plain data handed from one pipeline stage to the next.
+//!
+//! `source` produces [`Article`]s (what a file said, as it said it),
+//! `normalize` turns each into an [`Item`] (everything a feed needs, already
+//! cleaned and complete), and `select` groups items into [`Feed`]s. No type
+//! here does I/O or knows about a feed format.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset};
+
+/// The format an article file was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ArticleFormat {
+    /// A news-wire text story (`.txt`).
+    Wire,
+    /// Markdown with YAML or TOML front matter (`.md`).
+    Markdown,
+    /// A JSON object, array of objects, or JSON Lines (`.json`, `.jsonl`).
+    Json,
+}
+
+/// A person credited with an article.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Person {
+    /// Display name, e.g. `Park Boram`. RSS `dc:creator`, Atom `author/name`,
+    /// JSON Feed `authors[].name`.
+    pub name: String,
+    /// The name in the reporter's own script when the source gives it,
+    /// e.g. `박보람`. JSON Feed `_wirefeed.authors_native`.
+    pub native_name: Option<String>,
+    /// E-mail address when the source gives one (`Name <addr>`). RSS
+    /// `author` (as `addr (Name)`), Atom `author/email`.
+    pub email: Option<String>,
+}
+
+/// Where and from whom a wire story was filed: `SEOUL, Sept. 2 (Yonhap) --`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dateline {
+    /// `SEOUL`.
+    pub place: String,
+    /// `Yonhap`.
+    pub agency: String,
+}
+
+/// A file attached to an item (podcast audio, a PDF, a large image).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enclosure {
+    /// Absolute URL of the file.
+    pub url: String,
+    /// MIME type, e.g. `audio/mpeg`.
+    pub mime_type: String,
+    /// Size in bytes.
+    pub length: u64,
+}
+
+/// The body of an article as its source gave it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// Plain-text paragraphs (wire stories, JSON `content_text`).
+    Paragraphs(Vec<String>),
+    /// HTML that has not been sanitized yet (rendered Markdown, JSON
+    /// `content_html`).
+    Html(String),
+}
+
+/// One article as read from its file: fields are what the file said,
+/// trimmed but not yet cleaned, sanitized or completed with defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Article {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Line in `path` where the article starts (1 for single-article files).
+    pub line: usize,
+    /// The file's format.
+    pub format: ArticleFormat,
+    /// An id the article gives explicitly (front matter `id`, a wire story
+    /// id in the file name).
+    pub id: Option<String>,
+    /// A short, stable name derived from the file (its stem), used for an id
+    /// when there is no explicit one.
+    pub stem: String,
+    /// The headline, with any version tag kept.
+    pub title: String,
+    /// A wire version tag such as `LEAD`, `2nd LD`, `URGENT`.
+    pub version: Option<String>,
+    /// Credited authors, in byline order.
+    pub authors: Vec<Person>,
+    /// First publication, with the offset the source gave (or the site's).
+    pub published: DateTime<FixedOffset>,
+    /// Last substantive update, if the source gives one.
+    pub updated: Option<DateTime<FixedOffset>>,
+    /// Categories or tags, in source order.
+    pub categories: Vec<String>,
+    /// Wire dateline, when the first paragraph has one.
+    pub dateline: Option<Dateline>,
+    /// An explicit summary (front matter, JSON). Wire stories leave it empty;
+    /// normalize uses the lede.
+    pub summary: Option<String>,
+    /// The body as given.
+    pub body: Body,
+    /// Rights statement (`ⓒ K-VIBE. 무단전재-재배포 금지`).
+    pub rights: Option<String>,
+    /// A link to the article's page, when the source gives one.
+    pub link: Option<String>,
+    /// A lead image URL.
+    pub image: Option<String>,
+    /// An attached file.
+    pub enclosure: Option<Enclosure>,
+    /// Language tag (`en`, `ko`), when the source gives one.
+    pub language: Option<String>,
+    /// Drafts are read and checked but never published.
+    pub draft: bool,
+}
+
+/// A feed item: complete, cleaned and ready to render. Renderers never fail
+/// on a missing field and never write a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    /// Globally unique, stable id, an absolute IRI (a `tag:` URI unless the
+    /// article gave an absolute one). RSS `guid`, Atom `id`, JSON Feed `id`.
+    pub id: String,
+    /// Headline, plain text. RSS `title`, Atom `title type="text"`, JSON
+    /// Feed `title`.
+    pub title: String,
+    /// Wire version tag (`LEAD`, `2nd LD`). JSON Feed `_wirefeed.version`.
+    pub version: Option<String>,
+    /// Absolute URL of the article's page. RSS `link`, Atom
+    /// `link rel="alternate"`, JSON Feed `url`.
+    pub link: Option<String>,
+    /// At least one author (the site's default when the article names
+    /// none). RSS `dc:creator` (and `author` with an e-mail), Atom `author`,
+    /// JSON Feed `authors`.
+    pub authors: Vec<Person>,
+    /// First publication. RSS `pubDate`, Atom `published`, JSON Feed
+    /// `date_published`.
+    pub published: DateTime<FixedOffset>,
+    /// Last update, never before `published`. Atom `updated`, JSON Feed
+    /// `date_modified`.
+    pub updated: DateTime<FixedOffset>,
+    /// RSS `category`, Atom `category term`, JSON Feed `tags`.
+    pub categories: Vec<String>,
+    /// JSON Feed `_wirefeed.dateline`.
+    pub dateline: Option<Dateline>,
+    /// Plain-text summary. RSS `description` (escaped), Atom `summary`,
+    /// JSON Feed `summary`.
+    pub summary: Option<String>,
+    /// Sanitized HTML. RSS `content:encoded`, Atom `content type="html"`,
+    /// JSON Feed `content_html`.
+    pub content_html: String,
+    /// Atom `rights`, JSON Feed `_wirefeed.rights`.
+    pub rights: Option<String>,
+    /// Atom `content xml:lang` when it differs from the feed's, JSON Feed
+    /// `language`.
+    pub language: Option<String>,
+    /// JSON Feed `image`.
+    pub image: Option<String>,
+    /// RSS `enclosure`, Atom `link rel="enclosure"`, JSON Feed `attachments`.
+    pub enclosure: Option<Enclosure>,
+    /// Never published while true.
+    pub draft: bool,
+    /// The source file, for messages.
+    pub source: PathBuf,
+    /// The line in `source` where the article starts.
+    pub line: usize,
+}
+
+/// A feed ready to render: metadata plus its items, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feed<'a> {
+    /// File name without extension, e.g. `all` or `category/russia`.
+    pub name: String,
+    /// RSS/Atom/JSON Feed `title`.
+    pub title: String,
+    /// RSS `description`, Atom `subtitle`, JSON Feed `description`.
+    pub description: String,
+    /// The formats to write.
+    pub formats: Vec<crate::config::Format>,
+    /// The newest `updated` of its items. A feed with no items takes the
+    /// newest of all published items (the site changed then), and with none
+    /// at all the Unix epoch. RSS `lastBuildDate`, Atom `updated`.
+    pub updated: DateTime<FixedOffset>,
+    /// Items ordered by (published desc, id asc).
+    pub items: Vec<&'a Item>,
+}

@@ -1,0 +1,278 @@
+//! Normalize stage: [`Article`] → [`Item`]. Infallible.
+//!
+//! Fills what an article leaves out from the site's defaults (author,
+//! rights, link template), derives a stable id, makes every text XML-safe,
+//! and turns the body into sanitized HTML: paragraphs are escaped into
+//! `<p>` elements, HTML is cleaned with `ammonia` (no scripts, event
+//! handlers, `style` or `javascript:` URLs; relative URLs made absolute).
+//! It does not decide which feeds an item goes to.
+
+use std::sync::LazyLock;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
+use regex::Regex;
+use url::Url;
+
+use crate::config::Site;
+use crate::model::{Article, Body, Item, Person};
+use crate::text::{escape_html, one_line, xml_safe};
+
+/// Characters escaped in the last part of a `tag:` id and in `{id}` of
+/// link templates: everything but unreserved characters and a few safe
+/// sub-delimiters.
+const ID_ESCAPE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+static ID_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[A-Z]{3}(\d{4})(\d{2})(\d{2})\d{9}$").unwrap_or_else(|e| unreachable!("{e}"))
+});
+
+/// Normalizes articles for one site. Build once, use for every article.
+pub struct Normalizer<'a> {
+    site: &'a Site,
+    sanitizer: ammonia::Builder<'static>,
+}
+
+impl<'a> Normalizer<'a> {
+    /// A normalizer for `site`.
+    pub fn new(site: &'a Site) -> Normalizer<'a> {
+        let mut sanitizer = ammonia::Builder::default();
+        sanitizer
+            .url_relative(ammonia::UrlRelative::RewriteWithBase(site.base_url.clone()))
+            .link_rel(None);
+        Normalizer { site, sanitizer }
+    }
+
+    /// The item for `article`.
+    pub fn item(&self, article: Article) -> Item {
+        let site = self.site;
+        let short_id = article.id.clone().unwrap_or_else(|| article.stem.clone());
+        let id = self.item_id(&article, &short_id);
+        let link = match &article.link {
+            Some(link) => Some(self.absolute(link)),
+            None => site.item_link.as_ref().map(|t| {
+                t.replace(
+                    "{id}",
+                    &utf8_percent_encode(&short_id, ID_ESCAPE).to_string(),
+                )
+            }),
+        };
+        let mut authors: Vec<Person> = article
+            .authors
+            .into_iter()
+            .map(|p| Person {
+                name: one_line(&p.name),
+                native_name: p.native_name.map(|n| one_line(&n)),
+                email: p.email.map(|e| one_line(&e)),
+            })
+            .filter(|p| !p.name.is_empty())
+            .collect();
+        if authors.is_empty() {
+            authors.push(Person {
+                name: one_line(site.author_name()),
+                ..Person::default()
+            });
+        }
+        let mut categories: Vec<String> = Vec::new();
+        for c in article.categories.iter().map(|c| one_line(c)) {
+            if !c.is_empty() && !categories.iter().any(|k| k.eq_ignore_ascii_case(&c)) {
+                categories.push(c);
+            }
+        }
+        let summary = article.summary.clone().or_else(|| match &article.body {
+            Body::Paragraphs(p) => p.first().cloned(),
+            Body::Html(_) => None,
+        });
+        let content_html = match &article.body {
+            Body::Paragraphs(paragraphs) => paragraphs
+                .iter()
+                .map(|p| format!("<p>{}</p>", escape_html(&xml_safe(p))))
+                .collect(),
+            Body::Html(html) => self.sanitizer.clean(&xml_safe(html)).to_string(),
+        };
+        Item {
+            id,
+            title: one_line(&article.title),
+            version: article.version,
+            link,
+            authors,
+            published: article.published,
+            updated: article
+                .updated
+                .filter(|u| *u > article.published)
+                .unwrap_or(article.published),
+            categories,
+            dateline: article.dateline,
+            summary: summary.map(|s| one_line(&s)).filter(|s| !s.is_empty()),
+            content_html,
+            rights: article
+                .rights
+                .or_else(|| site.rights.clone())
+                .map(|r| one_line(&r)),
+            language: article.language,
+            image: article.image.map(|i| self.absolute(&i)),
+            enclosure: article.enclosure.map(|mut e| {
+                e.url = self.absolute(&e.url);
+                e
+            }),
+            draft: article.draft,
+            source: article.path,
+            line: article.line,
+        }
+    }
+
+    /// An absolute id: the article's own when it is an absolute IRI, else a
+    /// `tag:` URI (RFC 4151) of the site's host, a date and the short id.
+    /// The date is the one in a wire story id, else the publication date;
+    /// body edits and rebuilds never change it.
+    fn item_id(&self, article: &Article, short_id: &str) -> String {
+        if let Some(id) = &article.id {
+            if Url::parse(id).is_ok() {
+                return xml_safe(id);
+            }
+        }
+        let date = match ID_DATE.captures(short_id) {
+            Some(c) => format!("{}-{}-{}", &c[1], &c[2], &c[3]),
+            None => article.published.format("%Y-%m-%d").to_string(),
+        };
+        format!(
+            "tag:{},{date}:{}",
+            self.site.tag_authority(),
+            utf8_percent_encode(&xml_safe(short_id), ID_ESCAPE)
+        )
+    }
+
+    fn absolute(&self, url: &str) -> String {
+        match self.site.base_url.join(url.trim()) {
+            Ok(u) => u.to_string(),
+            Err(_) => url.trim().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ArticleFormat;
+    use chrono::DateTime;
+    use std::path::PathBuf;
+
+    fn site() -> Site {
+        toml::from_str(
+            r#"title = "Example Wire"
+               base_url = "https://news.example.com/"
+               rights = "ⓒ Example"
+               item_link = "https://news.example.com/news/{id}""#,
+        )
+        .unwrap()
+    }
+
+    fn article() -> Article {
+        Article {
+            path: PathBuf::from("wire/000_ae439f1b439a733f.txt"),
+            line: 1,
+            format: ArticleFormat::Wire,
+            id: None,
+            stem: "000_ae439f1b439a733f".into(),
+            title: "Kim  set to\tattend".into(),
+            version: None,
+            authors: vec![],
+            published: DateTime::parse_from_rfc3339("2025-09-02T09:25:54+09:00").unwrap(),
+            updated: None,
+            categories: vec!["Russia".into(), "russia".into(), " China ".into()],
+            dateline: None,
+            summary: None,
+            body: Body::Paragraphs(vec!["A <b> & \"c\"\u{1}".into(), "Second.".into()]),
+            rights: None,
+            link: None,
+            image: None,
+            enclosure: None,
+            language: None,
+            draft: false,
+        }
+    }
+
+    #[test]
+    fn wire_story_gets_tag_id_link_defaults_and_escaped_paragraphs() {
+        let site = site();
+        let item = Normalizer::new(&site).item(article());
+        assert_eq!(item.id, "tag:news.example.com,2025-09-02:000_ae439f1b439a733f");
+        assert_eq!(
+            item.link.as_deref(),
+            Some("https://news.example.com/news/000_ae439f1b439a733f")
+        );
+        assert_eq!(item.title, "Kim set to attend");
+        assert_eq!(item.authors[0].name, "Example Wire");
+        assert_eq!(item.categories, ["Russia", "China"]);
+        assert_eq!(item.summary.as_deref(), Some("A <b> & \"c\""));
+        assert_eq!(
+            item.content_html,
+            "<p>A &lt;b&gt; &amp; &quot;c&quot;</p><p>Second.</p>"
+        );
+        assert_eq!(item.rights.as_deref(), Some("ⓒ Example"));
+        assert_eq!(item.updated, item.published);
+    }
+
+    #[test]
+    fn ids_are_stable_and_explicit_ids_win() {
+        let site = site();
+        let n = Normalizer::new(&site);
+        let mut edited = article();
+        edited.body = Body::Paragraphs(vec!["Rewritten body.".into()]);
+        assert_eq!(n.item(edited).id, n.item(article()).id);
+        let mut yonhap = article();
+        yonhap.id = Some("AEN20250901001500315".into());
+        assert_eq!(
+            n.item(yonhap).id,
+            "tag:news.example.com,2025-09-01:AEN20250901001500315"
+        );
+        let mut absolute = article();
+        absolute.id = Some("urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427".into());
+        assert_eq!(
+            n.item(absolute).id,
+            "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+        );
+        let mut spaced = article();
+        spaced.id = Some("my post/1".into());
+        let item = n.item(spaced);
+        assert_eq!(item.id, "tag:news.example.com,2025-09-02:my%20post%2F1");
+        assert_eq!(
+            item.link.as_deref(),
+            Some("https://news.example.com/news/my%20post%2F1")
+        );
+    }
+
+    #[test]
+    fn html_is_sanitized_and_relative_urls_made_absolute() {
+        let site = site();
+        let mut a = article();
+        a.body = Body::Html(
+            "<p style=\"color:red\" onclick=\"x()\">Hi <a href=\"/archive/\">old</a> \
+             <a href=\"javascript:alert(1)\">bad</a></p><script>alert(1)</script>\
+             <img src=\"i.png\" onerror=\"x()\">"
+                .into(),
+        );
+        let item = Normalizer::new(&site).item(a);
+        assert_eq!(
+            item.content_html,
+            "<p>Hi <a href=\"https://news.example.com/archive/\">old</a> <a>bad</a></p>\
+             <img src=\"https://news.example.com/i.png\">"
+        );
+        assert_eq!(item.summary, None);
+    }
+}

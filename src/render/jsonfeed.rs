@@ -1,0 +1,156 @@
+//! JSON Feed 1.1 with serde. Fields that JSON Feed has no key for (wire
+//! version, dateline, native names, rights) go in the `_wirefeed`
+//! extension object, as the spec allows for keys starting with `_`.
+
+use serde::Serialize;
+
+use super::rfc3339;
+use crate::config::{Format, Site};
+use crate::model::{Feed, Item, Person};
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: &'a str,
+    home_page_url: &'a str,
+    feed_url: String,
+    description: &'a str,
+    language: &'a str,
+    authors: Vec<Author<'a>>,
+    items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct Author<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonItem<'a> {
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    title: &'a str,
+    content_html: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    date_published: String,
+    date_modified: String,
+    authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    tags: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
+    #[serde(rename = "_wirefeed", skip_serializing_if = "Extension::is_empty")]
+    extension: Extension<'a>,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    size_in_bytes: u64,
+}
+
+#[derive(Serialize)]
+struct Extension<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dateline: Option<Dateline<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors_native: Vec<NativeName<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rights: Option<&'a str>,
+}
+
+impl Extension<'_> {
+    fn is_empty(&self) -> bool {
+        self.version.is_none()
+            && self.dateline.is_none()
+            && self.authors_native.is_empty()
+            && self.rights.is_none()
+    }
+}
+
+#[derive(Serialize)]
+struct NativeName<'a> {
+    name: &'a str,
+    native_name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Dateline<'a> {
+    place: &'a str,
+    agency: &'a str,
+}
+
+pub fn render(feed: &Feed, site: &Site) -> Result<Vec<u8>, String> {
+    let json = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: &feed.title,
+        home_page_url: site.base_url.as_str(),
+        feed_url: site.feed_url(&feed.name, Format::Json),
+        description: &feed.description,
+        language: &site.language,
+        authors: vec![Author {
+            name: site.author_name(),
+        }],
+        items: feed.items.iter().map(|i| item(i)).collect(),
+    };
+    let mut out = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
+    out.push(b'\n');
+    Ok(out)
+}
+
+fn item(item: &Item) -> JsonItem<'_> {
+    JsonItem {
+        id: &item.id,
+        url: item.link.as_deref(),
+        title: &item.title,
+        content_html: &item.content_html,
+        summary: item.summary.as_deref(),
+        image: item.image.as_deref(),
+        date_published: rfc3339(&item.published),
+        date_modified: rfc3339(&item.updated),
+        authors: item.authors.iter().map(author).collect(),
+        tags: &item.categories,
+        language: item.language.as_deref(),
+        attachments: item
+            .enclosure
+            .iter()
+            .map(|e| Attachment {
+                url: &e.url,
+                mime_type: &e.mime_type,
+                size_in_bytes: e.length,
+            })
+            .collect(),
+        extension: Extension {
+            version: item.version.as_deref(),
+            dateline: item.dateline.as_ref().map(|d| Dateline {
+                place: &d.place,
+                agency: &d.agency,
+            }),
+            authors_native: item
+                .authors
+                .iter()
+                .filter_map(|p| {
+                    let native_name = p.native_name.as_deref()?;
+                    Some(NativeName {
+                        name: &p.name,
+                        native_name,
+                    })
+                })
+                .collect(),
+            rights: item.rights.as_deref(),
+        },
+    }
+}
+
+fn author(p: &Person) -> Author<'_> {
+    Author { name: &p.name }
+}

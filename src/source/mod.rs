@@ -1,0 +1,291 @@
+//! Source stage: find article files, decode them, parse each into
+//! [`Article`]s.
+//!
+//! In: the configured source folders. Out: every article that parsed plus
+//! one [`SourceError`] per problem, located by file and line. A bad file
+//! never stops the others; files are parsed in parallel and the result is
+//! ordered by path, so it does not depend on thread timing. Nothing here
+//! fills in defaults or cleans text: that is `normalize`'s job.
+
+mod fields;
+mod json;
+mod markdown;
+mod wire;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use rayon::prelude::*;
+
+use crate::config::{Source, SourceFormat};
+use crate::model::{Article, ArticleFormat};
+
+/// A problem with one article file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}: {reason}", path.display())]
+pub struct SourceError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line the problem is on (1 when it concerns the whole file).
+    pub line: usize,
+    /// What is wrong, in plain words.
+    pub reason: String,
+}
+
+impl SourceError {
+    fn new(path: &Path, line: usize, reason: impl Into<String>) -> SourceError {
+        SourceError {
+            path: path.to_owned(),
+            line,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What reading the sources gave.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Article files found (and read).
+    pub files: usize,
+    /// Every article that parsed, ordered by (path, line).
+    pub articles: Vec<Article>,
+    /// Every problem, ordered by (path, line).
+    pub errors: Vec<SourceError>,
+    /// Files that were not UTF-8 and were decoded as EUC-KR.
+    pub legacy_encoded: Vec<PathBuf>,
+}
+
+/// What a parser needs besides the text.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseContext {
+    /// Zone of times written without an offset.
+    pub timezone: Tz,
+}
+
+/// One file found in a source folder, with the format it will be read as.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceFile {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: ArticleFormat,
+}
+
+/// Lists the article files of `sources`, sorted by path. Hidden files and
+/// files whose extension names no format are skipped.
+pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
+    let mut files = Vec::new();
+    for source in sources {
+        let walker = walkdir::WalkDir::new(&source.path)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+        for entry in walker {
+            let entry = entry.map_err(|e| {
+                let path = e.path().unwrap_or(&source.path).to_owned();
+                SourceError::new(&path, 1, format!("cannot list: {e}"))
+            })?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let path = entry.into_path();
+            if let Some(format) = format_of(&path, source.format) {
+                files.push(SourceFile { path, format });
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| n.starts_with('.'))
+}
+
+fn format_of(path: &Path, configured: SourceFormat) -> Option<ArticleFormat> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    let by_ext = match ext.as_str() {
+        "txt" => Some(ArticleFormat::Wire),
+        "md" | "markdown" => Some(ArticleFormat::Markdown),
+        "json" | "jsonl" => Some(ArticleFormat::Json),
+        _ => None,
+    };
+    match configured {
+        SourceFormat::Auto => by_ext,
+        SourceFormat::Wire => Some(ArticleFormat::Wire),
+        SourceFormat::Markdown => Some(ArticleFormat::Markdown),
+        SourceFormat::Json => Some(ArticleFormat::Json),
+    }
+}
+
+/// Reads and parses `files` on all cores. `tick` is called once per file
+/// (for a progress bar).
+pub fn load(files: &[SourceFile], ctx: ParseContext, tick: &(dyn Fn() + Sync)) -> Loaded {
+    let results: Vec<(FileResult, bool)> = files
+        .par_iter()
+        .map(|file| {
+            let r = read_file(file, ctx);
+            tick();
+            r
+        })
+        .collect();
+    let mut loaded = Loaded {
+        files: files.len(),
+        ..Loaded::default()
+    };
+    for ((result, legacy), file) in results.into_iter().zip(files) {
+        if legacy {
+            loaded.legacy_encoded.push(file.path.clone());
+        }
+        loaded.articles.extend(result.articles);
+        loaded.errors.extend(result.errors);
+    }
+    loaded
+}
+
+/// The articles and errors of one file (a JSON array can give both).
+#[derive(Debug, Default)]
+struct FileResult {
+    articles: Vec<Article>,
+    errors: Vec<SourceError>,
+}
+
+fn read_file(file: &SourceFile, ctx: ParseContext) -> (FileResult, bool) {
+    let path = file.path.as_path();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let error = SourceError::new(path, 1, format!("cannot read: {e}"));
+            return (single(Err(error)), false);
+        }
+    };
+    let (text, legacy) = match decode(&bytes) {
+        Ok(decoded) => decoded,
+        Err(reason) => return (single(Err(SourceError::new(path, 1, reason))), false),
+    };
+    let result = match file.format {
+        ArticleFormat::Wire => single(wire::parse(path, &text, ctx)),
+        ArticleFormat::Markdown => single(markdown::parse(path, &text, ctx)),
+        ArticleFormat::Json => {
+            let (articles, errors) = json::parse(path, &text, ctx);
+            FileResult { articles, errors }
+        }
+    };
+    (result, legacy)
+}
+
+fn single(result: Result<Article, SourceError>) -> FileResult {
+    match result {
+        Ok(a) => FileResult {
+            articles: vec![a],
+            errors: vec![],
+        },
+        Err(e) => FileResult {
+            articles: vec![],
+            errors: vec![e],
+        },
+    }
+}
+
+/// Decodes a file's bytes: UTF-8 (a BOM is dropped), or else EUC-KR/CP949,
+/// which older Korean systems still export. The flag is true for EUC-KR.
+pub fn decode(bytes: &[u8]) -> Result<(String, bool), String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok((text.to_owned(), false)),
+        Err(utf8_error) => {
+            let (text, had_errors) = encoding_rs::EUC_KR.decode_without_bom_handling(bytes);
+            if had_errors {
+                Err(format!(
+                    "not UTF-8 (invalid byte at offset {}) and not EUC-KR either",
+                    utf8_error.valid_up_to()
+                ))
+            } else {
+                Ok((text.into_owned(), true))
+            }
+        }
+    }
+}
+
+/// The file stem, used to derive ids and links.
+fn stem_of(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Parses a date as RFC 3339 (`2026-10-03T10:00:00+09:00`), or without an
+/// offset in the site's zone (`2026-10-03T10:00:00`, `2026-10-03 10:00`,
+/// `2026-10-03`).
+pub fn parse_date(text: &str, zone: Tz) -> Result<DateTime<FixedOffset>, String> {
+    let text = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(text) {
+        return Ok(d);
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(&text.replacen(' ', "T", 1)) {
+        return Ok(d);
+    }
+    const LOCAL: [&str; 4] = [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ];
+    let naive = LOCAL
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .ok_or_else(|| {
+            format!("`{text}` is not a date (expected e.g. 2026-10-03T10:00:00+09:00)")
+        })?;
+    local_time(naive, zone)
+}
+
+/// `naive` read in `zone`. In a DST overlap the earlier instant is taken; a
+/// time that does not exist (skipped by DST) is an error.
+pub fn local_time(naive: NaiveDateTime, zone: Tz) -> Result<DateTime<FixedOffset>, String> {
+    zone.from_local_datetime(&naive)
+        .earliest()
+        .map(|d| d.fixed_offset())
+        .ok_or_else(|| format!("{naive} does not exist in time zone {zone} (a DST gap)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_handles_bom_utf8_and_euc_kr() -> Result<(), String> {
+        assert_eq!(decode(b"\xEF\xBB\xBFabc")?, ("abc".to_owned(), false));
+        let (euc, _, _) = encoding_rs::EUC_KR.encode("박보람 ⓒ");
+        assert_eq!(decode(&euc)?, ("박보람 ⓒ".to_owned(), true));
+        let e = decode(b"ok \xFF\xFF").err().unwrap_or_default();
+        assert!(e.contains("not UTF-8 (invalid byte at offset 3)"), "{e}");
+        Ok(())
+    }
+
+    #[test]
+    fn dates_with_and_without_offsets() -> Result<(), String> {
+        let seoul = chrono_tz::Asia::Seoul;
+        let d = parse_date("2026-10-03T10:00:00+09:00", seoul)?;
+        assert_eq!(d.to_rfc3339(), "2026-10-03T10:00:00+09:00");
+        let d = parse_date("2026-10-03 10:00", seoul)?;
+        assert_eq!(d.to_rfc3339(), "2026-10-03T10:00:00+09:00");
+        let d = parse_date("2026-11-12T15:30:00Z", seoul)?;
+        assert_eq!(d.to_rfc3339(), "2026-11-12T15:30:00+00:00");
+        let d = parse_date("2026-07-01", chrono_tz::America::New_York)?;
+        assert_eq!(d.to_rfc3339(), "2026-07-01T00:00:00-04:00");
+        let e = parse_date("yesterday", seoul).err().unwrap_or_default();
+        assert!(e.contains("`yesterday` is not a date"), "{e}");
+        let e = parse_date("2026-03-08 02:30", chrono_tz::America::New_York);
+        assert!(e.err().unwrap_or_default().contains("DST gap"));
+        Ok(())
+    }
+}
