@@ -311,10 +311,7 @@ impl Config {
             if !folder.is_dir() {
                 return Err(invalid(
                     Some(s.path.span()),
-                    format!(
-                        "source.path: folder `{}` does not exist",
-                        folder.display()
-                    ),
+                    format!("source.path: folder `{}` does not exist", folder.display()),
                 ));
             }
             sources.push(Source {
@@ -402,7 +399,10 @@ fn check_formats(
     let span = formats.span();
     let mut list = formats.into_inner();
     if list.is_empty() {
-        return Err((span, "formats: name at least one of rss, atom, json".to_owned()));
+        return Err((
+            span,
+            "formats: name at least one of rss, atom, json".to_owned(),
+        ));
     }
     list.sort();
     list.dedup();
@@ -451,7 +451,11 @@ fn find_key(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
 /// 1-based line number of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
-    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..end]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -508,13 +512,16 @@ name = "all"
     fn bad_url_timezone_and_format_are_located() {
         let e = error_of(&GOOD.replace("https://news.example.com/", "not a url"));
         assert!(e.contains(":4:") && e.contains("relative URL"), "{e}");
-        let e = error_of(&format!("{GOOD}\n[site2]\n").replace(
-            "base_url",
-            "timezone = \"Mars/Olympus\"\nbase_url",
-        ));
+        let e = error_of(
+            &format!("{GOOD}\n[site2]\n")
+                .replace("base_url", "timezone = \"Mars/Olympus\"\nbase_url"),
+        );
         assert!(e.contains(":4:") && e.contains("Mars/Olympus"), "{e}");
         let e = error_of(&format!("{GOOD}formats = [\"rss\", \"pdf\"]\n"));
-        assert!(e.contains(":11:") && e.contains("unknown variant `pdf`"), "{e}");
+        assert!(
+            e.contains(":11:") && e.contains("unknown variant `pdf`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -527,7 +534,10 @@ name = "all"
     #[test]
     fn duplicate_and_bad_feed_names_are_refused() {
         let e = error_of(&format!("{GOOD}\n[[feed]]\nname = \"all\"\n"));
-        assert!(e.contains(":13: feed.name: `all` is used by two feeds"), "{e}");
+        assert!(
+            e.contains(":13: feed.name: `all` is used by two feeds"),
+            "{e}"
+        );
         let e = error_of(&GOOD.replace("name = \"all\"", "name = \"a/b\""));
         assert!(e.contains("feed.name: `a/b` must be letters"), "{e}");
     }
@@ -538,6 +548,9 @@ name = "all"
             "base_url",
             "item_link = \"https://news.example.com/news/\"\nbase_url",
         ));
-        assert!(e.contains(":4: site.item_link: the template must contain `{id}`"), "{e}");
+        assert!(
+            e.contains(":4: site.item_link: the template must contain `{id}`"),
+            "{e}"
+        );
     }
 }

@@ -31,10 +31,7 @@ pub enum InitError {
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>, InitError> {
     let files = [
         (dir.join("config.toml"), CONFIG),
-        (
-            dir.join("articles/wire/AEN20261014000300315.txt"),
-            STORY,
-        ),
+        (dir.join("articles/wire/AEN20261014000300315.txt"), STORY),
     ];
     for (path, _) in &files {
         if path.exists() {

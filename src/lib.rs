@@ -149,7 +149,9 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     };
     let (items, duplicates) = drop_duplicate_ids(items);
     report.errors.extend(duplicates);
-    report.errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
 
     let selection = select::select(&items, config, options.now);
     report.embargoed = selection.embargoed;
@@ -173,8 +175,14 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
             files.push((render::file_name(&feed.name, format), bytes));
         }
     }
-    files.push(("index.html".into(), render::index_html(&selection.feeds, &config.site)));
-    files.push(("feeds.opml".into(), render::opml(&selection.feeds, &config.site)));
+    files.push((
+        "index.html".into(),
+        render::index_html(&selection.feeds, &config.site),
+    ));
+    files.push((
+        "feeds.opml".into(),
+        render::opml(&selection.feeds, &config.site),
+    ));
 
     for (name, bytes) in &files {
         let path = out_dir.join(name);

@@ -53,7 +53,11 @@ fn summarize(report: &BuildReport, write: bool, quiet: bool) -> ExitCode {
         eprintln!("{e}");
     }
     if !quiet {
-        let verb = if write { "built" } else { "checked (nothing written)" };
+        let verb = if write {
+            "built"
+        } else {
+            "checked (nothing written)"
+        };
         println!("{verb}: {report}");
     }
     ExitCode::from(u8::from(!report.errors.is_empty()))

@@ -46,7 +46,14 @@ pub fn select<'a>(items: &'a [Item], config: &Config, now: DateTime<Utc>) -> Sel
     let mut feeds: Vec<Feed> = config
         .feeds
         .iter()
-        .map(|f| empty_feed(f.name.clone(), f.title.clone(), description(f, config), f.formats.clone()))
+        .map(|f| {
+            empty_feed(
+                f.name.clone(),
+                f.title.clone(),
+                description(f, config),
+                f.formats.clone(),
+            )
+        })
         .collect();
     let mut limits: Vec<usize> = config.feeds.iter().map(|f| f.limit).collect();
     let mut by_slug: BTreeMap<String, usize> = BTreeMap::new();
@@ -237,16 +244,26 @@ mod tests {
              [[feed]]\nname = \"tech\"\ncategories = [\"TECH\"]\n\
              [[feed]]\nname = \"b\"\nauthors = [\"b\"]\n",
         );
-        let now = DateTime::parse_from_rfc3339("2026-01-10T00:00:00Z").unwrap().to_utc();
+        let now = DateTime::parse_from_rfc3339("2026-01-10T00:00:00Z")
+            .unwrap()
+            .to_utc();
         let s = select(&items, &c, now);
         assert_eq!(ids(&s.feeds[0]), ["a", "a2", "b"]);
         assert_eq!(ids(&s.feeds[1]), ["a2", "b", "old"]);
         assert_eq!(ids(&s.feeds[2]), ["a", "a2"]);
         assert_eq!((s.embargoed, s.drafts), (1, 1));
-        assert_eq!(s.next_release.unwrap().to_rfc3339(), "2026-02-01T00:00:00+00:00");
-        assert_eq!(s.feeds[0].updated.to_rfc3339(), "2026-01-01T15:00:00+00:00");
+        assert_eq!(
+            s.next_release.unwrap().to_rfc3339(),
+            "2026-02-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            s.feeds[0].updated.to_utc().to_rfc3339(),
+            "2026-01-01T15:00:00+00:00"
+        );
         // The embargo lifts when its time comes.
-        let later = DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z").unwrap().to_utc();
+        let later = DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(ids(&select(&items, &c, later).feeds[0])[0], "future");
     }
 
@@ -259,7 +276,10 @@ mod tests {
         let c = config("[category_feeds]\nlimit = 5\n");
         let s = select(&items, &c, Utc::now());
         let names: Vec<_> = s.feeds.iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["category/nk-leader", "category/russia", "category/비디오"]);
+        assert_eq!(
+            names,
+            ["category/nk-leader", "category/russia", "category/비디오"]
+        );
         assert_eq!(s.feeds[0].title, "Desk: NK leader");
         assert_eq!(ids(&s.feeds[0]), ["x", "y"]);
     }

@@ -19,7 +19,10 @@ pub fn xml_safe(text: &str) -> String {
 /// `text` made XML-safe, with runs of white space folded to one space and
 /// the ends trimmed: for titles, names and summaries.
 pub fn one_line(text: &str) -> String {
-    xml_safe(text).split_whitespace().collect::<Vec<_>>().join(" ")
+    xml_safe(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Escapes `& < > " '` for HTML text and attribute values.
@@ -44,13 +47,18 @@ mod tests {
 
     #[test]
     fn illegal_xml_characters_are_dropped() {
-        assert_eq!(xml_safe("a\u{0}b\u{8}c\td\u{B}e\u{FFFE}f\u{FFFF}g🎉"), "abc\tdefg🎉");
+        assert_eq!(
+            xml_safe("a\u{0}b\u{8}c\td\u{B}e\u{FFFE}f\u{FFFF}g🎉"),
+            "abc\tdefg🎉"
+        );
         assert_eq!(one_line("  Kim\u{1F}  and\n Lee "), "Kim and Lee");
     }
 
     #[test]
     fn html_escaping() {
-        assert_eq!(escape_html(r#"<a href="x">Tom & Jerry's</a>"#),
-            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;");
+        assert_eq!(
+            escape_html(r#"<a href="x">Tom & Jerry's</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+        );
     }
 }

@@ -34,7 +34,11 @@ pub fn render(feed: &Feed, site: &Site) -> Result<Vec<u8>, String> {
             version: Some(VERSION.into()),
         }),
         lang: Some(site.language.clone()),
-        entries: feed.items.iter().map(|i| entry(i, &site.language)).collect(),
+        entries: feed
+            .items
+            .iter()
+            .map(|i| entry(i, &site.language))
+            .collect(),
         ..AtomFeed::default()
     };
     let config = WriteConfig {

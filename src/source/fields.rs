@@ -170,12 +170,19 @@ fn person(text: &str) -> Person {
 /// 1-based line in `text` of the first line that starts with `key` (as a
 /// YAML, TOML or JSON key), for locating a field-level problem.
 pub fn key_line(text: &str, key: &str) -> Option<usize> {
-    text.lines().position(|l| {
-        let l = l.trim_start().trim_start_matches(['"', '{', ',']).trim_start();
-        l.strip_prefix(key)
-            .is_some_and(|rest| rest.trim_start_matches('"').trim_start().starts_with([':', '=']))
-    })
-    .map(|i| i + 1)
+    text.lines()
+        .position(|l| {
+            let l = l
+                .trim_start()
+                .trim_start_matches(['"', '{', ','])
+                .trim_start();
+            l.strip_prefix(key).is_some_and(|rest| {
+                rest.trim_start_matches('"')
+                    .trim_start()
+                    .starts_with([':', '='])
+            })
+        })
+        .map(|i| i + 1)
 }
 
 /// The key named in a serde "unknown field" message.

@@ -144,7 +144,8 @@ mod tests {
             a[1].body,
             Body::Paragraphs(vec!["one two".into(), "three".into()])
         );
-        let lines = "{\"title\":\"A\",\"date\":\"2026-10-01\",\"content_text\":\"x\",\"author\":\"D\"}\n\n\
+        let lines =
+            "{\"title\":\"A\",\"date\":\"2026-10-01\",\"content_text\":\"x\",\"author\":\"D\"}\n\n\
                      {\"title\":\"B\",\"date\":\"2026-10-02\",\"content_text\":\"y\"}\n";
         let (a, e) = parse(Path::new("d/t.jsonl"), lines, CTX);
         assert!(e.is_empty());
@@ -154,7 +155,9 @@ mod tests {
 
     fn errors(name: &str, text: &str) -> Vec<String> {
         let (_, e) = parse(Path::new(name), text, CTX);
-        e.iter().map(|e| format!("{}:{}", e.line, e.reason)).collect()
+        e.iter()
+            .map(|e| format!("{}:{}", e.line, e.reason))
+            .collect()
     }
 
     #[test]
@@ -174,10 +177,16 @@ mod tests {
     fn syntax_and_key_errors_are_located() {
         let e = errors("b.json", "[\n{\"title\": \"A\",\n \"date\": }\n]");
         assert!(e[0].starts_with("3:expected value"), "{e:?}");
-        let e = errors("t.jsonl", "{\"title\":\"A\"}\n{\"colour\": 1}\n");
+        let e = errors(
+            "t.jsonl",
+            "{\"title\":\"A\",\"content_text\":\"x\"}\n{\"colour\": 1}\n",
+        );
         assert!(e[0].starts_with("1:missing `date`"), "{e:?}");
         assert!(e[1].starts_with("2:unknown field `colour`"), "{e:?}");
-        let e = errors("o.json", "{\"title\": \"A\",\n\"date\": \"2026-10-01\",\n\"content_text\": \"  \"}");
+        let e = errors(
+            "o.json",
+            "{\"title\": \"A\",\n\"date\": \"2026-10-01\",\n\"content_text\": \"  \"}",
+        );
         assert_eq!(e, ["3:`content_text` is empty"]);
     }
 }

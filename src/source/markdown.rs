@@ -36,7 +36,10 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         front_len += line.len();
     }
     if !closed {
-        return Err(err(1, format!("front matter opened with `{fence}` is never closed")));
+        return Err(err(
+            1,
+            format!("front matter opened with `{fence}` is never closed"),
+        ));
     }
     let front = &text[opening..opening + front_len];
     let body_start = opening + front_len;
@@ -173,7 +176,9 @@ mod tests {
         assert!(a.draft);
         assert_eq!(a.enclosure.unwrap().length, 1234);
         assert_eq!(a.summary.as_deref(), Some("First para line two."));
-        let Body::Html(html) = a.body else { panic!("html body") };
+        let Body::Html(html) = a.body else {
+            panic!("html body")
+        };
         assert!(html.starts_with("<p>First <em>para</em>"), "{html}");
         assert!(html.contains("<h2>Head</h2>"), "{html}");
         // Raw HTML is passed on; normalize sanitizes it.

@@ -34,8 +34,10 @@ static VERSION_TAG: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^([A-Z][A-Z .'&-]*(?:, [A-Z][A-Za-z .]*)?), [A-Z][a-z]{2,4}\.? \d{1,2} \(([^()]+)\) --")
-        .unwrap_or_else(|e| unreachable!("{e}"))
+    Regex::new(
+        r"^([A-Z][A-Z .'&-]*(?:, [A-Z][A-Za-z .]*)?), [A-Z][a-z]{2,4}\.? \d{1,2} \(([^()]+)\) --",
+    )
+    .unwrap_or_else(|e| unreachable!("{e}"))
 });
 
 /// A non-blank line with its 1-based number.
@@ -63,16 +65,22 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         (Vec::new(), first)
     } else {
         let names = split_native_names(first.text);
-        let next = lines
-            .next()
-            .ok_or_else(|| err(first.number + 1, "missing the filing time line `| YYYY-MM-DD HH:MM:SS`".into()))?;
+        let next = lines.next().ok_or_else(|| {
+            err(
+                first.number + 1,
+                "missing the filing time line `| YYYY-MM-DD HH:MM:SS`".into(),
+            )
+        })?;
         (names, next)
     };
     let published = parse_time_line(time_line.text, ctx).map_err(|r| err(time_line.number, r))?;
 
-    let slug = lines
-        .next()
-        .ok_or_else(|| err(time_line.number + 1, "missing the slug line (keywords joined by `-`)".into()))?;
+    let slug = lines.next().ok_or_else(|| {
+        err(
+            time_line.number + 1,
+            "missing the slug line (keywords joined by `-`)".into(),
+        )
+    })?;
     let categories: Vec<String> = slug
         .text
         .split('-')
@@ -85,7 +93,10 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         .next()
         .ok_or_else(|| err(slug.number + 1, "missing the headline".into()))?;
     if headline.text.starts_with("By ") {
-        return Err(err(headline.number, "missing the headline (found the byline here)".into()));
+        return Err(err(
+            headline.number,
+            "missing the headline (found the byline here)".into(),
+        ));
     }
     let title = headline.text.to_owned();
     let version = VERSION_TAG
@@ -136,7 +147,10 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
     })
 }
 
-fn parse_time_line(text: &str, ctx: ParseContext) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+fn parse_time_line(
+    text: &str,
+    ctx: ParseContext,
+) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
     let Some(rest) = text.strip_prefix('|') else {
         return Err(format!(
             "expected the filing time `| YYYY-MM-DD HH:MM:SS`, found `{}`",
@@ -273,7 +287,10 @@ mod tests {
         let text = STORY
             .replace("윤다은", "김은중·이지훈·박민지")
             .replace("Busan's harbor", "(2nd LD) Busan's harbor")
-            .replace("By Yoon Da-eun", "By Kim Eun-jung, Lee Ji-hoon and Park Min-ji");
+            .replace(
+                "By Yoon Da-eun",
+                "By Kim Eun-jung, Lee Ji-hoon and Park Min-ji",
+            );
         let a = parse_str(&text).unwrap();
         assert_eq!(a.version.as_deref(), Some("2nd LD"));
         assert!(a.title.starts_with("(2nd LD) Busan's"));
@@ -318,12 +335,18 @@ mod tests {
         let r = reason(&STORY.replace("| 2026-10-14 08:42:17", "2026-10-14 08:42:17"));
         assert!(r.starts_with("2:expected the filing time"), "{r}");
         let r = reason(&STORY.replace("2026-10-14 08:42:17", "2026-13-14 08:42"));
-        assert!(r.starts_with("2:filing time `2026-13-14 08:42` is not"), "{r}");
+        assert!(
+            r.starts_with("2:filing time `2026-13-14 08:42` is not"),
+            "{r}"
+        );
         let no_body = "| 2026-10-14 08:42:17\nslug\nHeadline\nBy Someone\n(END)";
         assert_eq!(reason(no_body), "5:no body paragraphs after the headline");
         let no_headline = "| 2026-10-14 08:42:17\nslug";
         assert_eq!(reason(no_headline), "3:missing the headline");
         let byline_first = "| 2026-10-14 08:42:17\nslug\nBy Someone\nBody.";
-        assert_eq!(reason(byline_first), "3:missing the headline (found the byline here)");
+        assert_eq!(
+            reason(byline_first),
+            "3:missing the headline (found the byline here)"
+        );
     }
 }
