@@ -1,0 +1,110 @@
+//! Helpers for the end-to-end tests: run the real binary in a folder and
+//! show what it printed when an assertion fails.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root (where config.toml and articles/ live).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `wirefeed ARGS` in `dir`.
+pub fn wirefeed(dir: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the wirefeed binary runs");
+    Run { output }
+}
+
+/// One finished run.
+pub struct Run {
+    pub output: Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    /// Asserts the exit code, printing both streams when it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
+        self
+    }
+}
+
+/// Every file under `dir`, as (relative path, bytes), sorted.
+pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    collect(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+    for entry in std::fs::read_dir(dir).expect("readable folder") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            collect(root, &path, out);
+        } else {
+            let rel = path
+                .strip_prefix(root)
+                .expect("inside root")
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push((rel, std::fs::read(&path).expect("readable file")));
+        }
+    }
+}
+
+/// A minimal project in a temp folder: config.toml with one `all` feed over
+/// `articles/`, plus the given articles (relative path, content).
+pub fn project(articles: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = r#"
+[site]
+title = "Test Desk"
+base_url = "https://news.example.com/"
+item_link = "https://news.example.com/news/{id}"
+
+[[source]]
+path = "articles"
+
+[[feed]]
+name = "all"
+"#;
+    std::fs::write(dir.path().join("config.toml"), config).expect("write config");
+    std::fs::create_dir_all(dir.path().join("articles")).expect("mkdir");
+    for (name, bytes) in articles {
+        let path = dir.path().join("articles").join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, bytes).expect("write article");
+    }
+    dir
+}
+
+/// A wire story filed at `time` (`YYYY-MM-DD HH:MM:SS`, Seoul).
+pub fn story(time: &str, headline: &str) -> Vec<u8> {
+    format!(
+        "| {time}\nTest-desk\n{headline}\nBy Kim Test\n\
+         SEOUL, Oct. 1 (Yonhap) -- {headline}, officials said.\nA second paragraph.\n(END)"
+    )
+    .into_bytes()
+}
