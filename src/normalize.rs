@@ -103,7 +103,12 @@ impl<'a> Normalizer<'a> {
                 .iter()
                 .map(|p| format!("<p>{}</p>", escape_html(&xml_safe(p))))
                 .collect(),
-            Body::Html(html) => self.sanitizer.clean(&xml_safe(html)).to_string(),
+            Body::Html(html) => self
+                .sanitizer
+                .clean(&xml_safe(html))
+                .to_string()
+                .trim()
+                .to_owned(),
         };
         Item {
             id,

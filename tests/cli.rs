@@ -1,6 +1,8 @@
 //! End-to-end runs of the real `wirefeed` binary: build, check, init, the
 //! golden sample output, determinism, atomic unchanged files, exit codes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::fs;
@@ -28,7 +30,9 @@ fn fresh_build_of_the_samples_equals_the_committed_feeds() {
         );
     }
     // The samples hold one EUC-KR story, one draft, and no errors.
-    assert!(run.stderr().contains("AEN20261105001200315.txt: not UTF-8, decoded as EUC-KR"));
+    assert!(run
+        .stderr()
+        .contains("AEN20261105001200315.txt: not UTF-8, decoded as EUC-KR"));
     assert!(run.stdout().contains("0 errors"), "{}", run.stdout());
 }
 
@@ -38,7 +42,12 @@ fn two_builds_give_identical_bytes_and_leave_unchanged_files_alone() {
     let out_arg = out.path().to_str().unwrap();
     wirefeed(&repo(), &["build", "--out", out_arg]).expect_code(0);
     let first = files(out.path());
-    let mtime = |name: &str| fs::metadata(out.path().join(name)).unwrap().modified().unwrap();
+    let mtime = |name: &str| {
+        fs::metadata(out.path().join(name))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
     let before = mtime("all.rss");
     std::thread::sleep(std::time::Duration::from_millis(50));
     let second = wirefeed(&repo(), &["build", "--out", out_arg]);
@@ -102,8 +111,14 @@ fn bad_articles_are_reported_and_the_good_ones_still_published() {
 #[test]
 fn duplicate_ids_are_an_error_and_the_first_file_wins() {
     let dir = project(&[
-        ("a/AEN20261001000100315.txt", &story("2026-10-01 09:00:00", "First copy")),
-        ("b/AEN20261001000100315.txt", &story("2026-10-01 10:00:00", "Second copy")),
+        (
+            "a/AEN20261001000100315.txt",
+            &story("2026-10-01 09:00:00", "First copy"),
+        ),
+        (
+            "b/AEN20261001000100315.txt",
+            &story("2026-10-01 10:00:00", "Second copy"),
+        ),
     ]);
     let run = wirefeed(dir.path(), &["build"]);
     run.expect_code(1);
@@ -120,15 +135,27 @@ fn config_errors_name_the_key_and_line_and_exit_2() {
     let config = dir.path().join("config.toml");
     let good = fs::read_to_string(&config).unwrap();
     let cases = [
-        (good.replace("[[feed]]", "[[feed]]\ncolor = \"red\""), ":11: unknown field `color`"),
-        (good.replace("https://news.example.com/\"", "news\""), ":4: relative URL without a base"),
-        (good.replace("path = \"articles\"", "path = \"missing\""), ":8: source.path: folder"),
+        (
+            good.replace("[[feed]]", "[[feed]]\ncolor = \"red\""),
+            ":11: unknown field `color`",
+        ),
+        (
+            good.replace("https://news.example.com/\"", "news\""),
+            ":4: relative URL without a base",
+        ),
+        (
+            good.replace("path = \"articles\"", "path = \"missing\""),
+            ":8: source.path: folder",
+        ),
         (
             good.replace("name = \"all\"", "name = \"all\"\nformats = [\"rdf\"]"),
             ":12: unknown variant `rdf`",
         ),
         (
-            good.replace("title = \"Test Desk\"", "title = \"Test Desk\"\ntimezone = \"Asia/Nowhere\""),
+            good.replace(
+                "title = \"Test Desk\"",
+                "title = \"Test Desk\"\ntimezone = \"Asia/Nowhere\"",
+            ),
             ":4: ",
         ),
     ];
@@ -137,13 +164,21 @@ fn config_errors_name_the_key_and_line_and_exit_2() {
         let run = wirefeed(dir.path(), &["build"]);
         run.expect_code(2);
         let err = run.stderr();
-        assert!(err.starts_with("error: ") && err.contains("config.toml"), "{err}");
+        assert!(
+            err.starts_with("error: ") && err.contains("config.toml"),
+            "{err}"
+        );
         assert!(err.contains(expected), "missing `{expected}` in: {err}");
-        assert!(!dir.path().join("feeds").exists(), "no work is done on a bad config");
+        assert!(
+            !dir.path().join("feeds").exists(),
+            "no work is done on a bad config"
+        );
     }
     let run = wirefeed(dir.path(), &["--config", "nope.toml", "build"]);
     run.expect_code(2);
-    assert!(run.stderr().contains("nope.toml: cannot read the configuration"));
+    assert!(run
+        .stderr()
+        .contains("nope.toml: cannot read the configuration"));
 }
 
 #[test]
@@ -154,8 +189,15 @@ fn check_reports_but_writes_nothing() {
     ]);
     let run = wirefeed(dir.path(), &["check"]);
     run.expect_code(1);
-    assert!(run.stderr().contains("articles/bad.txt:2: missing the filing time line"), "{}", run.stderr());
-    assert!(run.stdout().starts_with("checked (nothing written): 2 files read"));
+    assert!(
+        run.stderr()
+            .contains("articles/bad.txt:2: missing the filing time line"),
+        "{}",
+        run.stderr()
+    );
+    assert!(run
+        .stdout()
+        .starts_with("checked (nothing written): 2 files read"));
     assert!(!dir.path().join("feeds").exists());
 }
 
@@ -163,12 +205,17 @@ fn check_reports_but_writes_nothing() {
 fn embargoed_stories_wait_for_their_time() {
     let dir = project(&[
         ("now.txt", &story("2026-10-01 09:00:00", "Released story")),
-        ("later.txt", &story("2026-10-05 09:00:00", "Embargoed story")),
+        (
+            "later.txt",
+            &story("2026-10-05 09:00:00", "Embargoed story"),
+        ),
     ]);
     let before = wirefeed(dir.path(), &["build", "--now", "2026-10-03T00:00:00Z"]);
     before.expect_code(0);
     assert!(
-        before.stdout().contains("1 embargoed (next due 2026-10-05T00:00:00+00:00)"),
+        before
+            .stdout()
+            .contains("1 embargoed (next due 2026-10-05T00:00:00+00:00)"),
         "{}",
         before.stdout()
     );
@@ -189,13 +236,21 @@ fn init_makes_a_project_that_builds() {
     assert!(run.stdout().contains("config.toml"));
     let built = wirefeed(&target, &["build"]);
     built.expect_code(0);
-    assert!(built.stdout().contains("1 items published"), "{}", built.stdout());
+    assert!(
+        built.stdout().contains("1 items published"),
+        "{}",
+        built.stdout()
+    );
     let atom = fs::read_to_string(target.join("feeds/all.atom")).unwrap();
     assert!(atom.contains("Busan"), "{atom}");
     // A second init refuses to overwrite.
     let again = wirefeed(dir.path(), &["init", target_arg]);
     again.expect_code(2);
-    assert!(again.stderr().contains("config.toml: already exists"), "{}", again.stderr());
+    assert!(
+        again.stderr().contains("config.toml: already exists"),
+        "{}",
+        again.stderr()
+    );
 }
 
 #[test]
@@ -204,5 +259,11 @@ fn quiet_prints_only_errors() {
     let run = wirefeed(dir.path(), &["-q", "build"]);
     run.expect_code(1);
     assert_eq!(run.stdout(), "");
-    assert_eq!(run.stderr().trim(), format!("articles{}bad.txt:2: missing the slug line (keywords joined by `-`)", std::path::MAIN_SEPARATOR));
+    assert_eq!(
+        run.stderr().trim(),
+        format!(
+            "articles{}bad.txt:2: missing the slug line (keywords joined by `-`)",
+            std::path::MAIN_SEPARATOR
+        )
+    );
 }

@@ -2,6 +2,8 @@
 //! show what it printed when an assertion fails.
 
 #![allow(dead_code)]
+// Test helpers: a panic is the right way to fail here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
