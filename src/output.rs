@@ -3,10 +3,12 @@
 //! A file is written to a temporary file in the same folder, flushed to
 //! disk, then renamed over the old one, so a reader never sees half a file.
 //! A file whose bytes are already there is not touched (its modification
-//! time stays, so HTTP caches and push targets see no change).
+//! time stays, so HTTP caches and push targets see no change). Large feeds
+//! are streamed through [`AtomicFile`], which compares with the old file as
+//! it writes instead of holding either in memory.
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// What writing one file did.
@@ -30,51 +32,133 @@ pub struct OutputError {
 
 /// Writes `bytes` to `path` unless it already holds them.
 pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<Written, OutputError> {
-    let fail = |source| OutputError {
-        path: path.to_owned(),
-        source,
-    };
-    if same_content(path, bytes) {
-        return Ok(Written::Unchanged);
-    }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(fail)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = write_and_sync(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(fail(e));
-    }
-    // Make the rename itself durable; a failure here loses nothing that is
-    // visible, so it is not an error.
-    if let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(Written::Changed)
+    let mut file = AtomicFile::create(path)?;
+    file.write(bytes)?;
+    file.commit()
 }
 
-fn same_content(path: &Path, bytes: &[u8]) -> bool {
-    match fs::metadata(path) {
-        Ok(m) if m.is_file() && m.len() == bytes.len() as u64 => {
-            fs::read(path).is_ok_and(|old| old == bytes)
+/// A file being written: bytes go to a temporary file beside `path` while
+/// they are compared with what `path` holds now. [`commit`](Self::commit)
+/// renames it into place, or drops it when nothing changed. Dropped without
+/// a commit, it leaves `path` as it was.
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: Option<BufWriter<fs::File>>,
+    old: Option<BufReader<fs::File>>,
+    same: bool,
+    scratch: Vec<u8>,
+}
+
+impl AtomicFile {
+    /// Starts writing `path` (its folder is created if needed).
+    pub fn create(path: &Path) -> Result<AtomicFile, OutputError> {
+        let fail = |source| OutputError {
+            path: path.to_owned(),
+            source,
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(fail)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let out = fs::File::create(&tmp).map_err(fail)?;
+        let old = fs::File::open(path)
+            .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
+        Ok(AtomicFile {
+            path: path.to_owned(),
+            tmp,
+            same: old.is_some(),
+            old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
+            out: Some(BufWriter::with_capacity(1 << 16, out)),
+            scratch: Vec::new(),
+        })
+    }
+
+    /// Appends `bytes`.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
+        if self.same {
+            self.same = self.old_continues_with(bytes);
         }
-        _ => false,
+        match self.out.as_mut() {
+            Some(out) => out.write_all(bytes).map_err(|e| self.fail(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn old_continues_with(&mut self, bytes: &[u8]) -> bool {
+        let Some(old) = self.old.as_mut() else {
+            return false;
+        };
+        self.scratch.resize(bytes.len(), 0);
+        old.read_exact(&mut self.scratch).is_ok() && self.scratch == bytes
+    }
+
+    /// Finishes the file: renamed into place when its bytes differ from the
+    /// old file's, discarded when they are the same.
+    pub fn commit(mut self) -> Result<Written, OutputError> {
+        let unchanged = self.same
+            && self
+                .old
+                .as_mut()
+                .is_some_and(|old| old.read(&mut [0u8; 1]).is_ok_and(|n| n == 0));
+        let out = self.out.take();
+        if unchanged {
+            drop(out);
+            let _ = fs::remove_file(&self.tmp);
+            return Ok(Written::Unchanged);
+        }
+        let synced = match out {
+            Some(out) => out
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all()),
+            None => Ok(()),
+        };
+        synced
+            .and_then(|()| fs::rename(&self.tmp, &self.path))
+            .map_err(|e| self.fail(e))?;
+        // Make the rename itself durable; a failure here loses nothing
+        // visible, so it is not an error.
+        if let Some(dir) = self.path.parent() {
+            if let Ok(d) = fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(Written::Changed)
+    }
+
+    fn fail(&self, source: std::io::Error) -> OutputError {
+        OutputError {
+            path: self.path.clone(),
+            source,
+        }
     }
 }
 
-fn write_and_sync(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut file = fs::File::create(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        // Not committed (an error, or renamed already): never leave a
+        // temporary file behind.
+        let _ = fs::remove_file(&self.tmp);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
 
     #[test]
     fn writes_new_and_changed_files_and_skips_same_bytes() {
@@ -87,12 +171,40 @@ mod tests {
         assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), before);
         assert_eq!(write_if_changed(&path, b"two").unwrap(), Written::Changed);
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        // No temporary file is left behind.
-        let names: Vec<_> = fs::read_dir(dir.path().join("sub"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["all.rss"]);
+        assert_eq!(names(&dir.path().join("sub")), ["all.rss"]);
+    }
+
+    #[test]
+    fn streamed_writes_compare_piece_by_piece() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.xml");
+        fs::write(&path, b"abcdef").unwrap();
+        let stream = |pieces: &[&[u8]]| {
+            let mut f = AtomicFile::create(&path).unwrap();
+            for p in pieces {
+                f.write(p).unwrap();
+            }
+            f.commit().unwrap()
+        };
+        assert_eq!(stream(&[b"ab", b"cd", b"ef"]), Written::Unchanged);
+        // A prefix of the old file is a change, and so is a longer file.
+        assert_eq!(stream(&[b"ab", b"cd"]), Written::Changed);
+        assert_eq!(fs::read(&path).unwrap(), b"abcd");
+        assert_eq!(stream(&[b"abcd", b"e"]), Written::Changed);
+        assert_eq!(fs::read(&path).unwrap(), b"abcde");
+        assert_eq!(names(dir.path()), ["big.xml"]);
+    }
+
+    #[test]
+    fn an_abandoned_write_leaves_the_old_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.rss");
+        fs::write(&path, b"old").unwrap();
+        let mut f = AtomicFile::create(&path).unwrap();
+        f.write(b"half of a new fi").unwrap();
+        drop(f);
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        assert_eq!(names(dir.path()), ["all.rss"]);
     }
 
     #[test]

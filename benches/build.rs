@@ -1,0 +1,263 @@
+//! Newsroom-scale benchmark of the real `wirefeed` binary.
+//!
+//! ```sh
+//! cargo bench --bench build                         # 10,000 and 100,000 stories, 5 runs each
+//! cargo bench --bench build -- --sizes 20000 --runs 3
+//! ```
+//!
+//! Generates a deterministic corpus of wire stories (8–16 paragraphs, about
+//! 3 KB each, in year/month folders) under `target/bench/`, then times
+//! whole `wirefeed build` processes for three workloads and prints the
+//! median wall time and the median peak resident memory (from `wait4`):
+//!
+//! - archive: one feed with every item, RSS + Atom + JSON Feed, no cache;
+//! - newsroom: the newest 50 plus one feed per category (20 each), no cache;
+//! - incremental: the newsroom workload rebuilt after one story was added or
+//!   edited, with the cache of the previous build.
+//!
+//! Figures, not a pass/fail test: machines are shared and noisy.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const CATEGORIES: [&str; 24] = [
+    "economy", "politics", "North Korea", "culture", "sports", "tech", "Seoul", "Busan", "Japan",
+    "China", "US", "defense", "health", "weather", "markets", "science", "education", "energy",
+    "trade", "diplomacy", "K-pop", "film", "autos", "shipbuilding",
+];
+const AUTHORS: [(&str, &str); 8] = [
+    ("Kim Eun-jung", "김은중"),
+    ("Park Boram", "박보람"),
+    ("Lee Ji-hoon", "이지훈"),
+    ("Choi Seung-woo", "최승우"),
+    ("Jang Hye-rin", "장혜린"),
+    ("Yoon Da-eun", "윤다은"),
+    ("Oh Jae-won", "오재원"),
+    ("Han Seo-yeon", "한서연"),
+];
+const WORDS: [&str; 48] = [
+    "the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "with", "as", "by", "at",
+    "from", "officials", "said", "would", "will", "could", "more", "than", "after", "over", "new",
+    "Korea", "Seoul", "government", "minister", "market", "exports", "company", "president",
+    "announced", "plans", "week", "year", "percent", "billion", "won", "talks", "summit",
+    "agreement", "ministry", "data", "showed", "expected", "growth",
+];
+
+/// SplitMix64: a tiny deterministic generator, so the corpus is the same
+/// on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Story `i` of a corpus: (relative path, text).
+fn story(i: usize, n: usize, rng: &mut Rng) -> (String, String) {
+    // Spread over six years, one story every ~30 minutes of filing time.
+    let minutes = (i as i64) * (6 * 365 * 24 * 60) / n as i64;
+    let t = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        + chrono::Duration::minutes(minutes)
+        + chrono::Duration::seconds((i % 60) as i64);
+    let (name, native) = AUTHORS[rng.below(AUTHORS.len())];
+    let mut slug = Vec::new();
+    while slug.len() < 3 {
+        let c = CATEGORIES[rng.below(CATEGORIES.len())].replace('-', "");
+        if !slug.contains(&c) {
+            slug.push(c);
+        }
+    }
+    let mut text = format!(
+        "{native}\n| {}\n{}\nHeadline {i}: {} {} {} as {} {}\nBy {name}\n",
+        t.format("%Y-%m-%d %H:%M:%S"),
+        slug.join("-"),
+        WORDS[rng.below(WORDS.len())],
+        WORDS[rng.below(WORDS.len())],
+        WORDS[rng.below(WORDS.len())],
+        WORDS[rng.below(WORDS.len())],
+        WORDS[rng.below(WORDS.len())],
+    );
+    let paragraphs = 8 + rng.below(9);
+    for p in 0..paragraphs {
+        if p == 0 {
+            text.push_str(&format!("SEOUL, {} (Yonhap) -- ", t.format("%b. %-d")));
+        }
+        let words = 28 + rng.below(16);
+        for w in 0..words {
+            if w > 0 {
+                text.push(' ');
+            }
+            text.push_str(WORDS[rng.below(WORDS.len())]);
+        }
+        text.push_str(".\n");
+    }
+    text.push_str("(END)\n[ⓒ K-VIBE. 무단전재-재배포 금지]");
+    let path = format!(
+        "{}/{}/AEN{}{:09}.txt",
+        t.format("%Y"),
+        t.format("%m"),
+        t.format("%Y%m%d"),
+        i
+    );
+    (path, text)
+}
+
+/// Writes an n-story corpus under `root` unless a complete one is there.
+fn corpus(root: &Path, n: usize) -> PathBuf {
+    let dir = root.join(format!("corpus-{n}"));
+    let done = dir.join(".complete");
+    if done.exists() {
+        return dir;
+    }
+    let _ = fs::remove_dir_all(&dir);
+    eprintln!("generating {n} stories in {}", dir.display());
+    let mut rng = Rng(42);
+    let mut bytes = 0;
+    for i in 0..n {
+        let (rel, text) = story(i, n, &mut rng);
+        let path = dir.join("articles").join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        bytes += text.len();
+        fs::write(path, text).unwrap();
+    }
+    eprintln!("  {} MB of articles", bytes / 1_000_000);
+    fs::write(&done, "").unwrap();
+    dir
+}
+
+fn config(dir: &Path, workload: &str) -> PathBuf {
+    let (feed, categories) = match workload {
+        "archive" => ("limit = 1000000000", ""),
+        _ => ("limit = 50", "[category_feeds]\nlimit = 20\n"),
+    };
+    let text = format!(
+        "output = \"out-{workload}\"\n\n[site]\ntitle = \"Bench Wire\"\n\
+         base_url = \"https://news.example.com/\"\nitem_link = \"https://news.example.com/news/{{id}}\"\n\n\
+         [[source]]\npath = \"articles\"\nformat = \"wire\"\n\n\
+         [[feed]]\nname = \"all\"\n{feed}\n\n{categories}"
+    );
+    let path = dir.join(format!("{workload}.toml"));
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// One whole process: wall time and peak resident memory.
+fn run(dir: &Path, args: &[&str]) -> (Duration, u64) {
+    let start = Instant::now();
+    let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(args)
+        .current_dir(dir)
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; `usage` is a valid rusage to fill.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "wirefeed {args:?} failed with status {status}"
+    );
+    // ru_maxrss is in KiB on Linux.
+    (wall, usage.ru_maxrss as u64 * 1024)
+}
+
+fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// Adds a new story, or edits the newest one, so every incremental run has
+/// real work to notice.
+fn touch_one(dir: &Path, n: usize, round: usize) {
+    let articles = dir.join("articles");
+    if round % 2 == 0 {
+        let mut rng = Rng(7 + round as u64);
+        let (_, text) = story(n - 1, n, &mut rng);
+        let path = articles.join(format!("added/AEN29991231{:09}.txt", round));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text.replace("Headline", "Added headline")).unwrap();
+    } else {
+        let mut rng = Rng(42);
+        let mut last = (String::new(), String::new());
+        for i in 0..n {
+            last = story(i, n, &mut rng);
+        }
+        let path = articles.join(&last.0);
+        let edited = last.1.replace("(END)", &format!("Edit number {round}.\n(END)"));
+        fs::write(path, edited).unwrap();
+    }
+}
+
+fn main() {
+    let mut sizes = vec![10_000, 100_000];
+    let mut runs = 5;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--sizes" => {
+                sizes = args
+                    .next()
+                    .expect("--sizes N,N")
+                    .split(',')
+                    .map(|s| s.parse().expect("a number"))
+                    .collect()
+            }
+            "--runs" => runs = args.next().expect("--runs N").parse().expect("a number"),
+            _ => {} // cargo bench passes --bench
+        }
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    println!(
+        "wirefeed {} on {} cores; median of {runs} runs",
+        env!("CARGO_PKG_VERSION"),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!("| stories | workload | wall (median) | peak memory (median) |");
+    println!("|---:|---|---:|---:|");
+    for &n in &sizes {
+        let dir = corpus(&root, n);
+        for workload in ["archive", "newsroom", "incremental"] {
+            let cfg = config(&dir, if workload == "incremental" { "newsroom" } else { workload });
+            let cfg = cfg.to_str().unwrap().to_owned();
+            let mut walls = Vec::new();
+            let mut peaks = Vec::new();
+            if workload == "incremental" {
+                run(&dir, &["-q", "-c", &cfg, "build"]); // fills the cache
+            }
+            for round in 0..runs {
+                let args: Vec<&str> = if workload == "incremental" {
+                    touch_one(&dir, n, round);
+                    vec!["-q", "-c", &cfg, "build"]
+                } else {
+                    vec!["-q", "-c", &cfg, "build", "--no-cache"]
+                };
+                let (wall, peak) = run(&dir, &args);
+                walls.push(wall);
+                peaks.push(peak);
+            }
+            println!(
+                "| {n} | {workload} | {:.2} s | {} MiB |",
+                median(walls).as_secs_f64(),
+                median(peaks) / (1024 * 1024)
+            );
+        }
+        let _ = fs::remove_dir_all(dir.join("articles/added"));
+    }
+}
