@@ -25,9 +25,30 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const CATEGORIES: [&str; 24] = [
-    "economy", "politics", "North Korea", "culture", "sports", "tech", "Seoul", "Busan", "Japan",
-    "China", "US", "defense", "health", "weather", "markets", "science", "education", "energy",
-    "trade", "diplomacy", "K-pop", "film", "autos", "shipbuilding",
+    "economy",
+    "politics",
+    "North Korea",
+    "culture",
+    "sports",
+    "tech",
+    "Seoul",
+    "Busan",
+    "Japan",
+    "China",
+    "US",
+    "defense",
+    "health",
+    "weather",
+    "markets",
+    "science",
+    "education",
+    "energy",
+    "trade",
+    "diplomacy",
+    "K-pop",
+    "film",
+    "autos",
+    "shipbuilding",
 ];
 const AUTHORS: [(&str, &str); 8] = [
     ("Kim Eun-jung", "김은중"),
@@ -40,11 +61,54 @@ const AUTHORS: [(&str, &str); 8] = [
     ("Han Seo-yeon", "한서연"),
 ];
 const WORDS: [&str; 48] = [
-    "the", "of", "and", "to", "in", "a", "is", "that", "for", "on", "with", "as", "by", "at",
-    "from", "officials", "said", "would", "will", "could", "more", "than", "after", "over", "new",
-    "Korea", "Seoul", "government", "minister", "market", "exports", "company", "president",
-    "announced", "plans", "week", "year", "percent", "billion", "won", "talks", "summit",
-    "agreement", "ministry", "data", "showed", "expected", "growth",
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "a",
+    "is",
+    "that",
+    "for",
+    "on",
+    "with",
+    "as",
+    "by",
+    "at",
+    "from",
+    "officials",
+    "said",
+    "would",
+    "will",
+    "could",
+    "more",
+    "than",
+    "after",
+    "over",
+    "new",
+    "Korea",
+    "Seoul",
+    "government",
+    "minister",
+    "market",
+    "exports",
+    "company",
+    "president",
+    "announced",
+    "plans",
+    "week",
+    "year",
+    "percent",
+    "billion",
+    "won",
+    "talks",
+    "summit",
+    "agreement",
+    "ministry",
+    "data",
+    "showed",
+    "expected",
+    "growth",
 ];
 
 /// SplitMix64: a tiny deterministic generator, so the corpus is the same
@@ -200,7 +264,9 @@ fn touch_one(dir: &Path, n: usize, round: usize) {
             last = story(i, n, &mut rng);
         }
         let path = articles.join(&last.0);
-        let edited = last.1.replace("(END)", &format!("Edit number {round}.\n(END)"));
+        let edited = last
+            .1
+            .replace("(END)", &format!("Edit number {round}.\n(END)"));
         fs::write(path, edited).unwrap();
     }
 }
@@ -234,7 +300,14 @@ fn main() {
     for &n in &sizes {
         let dir = corpus(&root, n);
         for workload in ["archive", "newsroom", "incremental"] {
-            let cfg = config(&dir, if workload == "incremental" { "newsroom" } else { workload });
+            let cfg = config(
+                &dir,
+                if workload == "incremental" {
+                    "newsroom"
+                } else {
+                    workload
+                },
+            );
             let cfg = cfg.to_str().unwrap().to_owned();
             let mut walls = Vec::new();
             let mut peaks = Vec::new();

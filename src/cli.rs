@@ -24,6 +24,9 @@ pub struct Cli {
     /// Print more (-v: what each stage did, -vv: everything).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Threads for reading and rendering (default: one per core).
+    #[arg(short, long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -41,12 +44,19 @@ pub enum Command {
         /// (RFC 3339, e.g. 2026-11-01T09:00:00+09:00).
         #[arg(long, value_name = "RFC3339")]
         now: Option<DateTime<Utc>>,
+        /// Read and parse every article again: neither use nor update the
+        /// build cache (`.wirefeed-cache` in the output folder).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Read every article and report problems; write nothing.
     Check {
         /// Judge embargoes against this time instead of the clock.
         #[arg(long, value_name = "RFC3339")]
         now: Option<DateTime<Utc>>,
+        /// Read and parse every article again, ignoring the build cache.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Create a new folder with a config.toml and a sample article.
     Init {

@@ -27,10 +27,15 @@ fn main() -> ExitCode {
         .without_time()
         .init();
 
-    let (now, write, out) = match cli.command {
+    if let Some(jobs) = cli.jobs {
+        if let Err(e) = wirefeed::set_threads(usize::from(jobs)) {
+            return fail(2, &e);
+        }
+    }
+    let (now, write, out, no_cache) = match cli.command {
         Command::Init { dir } => return init(&dir),
-        Command::Build { now, out } => (now, true, out),
-        Command::Check { now } => (now, false, None),
+        Command::Build { now, out, no_cache } => (now, true, out, no_cache),
+        Command::Check { now, no_cache } => (now, false, None, no_cache),
     };
     let config = match Config::load(&cli.config) {
         Ok(c) => c,
@@ -41,6 +46,7 @@ fn main() -> ExitCode {
         now: now.unwrap_or_else(chrono::Utc::now),
         write,
         progress: !cli.quiet,
+        cache: !no_cache,
     };
     match wirefeed::build(&config, &options) {
         Ok(report) => summarize(&report, write, cli.quiet),

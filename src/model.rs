@@ -165,9 +165,29 @@ pub struct Item {
     pub line: usize,
 }
 
-/// A feed ready to render: metadata plus its items, newest first.
+/// What selection needs to know of an item, and all that the build cache
+/// keeps of it: small enough to hold for every article of a large archive.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Header {
+    /// The item's id (see [`Item::id`]).
+    pub id: String,
+    /// Line in the source file where the article starts.
+    pub line: usize,
+    /// See [`Item::published`].
+    pub published: DateTime<FixedOffset>,
+    /// See [`Item::updated`].
+    pub updated: DateTime<FixedOffset>,
+    /// See [`Item::categories`].
+    pub categories: Vec<String>,
+    /// Author names and native names, for `authors` filters.
+    pub authors: Vec<String>,
+    /// Never published while true.
+    pub draft: bool,
+}
+
+/// A feed's metadata: everything but its items.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Feed<'a> {
+pub struct FeedInfo {
     /// File name without extension, e.g. `all` or `category/russia`.
     pub name: String,
     /// RSS/Atom/JSON Feed `title`.
@@ -180,6 +200,16 @@ pub struct Feed<'a> {
     /// newest of all published items (the site changed then), and with none
     /// at all the Unix epoch. RSS `lastBuildDate`, Atom `updated`.
     pub updated: DateTime<FixedOffset>,
-    /// Items ordered by (published desc, id asc).
-    pub items: Vec<&'a Item>,
+    /// How many items it has.
+    pub len: usize,
+}
+
+/// A feed: its metadata and its items (`&Item`s to render, or whatever a
+/// stage uses to stand for them), newest first: by (published desc, id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Feed<T> {
+    /// Everything but the items.
+    pub info: FeedInfo,
+    /// The items, in order.
+    pub items: Vec<T>,
 }

@@ -14,7 +14,7 @@ use regex::Regex;
 use url::Url;
 
 use crate::config::Site;
-use crate::model::{Article, Body, Item, Person};
+use crate::model::{Article, Body, Enclosure, Header, Item, Person};
 use crate::text::{escape_html, one_line, xml_safe};
 
 /// Characters escaped in the last part of a `tag:` id and in `{id}` of
@@ -58,44 +58,37 @@ impl<'a> Normalizer<'a> {
         Normalizer { site, sanitizer }
     }
 
+    /// What selection needs of `article`; agrees with [`Self::item`].
+    pub fn header(&self, article: &Article) -> Header {
+        let authors = self.authors(article);
+        Header {
+            id: self.item_id(article),
+            line: article.line,
+            published: article.published,
+            updated: updated(article),
+            categories: categories(article),
+            authors: authors
+                .into_iter()
+                .flat_map(|p| std::iter::once(p.name).chain(p.native_name))
+                .collect(),
+            draft: article.draft,
+        }
+    }
+
     /// The item for `article`.
-    pub fn item(&self, article: Article) -> Item {
+    pub fn item(&self, article: &Article) -> Item {
         let site = self.site;
-        let short_id = article.id.clone().unwrap_or_else(|| article.stem.clone());
-        let id = self.item_id(&article, &short_id);
         let link = match &article.link {
             Some(link) => Some(self.absolute(link)),
             None => site.item_link.as_ref().map(|t| {
                 t.replace(
                     "{id}",
-                    &utf8_percent_encode(&short_id, ID_ESCAPE).to_string(),
+                    &utf8_percent_encode(short_id(article), ID_ESCAPE).to_string(),
                 )
             }),
         };
-        let mut authors: Vec<Person> = article
-            .authors
-            .into_iter()
-            .map(|p| Person {
-                name: one_line(&p.name),
-                native_name: p.native_name.map(|n| one_line(&n)),
-                email: p.email.map(|e| one_line(&e)),
-            })
-            .filter(|p| !p.name.is_empty())
-            .collect();
-        if authors.is_empty() {
-            authors.push(Person {
-                name: one_line(site.author_name()),
-                ..Person::default()
-            });
-        }
-        let mut categories: Vec<String> = Vec::new();
-        for c in article.categories.iter().map(|c| one_line(c)) {
-            if !c.is_empty() && !categories.iter().any(|k| k.eq_ignore_ascii_case(&c)) {
-                categories.push(c);
-            }
-        }
-        let summary = article.summary.clone().or_else(|| match &article.body {
-            Body::Paragraphs(p) => p.first().cloned(),
+        let summary = article.summary.as_ref().or(match &article.body {
+            Body::Paragraphs(p) => p.first(),
             Body::Html(_) => None,
         });
         let content_html = match &article.body {
@@ -111,41 +104,61 @@ impl<'a> Normalizer<'a> {
                 .to_owned(),
         };
         Item {
-            id,
+            id: self.item_id(article),
             title: one_line(&article.title),
-            version: article.version,
+            version: article.version.clone(),
             link,
-            authors,
+            authors: self.authors(article),
             published: article.published,
-            updated: article
-                .updated
-                .filter(|u| *u > article.published)
-                .unwrap_or(article.published),
-            categories,
-            dateline: article.dateline,
-            summary: summary.map(|s| one_line(&s)).filter(|s| !s.is_empty()),
+            updated: updated(article),
+            categories: categories(article),
+            dateline: article.dateline.clone(),
+            summary: summary.map(|s| one_line(s)).filter(|s| !s.is_empty()),
             content_html,
             rights: article
                 .rights
-                .or_else(|| site.rights.clone())
-                .map(|r| one_line(&r)),
-            language: article.language,
-            image: article.image.map(|i| self.absolute(&i)),
-            enclosure: article.enclosure.map(|mut e| {
-                e.url = self.absolute(&e.url);
-                e
+                .as_ref()
+                .or(site.rights.as_ref())
+                .map(|r| one_line(r)),
+            language: article.language.clone(),
+            image: article.image.as_ref().map(|i| self.absolute(i)),
+            enclosure: article.enclosure.as_ref().map(|e| Enclosure {
+                url: self.absolute(&e.url),
+                ..e.clone()
             }),
             draft: article.draft,
-            source: article.path,
+            source: article.path.clone(),
             line: article.line,
         }
+    }
+
+    /// The article's authors, cleaned; the site's author when it has none.
+    fn authors(&self, article: &Article) -> Vec<Person> {
+        let mut authors: Vec<Person> = article
+            .authors
+            .iter()
+            .map(|p| Person {
+                name: one_line(&p.name),
+                native_name: p.native_name.as_deref().map(one_line),
+                email: p.email.as_deref().map(one_line),
+            })
+            .filter(|p| !p.name.is_empty())
+            .collect();
+        if authors.is_empty() {
+            authors.push(Person {
+                name: one_line(self.site.author_name()),
+                ..Person::default()
+            });
+        }
+        authors
     }
 
     /// An absolute id: the article's own when it is an absolute IRI, else a
     /// `tag:` URI (RFC 4151) of the site's host, a date and the short id.
     /// The date is the one in a wire story id, else the publication date;
     /// body edits and rebuilds never change it.
-    fn item_id(&self, article: &Article, short_id: &str) -> String {
+    fn item_id(&self, article: &Article) -> String {
+        let short_id = short_id(article);
         if let Some(id) = &article.id {
             if Url::parse(id).is_ok() {
                 return xml_safe(id);
@@ -168,6 +181,30 @@ impl<'a> Normalizer<'a> {
             Err(_) => url.trim().to_owned(),
         }
     }
+}
+
+/// The explicit id, or the file stem.
+fn short_id(article: &Article) -> &str {
+    article.id.as_deref().unwrap_or(&article.stem)
+}
+
+/// The update time, never before publication.
+fn updated(article: &Article) -> chrono::DateTime<chrono::FixedOffset> {
+    article
+        .updated
+        .filter(|u| *u > article.published)
+        .unwrap_or(article.published)
+}
+
+/// Categories cleaned, without case-insensitive repeats, in source order.
+fn categories(article: &Article) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in article.categories.iter().map(|c| one_line(c)) {
+        if !c.is_empty() && !out.iter().any(|k| k.eq_ignore_ascii_case(&c)) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -215,7 +252,7 @@ mod tests {
     #[test]
     fn wire_story_gets_tag_id_link_defaults_and_escaped_paragraphs() {
         let site = site();
-        let item = Normalizer::new(&site).item(article());
+        let item = Normalizer::new(&site).item(&article());
         assert_eq!(
             item.id,
             "tag:news.example.com,2025-09-02:000_ae439f1b439a733f"
@@ -242,22 +279,22 @@ mod tests {
         let n = Normalizer::new(&site);
         let mut edited = article();
         edited.body = Body::Paragraphs(vec!["Rewritten body.".into()]);
-        assert_eq!(n.item(edited).id, n.item(article()).id);
+        assert_eq!(n.item(&edited).id, n.item(&article()).id);
         let mut yonhap = article();
         yonhap.id = Some("AEN20250901001500315".into());
         assert_eq!(
-            n.item(yonhap).id,
+            n.item(&yonhap).id,
             "tag:news.example.com,2025-09-01:AEN20250901001500315"
         );
         let mut absolute = article();
         absolute.id = Some("urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427".into());
         assert_eq!(
-            n.item(absolute).id,
+            n.item(&absolute).id,
             "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427"
         );
         let mut spaced = article();
         spaced.id = Some("my post/1".into());
-        let item = n.item(spaced);
+        let item = n.item(&spaced);
         assert_eq!(item.id, "tag:news.example.com,2025-09-02:my%20post%2F1");
         assert_eq!(
             item.link.as_deref(),
@@ -275,7 +312,7 @@ mod tests {
              <img src=\"i.png\" onerror=\"x()\">"
                 .into(),
         );
-        let item = Normalizer::new(&site).item(a);
+        let item = Normalizer::new(&site).item(&a);
         assert_eq!(
             item.content_html,
             "<p>Hi <a href=\"https://news.example.com/archive/\">old</a> <a>bad</a></p>\

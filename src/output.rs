@@ -43,6 +43,7 @@ pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<Written, OutputErro
 /// a commit, it leaves `path` as it was.
 pub struct AtomicFile {
     path: PathBuf,
+    dry_run: bool,
     tmp: PathBuf,
     out: Option<BufWriter<fs::File>>,
     old: Option<BufReader<fs::File>>,
@@ -70,12 +71,30 @@ impl AtomicFile {
             .filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
         Ok(AtomicFile {
             path: path.to_owned(),
+            dry_run: false,
             tmp,
             same: old.is_some(),
             old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
             out: Some(BufWriter::with_capacity(1 << 16, out)),
             scratch: Vec::new(),
         })
+    }
+
+    /// Compares with `path` without writing anything: [`commit`](Self::commit)
+    /// then only says whether the file would change.
+    pub fn dry_run(path: &Path) -> AtomicFile {
+        let old = fs::File::open(path)
+            .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
+        AtomicFile {
+            path: path.to_owned(),
+            dry_run: true,
+            tmp: PathBuf::new(),
+            same: old.is_some(),
+            old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
+            out: None,
+            scratch: Vec::new(),
+        }
     }
 
     /// Appends `bytes`.
@@ -106,6 +125,13 @@ impl AtomicFile {
                 .as_mut()
                 .is_some_and(|old| old.read(&mut [0u8; 1]).is_ok_and(|n| n == 0));
         let out = self.out.take();
+        if self.dry_run {
+            return Ok(if unchanged {
+                Written::Unchanged
+            } else {
+                Written::Changed
+            });
+        }
         if unchanged {
             drop(out);
             let _ = fs::remove_file(&self.tmp);
@@ -141,6 +167,9 @@ impl AtomicFile {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
+        if self.dry_run {
+            return;
+        }
         // Not committed (an error, or renamed already): never leave a
         // temporary file behind.
         let _ = fs::remove_file(&self.tmp);
@@ -193,6 +222,21 @@ mod tests {
         assert_eq!(stream(&[b"abcd", b"e"]), Written::Changed);
         assert_eq!(fs::read(&path).unwrap(), b"abcde");
         assert_eq!(names(dir.path()), ["big.xml"]);
+    }
+
+    #[test]
+    fn a_dry_run_compares_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("all.rss");
+        let mut f = AtomicFile::dry_run(&path);
+        f.write(b"new").unwrap();
+        assert_eq!(f.commit().unwrap(), Written::Changed);
+        assert!(!path.exists());
+        fs::write(&path, b"same").unwrap();
+        let mut f = AtomicFile::dry_run(&path);
+        f.write(b"same").unwrap();
+        assert_eq!(f.commit().unwrap(), Written::Unchanged);
+        assert_eq!(names(dir.path()), ["all.rss"]);
     }
 
     #[test]

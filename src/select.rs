@@ -1,23 +1,27 @@
-//! Select stage: items + `[[feed]]` and `[category_feeds]` config + the
-//! clock → [`Feed`]s.
+//! Select stage: item headers + `[[feed]]` and `[category_feeds]` config +
+//! the clock → [`Feed`]s.
 //!
 //! Drafts and embargoed items (published after `now`) are left out. Items
-//! are sorted once, by (published desc, id asc), a total order, then every
-//! feed is filled in one pass, so the cost does not grow with the number of
-//! feeds times a sort. No I/O, no rendering.
+//! are offered one at a time; each feed keeps only its newest `limit` in a
+//! bounded heap, so memory follows what is published, not the archive's
+//! size, and no feed sorts the whole archive. The order is total:
+//! (published desc, id asc). No I/O, no rendering.
 
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::config::{Config, FeedConfig};
-use crate::model::{Feed, Item};
+use crate::config::{Config, FeedConfig, Format};
+use crate::model::{Feed, FeedInfo, Header, Item};
 
 /// The feeds, and what was held back.
 #[derive(Debug)]
-pub struct Selection<'a> {
+pub struct Selection<T> {
     /// Configured feeds in config order, then category feeds by name.
-    pub feeds: Vec<Feed<'a>>,
+    pub feeds: Vec<Feed<T>>,
+    /// Distinct items in at least one feed.
+    pub published: usize,
     /// Items not yet published because their time has not come.
     pub embargoed: usize,
     /// Items marked as drafts.
@@ -27,99 +31,244 @@ pub struct Selection<'a> {
 }
 
 /// Groups `items` into the configured feeds as of `now`.
-pub fn select<'a>(items: &'a [Item], config: &Config, now: DateTime<Utc>) -> Selection<'a> {
-    let mut order: Vec<&Item> = Vec::with_capacity(items.len());
-    let (mut embargoed, mut drafts, mut next_release) = (0, 0, None::<DateTime<Utc>>);
+pub fn select<'a>(items: &'a [Item], config: &Config, now: DateTime<Utc>) -> Selection<&'a Item> {
+    let mut selector = Selector::new(config, now);
     for item in items {
-        if item.draft {
-            drafts += 1;
-        } else if item.published > now {
-            embargoed += 1;
-            let due = item.published.with_timezone(&Utc);
-            next_release = Some(next_release.map_or(due, |n| n.min(due)));
-        } else {
-            order.push(item);
+        selector.offer(&header_of(item), item);
+    }
+    selector.finish()
+}
+
+fn header_of(item: &Item) -> Header {
+    Header {
+        id: item.id.clone(),
+        line: item.line,
+        published: item.published,
+        updated: item.updated,
+        categories: item.categories.clone(),
+        authors: item
+            .authors
+            .iter()
+            .flat_map(|p| std::iter::once(p.name.clone()).chain(p.native_name.clone()))
+            .collect(),
+        draft: item.draft,
+    }
+}
+
+/// Fills every feed from items offered one by one. `T` is what stands for
+/// an item (a reference, or a handle to load it later).
+pub struct Selector<'c, T> {
+    config: &'c Config,
+    now: DateTime<Utc>,
+    slots: Vec<Slot<T>>,
+    /// Category slug → (slot index, smallest spelling seen).
+    categories: BTreeMap<String, (usize, String)>,
+    embargoed: usize,
+    drafts: usize,
+    next_release: Option<DateTime<Utc>>,
+    newest: Option<DateTime<FixedOffset>>,
+}
+
+struct Slot<T> {
+    name: String,
+    title: String,
+    description: String,
+    formats: Vec<Format>,
+    limit: usize,
+    heap: BinaryHeap<Ranked<T>>,
+}
+
+/// A heap entry. The heap's top is the entry to drop first: the oldest,
+/// and among equally old the greatest id.
+struct Ranked<T> {
+    published: DateTime<FixedOffset>,
+    updated: DateTime<FixedOffset>,
+    id: String,
+    value: T,
+}
+
+impl<T> Ranked<T> {
+    fn rank(&self, other: &Self) -> Ordering {
+        other
+            .published
+            .cmp(&self.published)
+            .then_with(|| self.id.cmp(&other.id))
+    }
+}
+
+impl<T> PartialEq for Ranked<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.rank(other) == Ordering::Equal
+    }
+}
+impl<T> Eq for Ranked<T> {}
+impl<T> PartialOrd for Ranked<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Ranked<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.rank(other)
+    }
+}
+
+impl<'c, T: Clone> Selector<'c, T> {
+    /// An empty selector for `config`'s feeds as of `now`.
+    pub fn new(config: &'c Config, now: DateTime<Utc>) -> Selector<'c, T> {
+        let slots = config
+            .feeds
+            .iter()
+            .map(|f| Slot {
+                name: f.name.clone(),
+                title: f.title.clone(),
+                description: description(f, config),
+                formats: f.formats.clone(),
+                limit: f.limit,
+                heap: BinaryHeap::new(),
+            })
+            .collect();
+        Selector {
+            config,
+            now,
+            slots,
+            categories: BTreeMap::new(),
+            embargoed: 0,
+            drafts: 0,
+            next_release: None,
+            newest: None,
         }
     }
-    order.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.id.cmp(&b.id)));
 
-    let mut feeds: Vec<Feed> = config
-        .feeds
-        .iter()
-        .map(|f| {
-            empty_feed(
-                f.name.clone(),
-                f.title.clone(),
-                description(f, config),
-                f.formats.clone(),
-            )
-        })
-        .collect();
-    let mut limits: Vec<usize> = config.feeds.iter().map(|f| f.limit).collect();
-    let mut by_slug: BTreeMap<String, usize> = BTreeMap::new();
-    if let Some(cats) = &config.category_feeds {
-        for (slug, category) in categories(&order) {
-            by_slug.insert(slug.clone(), feeds.len());
-            feeds.push(empty_feed(
-                format!("category/{slug}"),
-                cats.title.replace("{category}", &category),
-                format!("Stories filed under {category} from {}", config.site.title),
-                cats.formats.clone(),
-            ));
-            limits.push(cats.limit);
+    /// Offers one item; it lands in every feed it matches and is new
+    /// enough for.
+    pub fn offer(&mut self, header: &Header, value: T) {
+        if header.draft {
+            self.drafts += 1;
+            return;
         }
-    }
-
-    for &item in &order {
-        for (i, spec) in config.feeds.iter().enumerate() {
-            if feeds[i].items.len() < limits[i] && matches(item, spec) {
-                feeds[i].items.push(item);
+        if header.published > self.now {
+            self.embargoed += 1;
+            let due = header.published.with_timezone(&Utc);
+            self.next_release = Some(self.next_release.map_or(due, |n| n.min(due)));
+            return;
+        }
+        self.newest = Some(
+            self.newest
+                .map_or(header.updated, |n| n.max(header.updated)),
+        );
+        let mut targets: Vec<usize> = Vec::new();
+        for (i, spec) in self.config.feeds.iter().enumerate() {
+            if matches(header, spec) {
+                targets.push(i);
             }
         }
-        let mut seen: Vec<usize> = Vec::new();
-        for category in &item.categories {
-            if let Some(&i) = by_slug.get(&slug(category)) {
-                if !seen.contains(&i) && feeds[i].items.len() < limits[i] {
-                    seen.push(i);
-                    feeds[i].items.push(item);
+        if self.config.category_feeds.is_some() {
+            for category in &header.categories {
+                if let Some(i) = self.category_slot(category) {
+                    if !targets.contains(&i) {
+                        targets.push(i);
+                    }
+                }
+            }
+        }
+        for i in targets {
+            let slot = &mut self.slots[i];
+            let entry = Ranked {
+                published: header.published,
+                updated: header.updated,
+                id: header.id.clone(),
+                value: value.clone(),
+            };
+            if slot.heap.len() < slot.limit {
+                slot.heap.push(entry);
+            } else if let Some(mut worst) = slot.heap.peek_mut() {
+                if entry < *worst {
+                    *worst = entry;
                 }
             }
         }
     }
-    let site_updated = order
-        .iter()
-        .map(|i| i.updated)
-        .max()
-        .unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
-    for feed in &mut feeds {
-        feed.updated = feed
-            .items
-            .iter()
-            .map(|i| i.updated)
-            .max()
-            .unwrap_or(site_updated);
-    }
-    Selection {
-        feeds,
-        embargoed,
-        drafts,
-        next_release,
-    }
-}
 
-fn empty_feed<'a>(
-    name: String,
-    title: String,
-    description: String,
-    formats: Vec<crate::config::Format>,
-) -> Feed<'a> {
-    Feed {
-        name,
-        title,
-        description,
-        formats,
-        updated: DateTime::UNIX_EPOCH.fixed_offset(),
-        items: Vec::new(),
+    fn category_slot(&mut self, category: &str) -> Option<usize> {
+        let cats = self.config.category_feeds.as_ref()?;
+        let slug = slug(category);
+        if slug.is_empty() {
+            return None;
+        }
+        if let Some((i, name)) = self.categories.get_mut(&slug) {
+            if category < name.as_str() {
+                *name = category.to_owned();
+            }
+            return Some(*i);
+        }
+        let i = self.slots.len();
+        self.slots.push(Slot {
+            name: format!("category/{slug}"),
+            title: String::new(),
+            description: String::new(),
+            formats: cats.formats.clone(),
+            limit: cats.limit,
+            heap: BinaryHeap::new(),
+        });
+        self.categories.insert(slug, (i, category.to_owned()));
+        Some(i)
+    }
+
+    /// The feeds, each newest first.
+    pub fn finish(mut self) -> Selection<T> {
+        if let Some(cats) = &self.config.category_feeds {
+            for (i, name) in self.categories.values() {
+                let slot = &mut self.slots[*i];
+                slot.title = cats.title.replace("{category}", name);
+                slot.description =
+                    format!("Stories filed under {name} from {}", self.config.site.title);
+            }
+        }
+        let site_updated = self.newest.unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
+        // Configured feeds keep config order; category feeds follow by slug.
+        let order: Vec<usize> = (0..self.config.feeds.len())
+            .chain(self.categories.values().map(|(i, _)| *i))
+            .collect();
+        let mut slots: Vec<Option<Slot<T>>> = self.slots.into_iter().map(Some).collect();
+        let mut ids: HashSet<String> = HashSet::new();
+        let mut feeds = Vec::with_capacity(order.len());
+        for i in order {
+            let Some(slot) = slots[i].take() else {
+                continue;
+            };
+            let ranked = slot.heap.into_sorted_vec();
+            let updated = ranked
+                .iter()
+                .map(|r| r.updated)
+                .max()
+                .unwrap_or(site_updated);
+            let mut items = Vec::with_capacity(ranked.len());
+            for r in ranked {
+                if !ids.contains(&r.id) {
+                    ids.insert(r.id);
+                }
+                items.push(r.value);
+            }
+            feeds.push(Feed {
+                info: FeedInfo {
+                    name: slot.name,
+                    title: slot.title,
+                    description: slot.description,
+                    formats: slot.formats,
+                    updated,
+                    len: items.len(),
+                },
+                items,
+            });
+        }
+        Selection {
+            feeds,
+            published: ids.len(),
+            embargoed: self.embargoed,
+            drafts: self.drafts,
+            next_release: self.next_release,
+        }
     }
 }
 
@@ -130,39 +279,18 @@ fn description(feed: &FeedConfig, config: &Config) -> String {
         .unwrap_or_else(|| feed.title.clone())
 }
 
-fn matches(item: &Item, feed: &FeedConfig) -> bool {
+fn matches(header: &Header, feed: &FeedConfig) -> bool {
     let by_category = feed.categories.is_empty()
-        || item
+        || header
             .categories
             .iter()
             .any(|c| feed.categories.iter().any(|f| f.eq_ignore_ascii_case(c)));
     let by_author = feed.authors.is_empty()
-        || item.authors.iter().any(|p| {
-            feed.authors.iter().any(|f| {
-                f.eq_ignore_ascii_case(&p.name) || p.native_name.as_deref() == Some(f.as_str())
-            })
-        });
+        || header
+            .authors
+            .iter()
+            .any(|a| feed.authors.iter().any(|f| f.eq_ignore_ascii_case(a)));
     by_category && by_author
-}
-
-/// Every category of the published items by slug; where several spellings
-/// share a slug, the smallest spelling names the feed.
-fn categories(items: &[&Item]) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> = BTreeMap::new();
-    for category in items.iter().flat_map(|i| &i.categories) {
-        let s = slug(category);
-        if s.is_empty() {
-            continue;
-        }
-        match out.get_mut(&s) {
-            Some(name) if category < name => *name = category.clone(),
-            Some(_) => {}
-            None => {
-                out.insert(s, category.clone());
-            }
-        }
-    }
-    out
 }
 
 /// A file-name-safe form of a category: lowercase letters and digits (any
@@ -183,7 +311,6 @@ pub fn slug(category: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::Person;
-    use chrono::DateTime;
     use std::path::PathBuf;
 
     fn item(id: &str, published: &str, categories: &[&str], author: &str) -> Item {
@@ -222,7 +349,7 @@ mod tests {
         Config::parse(&text, &std::env::temp_dir().join("c.toml")).unwrap()
     }
 
-    fn ids(feed: &Feed) -> Vec<String> {
+    fn ids(feed: &Feed<&Item>) -> Vec<String> {
         feed.items.iter().map(|i| i.id.clone()).collect()
     }
 
@@ -251,20 +378,41 @@ mod tests {
         assert_eq!(ids(&s.feeds[0]), ["a", "a2", "b"]);
         assert_eq!(ids(&s.feeds[1]), ["a2", "b", "old"]);
         assert_eq!(ids(&s.feeds[2]), ["a", "a2"]);
-        assert_eq!((s.embargoed, s.drafts), (1, 1));
+        assert_eq!((s.embargoed, s.drafts, s.published), (1, 1, 4));
         assert_eq!(
             s.next_release.unwrap().to_rfc3339(),
             "2026-02-01T00:00:00+00:00"
         );
         assert_eq!(
-            s.feeds[0].updated.to_utc().to_rfc3339(),
+            s.feeds[0].info.updated.to_utc().to_rfc3339(),
             "2026-01-01T15:00:00+00:00"
         );
+        assert_eq!(s.feeds[0].info.len, 3);
         // The embargo lifts when its time comes.
         let later = DateTime::parse_from_rfc3339("2026-02-01T00:00:00Z")
             .unwrap()
             .to_utc();
         assert_eq!(ids(&select(&items, &c, later).feeds[0])[0], "future");
+    }
+
+    #[test]
+    fn bounded_heaps_keep_the_newest_whatever_the_offer_order() {
+        let items: Vec<Item> = (0..200)
+            .map(|i| {
+                // A scrambled order of publication times.
+                let minute = (i * 37) % 200;
+                let time = format!("2026-01-01T{:02}:{:02}:00Z", minute / 60, minute % 60);
+                item(&format!("id{i:03}"), &time, &["x"], "A")
+            })
+            .collect();
+        let c = config("[[feed]]\nname = \"all\"\nlimit = 5\n");
+        let s = select(&items, &c, Utc::now());
+        let minutes: Vec<_> = s.feeds[0]
+            .items
+            .iter()
+            .map(|i| i.published.format("%H:%M").to_string())
+            .collect();
+        assert_eq!(minutes, ["03:19", "03:18", "03:17", "03:16", "03:15"]);
     }
 
     #[test]
@@ -275,12 +423,12 @@ mod tests {
         ];
         let c = config("[category_feeds]\nlimit = 5\n");
         let s = select(&items, &c, Utc::now());
-        let names: Vec<_> = s.feeds.iter().map(|f| f.name.as_str()).collect();
+        let names: Vec<_> = s.feeds.iter().map(|f| f.info.name.as_str()).collect();
         assert_eq!(
             names,
             ["category/nk-leader", "category/russia", "category/비디오"]
         );
-        assert_eq!(s.feeds[0].title, "Desk: NK leader");
+        assert_eq!(s.feeds[0].info.title, "Desk: NK leader");
         assert_eq!(ids(&s.feeds[0]), ["x", "y"]);
     }
 

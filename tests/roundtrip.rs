@@ -28,7 +28,7 @@ fn sample_items(config: &Config) -> Vec<Item> {
     loaded
         .articles
         .into_iter()
-        .map(|a| normalizer.item(a))
+        .map(|a| normalizer.item(&a))
         .collect()
 }
 
@@ -43,14 +43,14 @@ fn every_field_of_every_item_survives_feed_rs() {
     let selection = select(&items, &config, Utc::now());
     let mut checked = 0;
     for feed in &selection.feeds {
-        for &format in &feed.formats {
+        for &format in &feed.info.formats {
             let bytes = wirefeed::render::render(feed, format, &config.site).unwrap();
             let parsed = feed_rs::parser::parse(bytes.as_slice())
-                .unwrap_or_else(|e| panic!("{} {format:?} does not parse: {e}", feed.name));
-            let at = |what: &str| format!("{} {format:?}: {what}", feed.name);
+                .unwrap_or_else(|e| panic!("{} {format:?} does not parse: {e}", feed.info.name));
+            let at = |what: &str| format!("{} {format:?}: {what}", feed.info.name);
             assert_eq!(
                 parsed.title.as_ref().unwrap().content,
-                feed.title,
+                feed.info.title,
                 "{}",
                 at("title")
             );
@@ -63,13 +63,14 @@ fn every_field_of_every_item_survives_feed_rs() {
             if format == Format::Atom {
                 assert_eq!(
                     parsed.updated,
-                    Some(feed.updated.to_utc()),
+                    Some(feed.info.updated.to_utc()),
                     "{}",
                     at("updated")
                 );
             }
             for (entry, item) in parsed.entries.iter().zip(&feed.items) {
-                let at = |what: &str| format!("{} {format:?} item {}: {what}", feed.name, item.id);
+                let at =
+                    |what: &str| format!("{} {format:?} item {}: {what}", feed.info.name, item.id);
                 assert_eq!(entry.id, item.id, "{}", at("id"));
                 assert_eq!(
                     entry.title.as_ref().unwrap().content,
@@ -290,12 +291,12 @@ fn rendered_feeds_keep_the_validators_rules() {
     let guid_re = Regex::new("<guid([^>]*)>([^<]*)</guid>").unwrap();
     let illegal = Regex::new("[\u{0}-\u{8}\u{B}\u{C}\u{E}-\u{1F}\u{FFFE}\u{FFFF}]").unwrap();
     for feed in &selection.feeds {
-        for &format in &feed.formats {
+        for &format in &feed.info.formats {
             let bytes = wirefeed::render::render(feed, format, &config.site).unwrap();
             let xml = String::from_utf8(bytes).unwrap();
-            let at = format!("{} {format:?}", feed.name);
+            let at = format!("{} {format:?}", feed.info.name);
             assert!(!illegal.is_match(&xml), "{at}: XML-illegal character");
-            let self_url = config.site.feed_url(&feed.name, format);
+            let self_url = config.site.feed_url(&feed.info.name, format);
             match format {
                 Format::Rss => {
                     assert!(

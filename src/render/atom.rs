@@ -7,18 +7,18 @@ use atom_syndication::{
     WriteConfig,
 };
 
-use super::{GENERATOR, VERSION, XML_DECLARATION};
+use super::{item_fragment, split_frame, Frame, GENERATOR, VERSION, XML_DECLARATION};
 use crate::config::{Format, Site};
-use crate::model::{Feed, Item, Person};
+use crate::model::{FeedInfo, Item, Person};
 
-pub fn render(feed: &Feed, site: &Site) -> Result<Vec<u8>, String> {
-    let self_url = site.feed_url(&feed.name, Format::Atom);
-    let atom = AtomFeed {
+fn feed(info: &FeedInfo, site: &Site) -> AtomFeed {
+    let self_url = site.feed_url(&info.name, Format::Atom);
+    AtomFeed {
         // The feed's own URL is an absolute IRI that does not change.
         id: self_url.clone(),
-        title: Text::plain(feed.title.clone()),
-        subtitle: Some(Text::plain(feed.description.clone())),
-        updated: feed.updated,
+        title: Text::plain(info.title.clone()),
+        subtitle: Some(Text::plain(info.description.clone())),
+        updated: info.updated,
         authors: vec![person(&Person {
             name: site.author_name().to_owned(),
             ..Person::default()
@@ -34,20 +34,30 @@ pub fn render(feed: &Feed, site: &Site) -> Result<Vec<u8>, String> {
             version: Some(VERSION.into()),
         }),
         lang: Some(site.language.clone()),
-        entries: feed
-            .items
-            .iter()
-            .map(|i| entry(i, &site.language))
-            .collect(),
         ..AtomFeed::default()
-    };
+    }
+}
+
+fn write(feed: &AtomFeed) -> Result<Vec<u8>, String> {
     let config = WriteConfig {
         write_document_declaration: false,
         indent_size: Some(2),
     };
     let out = XML_DECLARATION.as_bytes().to_vec();
-    atom.write_with_config(out, config)
+    feed.write_with_config(out, config)
         .map_err(|e| e.to_string())
+}
+
+pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
+    split_frame(write(&feed(info, site))?, "</feed>")
+}
+
+pub fn items(items: &[&Item], feed_language: &str) -> Result<Vec<u8>, String> {
+    let feed = AtomFeed {
+        entries: items.iter().map(|i| entry(i, feed_language)).collect(),
+        ..AtomFeed::default()
+    };
+    item_fragment(write(&feed)?, "<entry>", "</entry>")
 }
 
 fn entry(item: &Item, feed_language: &str) -> Entry {
@@ -107,5 +117,33 @@ fn link(href: &str, rel: &str, mime_type: &str) -> Link {
         rel: rel.to_owned(),
         mime_type: Some(mime_type.to_owned()),
         ..Link::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_support::{info, items as sample, site};
+
+    #[test]
+    fn frame_and_fragments_are_the_crates_whole_document() {
+        let site = site();
+        let items = sample();
+        let refs: Vec<&Item> = items.iter().collect();
+        let info = info(refs.len());
+        let mut whole = feed(&info, &site);
+        whole.entries = refs.iter().map(|i| entry(i, "en")).collect();
+        let expected = write(&whole).unwrap();
+
+        let frame = frame(&info, &site).unwrap();
+        let mut streamed = frame.head.clone();
+        for chunk in refs.chunks(2) {
+            streamed.extend(super::items(chunk, "en").unwrap());
+        }
+        streamed.extend(&frame.tail);
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 }

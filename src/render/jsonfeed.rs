@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::rfc3339;
+use super::{rfc3339, Frame};
 use crate::config::{Format, Site};
-use crate::model::{Feed, Item, Person};
+use crate::model::{FeedInfo, Item, Person};
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -17,7 +17,6 @@ struct JsonFeed<'a> {
     description: &'a str,
     language: &'a str,
     authors: Vec<Author<'a>>,
-    items: Vec<JsonItem<'a>>,
 }
 
 #[derive(Serialize)]
@@ -89,21 +88,49 @@ struct Dateline<'a> {
     agency: &'a str,
 }
 
-pub fn render(feed: &Feed, site: &Site) -> Result<Vec<u8>, String> {
+pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
     let json = JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
-        title: &feed.title,
+        title: &info.title,
         home_page_url: site.base_url.as_str(),
-        feed_url: site.feed_url(&feed.name, Format::Json),
-        description: &feed.description,
+        feed_url: site.feed_url(&info.name, Format::Json),
+        description: &info.description,
         language: &site.language,
         authors: vec![Author {
             name: site.author_name(),
         }],
-        items: feed.items.iter().map(|i| item(i)).collect(),
     };
-    let mut out = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
-    out.push(b'\n');
+    let mut head = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
+    // Reopen the object to append the items array last.
+    if head.pop() != Some(b'}') || head.pop() != Some(b'\n') {
+        return Err("unexpected JSON layout".into());
+    }
+    head.extend_from_slice(b",\n  \"items\": [");
+    Ok(Frame {
+        head,
+        tail: b"\n  ]\n}\n".to_vec(),
+    })
+}
+
+/// Items as serde's pretty printer lays them out inside the feed object:
+/// four spaces deeper, separated by commas.
+pub fn items(items: &[&Item], first: bool) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    for (i, it) in items.iter().enumerate() {
+        if !(first && i == 0) {
+            out.push(b',');
+        }
+        let json = serde_json::to_vec_pretty(&item(it)).map_err(|e| e.to_string())?;
+        // Strings never hold a raw newline in JSON, so every newline is
+        // layout and can take the extra indent.
+        out.extend_from_slice(b"\n    ");
+        for &b in &json {
+            out.push(b);
+            if b == b'\n' {
+                out.extend_from_slice(b"    ");
+            }
+        }
+    }
     Ok(out)
 }
 
@@ -153,4 +180,54 @@ fn item(item: &Item) -> JsonItem<'_> {
 
 fn author(p: &Person) -> Author<'_> {
     Author { name: &p.name }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_support::{info, items as sample, site};
+
+    #[test]
+    fn streamed_json_is_serdes_pretty_document() {
+        let site = site();
+        let items = sample();
+        let refs: Vec<&Item> = items.iter().collect();
+        let frame = frame(&info(refs.len()), &site).unwrap();
+        let mut streamed = frame.head.clone();
+        for (i, chunk) in refs.chunks(2).enumerate() {
+            streamed.extend(super::items(chunk, i == 0).unwrap());
+        }
+        streamed.extend(&frame.tail);
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            #[serde(flatten)]
+            head: JsonFeed<'a>,
+            items: Vec<JsonItem<'a>>,
+        }
+        let info = info(refs.len());
+        let whole = Whole {
+            head: JsonFeed {
+                version: "https://jsonfeed.org/version/1.1",
+                title: &info.title,
+                home_page_url: site.base_url.as_str(),
+                feed_url: site.feed_url(&info.name, Format::Json),
+                description: &info.description,
+                language: &site.language,
+                authors: vec![Author { name: "Desk" }],
+            },
+            items: refs.iter().map(|i| item(i)).collect(),
+        };
+        let mut expected = serde_json::to_vec_pretty(&whole).unwrap();
+        expected.push(b'\n');
+        let value: serde_json::Value = serde_json::from_slice(&streamed).unwrap();
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
+        assert_eq!(value["items"].as_array().unwrap().len(), refs.len());
+        assert_eq!(
+            value["items"][0]["_wirefeed"]["authors_native"][0]["native_name"],
+            "박보람"
+        );
+    }
 }

@@ -1,9 +1,13 @@
-//! Render stage: [`Feed`] → bytes, one pure function per format, plus the
+//! Render stage: [`Feed`] → bytes, one pure module per format, plus the
 //! site-wide files (`index.html`, `feeds.opml`).
 //!
 //! Same feed in, same bytes out: nothing here reads the clock or the file
-//! system. Renderers take complete items (normalize guaranteed every field
-//! they need), so the only failure is the XML writer's.
+//! system. A document is a [`Frame`] (everything before and after the
+//! items) around item fragments, so that a feed of any size can be written
+//! as a stream, a chunk of items at a time, and fragments can be rendered
+//! in parallel; concatenated, they are exactly [`render`]'s bytes.
+//! Renderers take complete items (normalize guaranteed every field they
+//! need), so the only failure is the XML writer's.
 
 mod atom;
 mod jsonfeed;
@@ -15,7 +19,7 @@ pub use site::{index_html, opml};
 use chrono::{DateTime, FixedOffset};
 
 use crate::config::{Format, Site};
-use crate::model::Feed;
+use crate::model::{Feed, FeedInfo, Item};
 
 /// The generator name written into feeds.
 pub const GENERATOR: &str = "wirefeed";
@@ -34,18 +38,68 @@ pub struct RenderError {
     pub reason: String,
 }
 
-/// Renders `feed` in `format`.
-pub fn render(feed: &Feed, format: Format, site: &Site) -> Result<Vec<u8>, RenderError> {
+/// A document without its items: `head`, then the item fragments, then
+/// `tail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Everything before the first item.
+    pub head: Vec<u8>,
+    /// Everything after the last item.
+    pub tail: Vec<u8>,
+}
+
+/// Renders `feed` in `format`, whole.
+pub fn render(feed: &Feed<&Item>, format: Format, site: &Site) -> Result<Vec<u8>, RenderError> {
+    let frame = frame(&feed.info, format, site)?;
+    let items = items(&feed.items, format, site, true).map_err(|e| e.named(&feed.info.name))?;
+    let mut out = frame.head;
+    out.extend_from_slice(&items);
+    out.extend_from_slice(&frame.tail);
+    Ok(out)
+}
+
+/// The frame of the document for `info` in `format`.
+pub fn frame(info: &FeedInfo, format: Format, site: &Site) -> Result<Frame, RenderError> {
     let result = match format {
-        Format::Rss => rss::render(feed, site),
-        Format::Atom => atom::render(feed, site),
-        Format::Json => jsonfeed::render(feed, site),
+        Format::Rss => rss::frame(info, site),
+        Format::Atom => atom::frame(info, site),
+        Format::Json => jsonfeed::frame(info, site),
     };
     result.map_err(|reason| RenderError {
-        feed: feed.name.clone(),
+        feed: info.name.clone(),
         format,
         reason,
     })
+}
+
+/// The fragments of `items`, in order. `first` is true when the first of
+/// them is the document's first item (JSON puts commas between items).
+pub fn items(
+    items: &[&Item],
+    format: Format,
+    site: &Site,
+    first: bool,
+) -> Result<Vec<u8>, RenderError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let result = match format {
+        Format::Rss => rss::items(items),
+        Format::Atom => atom::items(items, &site.language),
+        Format::Json => jsonfeed::items(items, first),
+    };
+    result.map_err(|reason| RenderError {
+        feed: String::new(),
+        format,
+        reason,
+    })
+}
+
+impl RenderError {
+    fn named(mut self, feed: &str) -> RenderError {
+        feed.clone_into(&mut self.feed);
+        self
+    }
 }
 
 /// The relative path of a feed file inside the output folder.
@@ -66,6 +120,95 @@ pub fn rfc3339(date: &DateTime<FixedOffset>) -> String {
 
 /// The XML declaration every XML file starts with.
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+
+/// Splits a whole XML document rendered by a crate into what comes before
+/// and after its items: the items are the last children of an element that
+/// closes with `close` on a line of its own.
+fn split_frame(doc: Vec<u8>, close: &str) -> Result<Frame, String> {
+    let text = String::from_utf8(doc).map_err(|e| e.to_string())?;
+    let end = text
+        .rfind(close)
+        .ok_or_else(|| format!("no {close} in the rendered document"))?;
+    let cut = text[..end].rfind('\n').unwrap_or(end);
+    Ok(Frame {
+        head: text.as_bytes()[..cut].to_vec(),
+        tail: text.as_bytes()[cut..].to_vec(),
+    })
+}
+
+/// The item elements of a document rendered by a crate: from the line that
+/// opens the first `<open>` to the end of the last `</close>`.
+fn item_fragment(doc: Vec<u8>, open: &str, close: &str) -> Result<Vec<u8>, String> {
+    let text = String::from_utf8(doc).map_err(|e| e.to_string())?;
+    let first = text
+        .find(open)
+        .ok_or_else(|| format!("no {open} in the rendered document"))?;
+    let start = text[..first].rfind('\n').unwrap_or(first);
+    let last = text
+        .rfind(close)
+        .ok_or_else(|| format!("no {close} in the rendered document"))?;
+    Ok(text.as_bytes()[start..last + close.len()].to_vec())
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::config::Site;
+    use crate::model::{FeedInfo, Item, Person};
+    use chrono::DateTime;
+
+    pub fn site() -> Site {
+        toml::from_str(
+            "title = \"Desk\"\nbase_url = \"https://news.example.com/\"\nrights = \"(c) Desk\"",
+        )
+        .unwrap()
+    }
+
+    pub fn info(len: usize) -> FeedInfo {
+        FeedInfo {
+            name: "all".into(),
+            title: "All & <everything>".into(),
+            description: "Every story".into(),
+            formats: crate::config::Format::ALL.to_vec(),
+            updated: DateTime::parse_from_rfc3339("2025-09-02T09:25:54+09:00").unwrap(),
+            len,
+        }
+    }
+
+    /// Items with awkward content: markup, `]]>`, quotes, Korean, emoji.
+    pub fn items() -> Vec<Item> {
+        (0..5)
+            .map(|i| {
+                let published =
+                    DateTime::parse_from_rfc3339(&format!("2025-09-0{}T09:25:54+09:00", 5 - i))
+                        .unwrap();
+                Item {
+                    id: format!("tag:news.example.com,2025-09-02:story-{i}"),
+                    title: format!("Story {i}: Kim & \"Xi\" <meet> 🎉 회담"),
+                    version: (i == 1).then(|| "LEAD".to_owned()),
+                    link: Some(format!("https://news.example.com/news/story-{i}")),
+                    authors: vec![Person {
+                        name: "Park Boram".into(),
+                        native_name: Some("박보람".into()),
+                        email: (i == 2).then(|| "park@example.com".to_owned()),
+                    }],
+                    published,
+                    updated: published,
+                    categories: vec!["NK leader".into(), "Russia".into()],
+                    dateline: None,
+                    summary: (i != 3).then(|| "A <b>summary</b> & more".to_owned()),
+                    content_html: format!("<p>Body {i} with ]]> inside &amp; more</p>"),
+                    rights: Some("ⓒ K-VIBE".into()),
+                    language: (i == 4).then(|| "ko".to_owned()),
+                    image: None,
+                    enclosure: None,
+                    draft: false,
+                    source: "x.txt".into(),
+                    line: 1,
+                }
+            })
+            .collect()
+    }
+}
 
 #[cfg(test)]
 mod tests {

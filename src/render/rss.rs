@@ -1,39 +1,70 @@
 //! RSS 2.0 with the `rss` crate: `atom:link rel="self"`, `content:encoded`,
 //! `dc:creator`, guids with the right `isPermaLink`.
 
+use std::collections::BTreeMap;
+
 use ::rss::extension::atom::AtomExtension;
 use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::{Category, Channel, Enclosure, Guid, Item as RssItem};
 use atom_syndication::Link;
 
-use super::{rfc822, GENERATOR, VERSION};
+use super::{item_fragment, rfc822, split_frame, Frame, GENERATOR, VERSION};
 use crate::config::{Format, Site};
-use crate::model::{Feed, Item};
+use crate::model::{FeedInfo, Item};
 use crate::text::escape_html;
 
-pub fn render(feed: &Feed, site: &Site) -> Result<Vec<u8>, String> {
-    let channel = Channel {
-        title: feed.title.clone(),
+/// Declared on the root element whether or not a chunk uses them, so that
+/// frame and fragments agree.
+fn namespaces() -> BTreeMap<String, String> {
+    [
+        ("atom", "http://www.w3.org/2005/Atom"),
+        ("content", "http://purl.org/rss/1.0/modules/content/"),
+        ("dc", "http://purl.org/dc/elements/1.1/"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}
+
+fn channel(info: &FeedInfo, site: &Site) -> Channel {
+    Channel {
+        title: info.title.clone(),
         link: site.base_url.to_string(),
-        description: feed.description.clone(),
+        description: info.description.clone(),
         language: Some(site.language.clone()),
         copyright: site.rights.clone(),
-        last_build_date: Some(rfc822(&feed.updated)),
+        last_build_date: Some(rfc822(&info.updated)),
         generator: Some(format!("{GENERATOR} {VERSION}")),
         atom_ext: Some(AtomExtension {
             links: vec![Link {
-                href: site.feed_url(&feed.name, Format::Rss),
+                href: site.feed_url(&info.name, Format::Rss),
                 rel: "self".into(),
                 mime_type: Some(Format::Rss.media_type().into()),
                 ..Link::default()
             }],
         }),
-        items: feed.items.iter().map(|i| item(i)).collect(),
+        namespaces: namespaces(),
         ..Channel::default()
-    };
+    }
+}
+
+fn write(channel: &Channel) -> Result<Vec<u8>, String> {
     channel
         .pretty_write_to(Vec::new(), b' ', 2)
         .map_err(|e| e.to_string())
+}
+
+pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
+    split_frame(write(&channel(info, site))?, "</channel>")
+}
+
+pub fn items(items: &[&Item]) -> Result<Vec<u8>, String> {
+    let channel = Channel {
+        items: items.iter().map(|i| item(i)).collect(),
+        namespaces: namespaces(),
+        ..Channel::default()
+    };
+    item_fragment(write(&channel)?, "<item>", "</item>")
 }
 
 fn item(item: &Item) -> RssItem {
@@ -73,5 +104,33 @@ fn item(item: &Item) -> RssItem {
             ..DublinCoreExtension::default()
         }),
         ..RssItem::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::test_support::{info, items as sample, site};
+
+    #[test]
+    fn frame_and_fragments_are_the_crates_whole_document() {
+        let site = site();
+        let items = sample();
+        let refs: Vec<&Item> = items.iter().collect();
+        let info = info(refs.len());
+        let mut whole = channel(&info, &site);
+        whole.items = refs.iter().map(|i| item(i)).collect();
+        let expected = write(&whole).unwrap();
+
+        let frame = frame(&info, &site).unwrap();
+        let mut streamed = frame.head.clone();
+        for chunk in refs.chunks(2) {
+            streamed.extend(super::items(chunk).unwrap());
+        }
+        streamed.extend(&frame.tail);
+        assert_eq!(
+            String::from_utf8(streamed).unwrap(),
+            String::from_utf8(expected).unwrap()
+        );
     }
 }

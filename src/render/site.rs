@@ -5,11 +5,11 @@ use std::fmt::Write as _;
 
 use super::{file_name, rfc3339, rfc822, XML_DECLARATION};
 use crate::config::{Format, Site};
-use crate::model::Feed;
+use crate::model::FeedInfo;
 use crate::text::escape_html;
 
 /// A plain HTML page listing every feed.
-pub fn index_html(feeds: &[Feed], site: &Site) -> Vec<u8> {
+pub fn index_html(feeds: &[FeedInfo], site: &Site) -> Vec<u8> {
     let title = escape_html(&site.title);
     let mut head = String::new();
     let mut body = String::new();
@@ -38,8 +38,8 @@ pub fn index_html(feeds: &[Feed], site: &Site) -> Vec<u8> {
             body,
             "<li>\n<h2>{feed_title}</h2>\n<p>{}</p>\n<p>{} {}, last updated <time datetime=\"{}\">{}</time></p>\n<p>{}</p>\n</li>\n",
             escape_html(&feed.description),
-            feed.items.len(),
-            if feed.items.len() == 1 { "item" } else { "items" },
+            feed.len,
+            if feed.len == 1 { "item" } else { "items" },
             rfc3339(&feed.updated),
             rfc822(&feed.updated),
             links.join(" · "),
@@ -67,7 +67,7 @@ fn label(format: Format) -> &'static str {
 /// An OPML 2.0 subscription list: one outline per feed, in its preferred
 /// format (RSS, then Atom, then JSON Feed). OPML readers take
 /// `type="rss"` for any feed format.
-pub fn opml(feeds: &[Feed], site: &Site) -> Vec<u8> {
+pub fn opml(feeds: &[FeedInfo], site: &Site) -> Vec<u8> {
     let mut out = String::from(XML_DECLARATION);
     let _ = write!(
         out,

@@ -70,6 +70,66 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// Its format.
     pub format: ArticleFormat,
+    /// What the file system says of it when it was listed.
+    pub stamp: Stamp,
+}
+
+/// A file's identity and version as the file system reports them: any
+/// edit, touch, rename onto it or replacement changes at least one field.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+pub struct Stamp {
+    /// Size in bytes.
+    pub len: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub modified_ns: i128,
+    /// Status-change time, nanoseconds since the Unix epoch (0 where the
+    /// platform has none).
+    pub changed_ns: i128,
+    /// Inode number (0 where the platform has none).
+    pub inode: u64,
+}
+
+impl Stamp {
+    /// The stamp of `meta`.
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+            Stamp {
+                len: meta.len(),
+                modified_ns: ns(meta.mtime(), meta.mtime_nsec()),
+                changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
+                inode: meta.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let modified_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i128);
+            Stamp {
+                len: meta.len(),
+                modified_ns,
+                changed_ns: 0,
+                inode: 0,
+            }
+        }
+    }
 }
 
 /// Lists the article files of `sources`, sorted by path. Hidden files and
@@ -90,14 +150,21 @@ pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
             if !entry.file_type().is_file() {
                 continue;
             }
-            let path = entry.into_path();
-            if let Some(format) = format_of(&path, source.format) {
-                files.push(SourceFile { path, format });
-            }
+            let Some(format) = format_of(entry.path(), source.format) else {
+                continue;
+            };
+            let meta = entry.metadata().map_err(|e| {
+                SourceError::new(entry.path(), 1, format!("cannot read its metadata: {e}"))
+            })?;
+            files.push(SourceFile {
+                path: entry.into_path(),
+                format,
+                stamp: Stamp::of(&meta),
+            });
         }
     }
     files.sort();
-    files.dedup();
+    files.dedup_by(|a, b| a.path == b.path);
     Ok(files)
 }
 
@@ -124,10 +191,10 @@ fn format_of(path: &Path, configured: SourceFormat) -> Option<ArticleFormat> {
 /// Reads and parses `files` on all cores. `tick` is called once per file
 /// (for a progress bar).
 pub fn load(files: &[SourceFile], ctx: ParseContext, tick: &(dyn Fn() + Sync)) -> Loaded {
-    let results: Vec<(FileResult, bool)> = files
+    let results: Vec<Parsed> = files
         .par_iter()
         .map(|file| {
-            let r = read_file(file, ctx);
+            let r = parse_file(&file.path, file.format, ctx);
             tick();
             r
         })
@@ -136,57 +203,58 @@ pub fn load(files: &[SourceFile], ctx: ParseContext, tick: &(dyn Fn() + Sync)) -
         files: files.len(),
         ..Loaded::default()
     };
-    for ((result, legacy), file) in results.into_iter().zip(files) {
-        if legacy {
+    for (parsed, file) in results.into_iter().zip(files) {
+        if parsed.legacy_encoded {
             loaded.legacy_encoded.push(file.path.clone());
         }
-        loaded.articles.extend(result.articles);
-        loaded.errors.extend(result.errors);
+        loaded.articles.extend(parsed.articles);
+        loaded.errors.extend(parsed.errors);
     }
     loaded
 }
 
-/// The articles and errors of one file (a JSON array can give both).
+/// What one file gave: its articles and its problems (a JSON array can
+/// give both).
 #[derive(Debug, Default)]
-struct FileResult {
-    articles: Vec<Article>,
-    errors: Vec<SourceError>,
+pub struct Parsed {
+    /// The articles, in file order.
+    pub articles: Vec<Article>,
+    /// The problems, in file order.
+    pub errors: Vec<SourceError>,
+    /// True when the file was decoded as EUC-KR.
+    pub legacy_encoded: bool,
 }
 
-fn read_file(file: &SourceFile, ctx: ParseContext) -> (FileResult, bool) {
-    let path = file.path.as_path();
+/// Reads, decodes and parses one file.
+pub fn parse_file(path: &Path, format: ArticleFormat, ctx: ParseContext) -> Parsed {
+    let failed = |reason: String| Parsed {
+        errors: vec![SourceError::new(path, 1, reason)],
+        ..Parsed::default()
+    };
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => {
-            let error = SourceError::new(path, 1, format!("cannot read: {e}"));
-            return (single(Err(error)), false);
-        }
+        Err(e) => return failed(format!("cannot read: {e}")),
     };
-    let (text, legacy) = match decode(&bytes) {
+    let (text, legacy_encoded) = match decode(&bytes) {
         Ok(decoded) => decoded,
-        Err(reason) => return (single(Err(SourceError::new(path, 1, reason))), false),
+        Err(reason) => return failed(reason),
     };
-    let result = match file.format {
+    let (articles, errors) = match format {
         ArticleFormat::Wire => single(wire::parse(path, &text, ctx)),
         ArticleFormat::Markdown => single(markdown::parse(path, &text, ctx)),
-        ArticleFormat::Json => {
-            let (articles, errors) = json::parse(path, &text, ctx);
-            FileResult { articles, errors }
-        }
+        ArticleFormat::Json => json::parse(path, &text, ctx),
     };
-    (result, legacy)
+    Parsed {
+        articles,
+        errors,
+        legacy_encoded,
+    }
 }
 
-fn single(result: Result<Article, SourceError>) -> FileResult {
+fn single(result: Result<Article, SourceError>) -> (Vec<Article>, Vec<SourceError>) {
     match result {
-        Ok(a) => FileResult {
-            articles: vec![a],
-            errors: vec![],
-        },
-        Err(e) => FileResult {
-            articles: vec![],
-            errors: vec![e],
-        },
+        Ok(a) => (vec![a], vec![]),
+        Err(e) => (vec![], vec![e]),
     }
 }
 

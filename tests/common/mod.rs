@@ -52,7 +52,8 @@ impl Run {
     }
 }
 
-/// Every file under `dir`, as (relative path, bytes), sorted.
+/// Every file under `dir`, as (relative path, bytes), sorted; hidden files
+/// (the build cache) left out.
 pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     collect(dir, dir, &mut out);
@@ -63,6 +64,12 @@ pub fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     for entry in std::fs::read_dir(dir).expect("readable folder") {
         let path = entry.expect("entry").path();
+        if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            continue;
+        }
         if path.is_dir() {
             collect(root, &path, out);
         } else {

@@ -1,0 +1,345 @@
+//! `build`: wires the stages, in two passes.
+//!
+//! 1. Scan: every article file is parsed (in parallel, a chunk of files at
+//!    a time) or its headers are taken from the cache; each header is
+//!    offered to the [`Selector`], which keeps only what some feed will
+//!    publish. Articles that fall out of every feed are dropped at once, so
+//!    memory follows what is published, not the archive's size.
+//! 2. Write: each feed is streamed to its files a chunk of items at a time;
+//!    items are normalized and rendered in parallel, written in order.
+//!
+//! The output does not depend on the number of threads or on the cache.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::cache::{self, Outcome, Record};
+use crate::config::{Config, Format};
+use crate::model::{Article, Feed, Header, Item};
+use crate::normalize::Normalizer;
+use crate::output::{AtomicFile, Written};
+use crate::render;
+use crate::select::Selector;
+use crate::source::{self, ParseContext, SourceError, SourceFile};
+use crate::{BuildError, BuildOptions, BuildReport};
+
+/// Files parsed per parallel batch.
+const SCAN_CHUNK: usize = 2048;
+/// Items normalized and rendered per parallel batch.
+const WRITE_CHUNK: usize = 1024;
+/// Items per rendered fragment.
+const FRAGMENT: usize = 64;
+
+/// An item a feed will publish: where it comes from, and the article when
+/// it was parsed in this build (cached ones are read again when written).
+struct Candidate {
+    file: usize,
+    line: usize,
+    article: Option<Article>,
+}
+
+/// What scanning one file gave.
+struct Scan {
+    record: Record,
+    articles: Vec<Article>,
+}
+
+pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let files = source::discover(&config.sources)?;
+    let out_dir = options.out.clone().unwrap_or_else(|| config.output.clone());
+    let ctx = ParseContext {
+        timezone: config.site.timezone,
+    };
+    let normalizer = Normalizer::new(&config.site);
+    let mut report = BuildReport {
+        files: files.len(),
+        ..BuildReport::default()
+    };
+
+    let cache_path = out_dir.join(cache::FILE_NAME);
+    let fingerprint = cache::fingerprint(config);
+    let mut cached = if options.cache {
+        cache::Reader::open(&cache_path, &fingerprint)
+    } else {
+        None
+    };
+    let mut new_cache = match options.cache && options.write {
+        true => Some(cache::Writer::create(&cache_path, &fingerprint)?),
+        false => None,
+    };
+
+    let mut selector: Selector<Arc<Candidate>> = Selector::new(config, options.now);
+    // Id hash → file index of its first article. 64-bit hashes of a few
+    // million ids practically never collide.
+    let mut first_file: HashMap<u64, usize> = HashMap::new();
+    let bar = progress_bar(options.progress, files.len() as u64, "articles read");
+    for (chunk_no, chunk) in files.chunks(SCAN_CHUNK).enumerate() {
+        let records: Vec<Option<Record>> = chunk
+            .iter()
+            .map(|f| cached.as_mut().and_then(|c| c.lookup(f)))
+            .collect();
+        let scans: Vec<Scan> = chunk
+            .par_iter()
+            .zip(records)
+            .map(|(file, record)| match record {
+                Some(record) => Scan {
+                    record,
+                    articles: Vec::new(),
+                },
+                None => scan(file, ctx, &normalizer),
+            })
+            .collect();
+        for (offset, (file, scan)) in chunk.iter().zip(scans).enumerate() {
+            let index = chunk_no * SCAN_CHUNK + offset;
+            if let Some(w) = new_cache.as_mut() {
+                w.push(&scan.record)?;
+            }
+            if scan.record.legacy_encoded {
+                tracing::warn!(
+                    "{}: not UTF-8, decoded as EUC-KR (CP949)",
+                    file.path.display()
+                );
+                report.legacy_encoded.push(file.path.clone());
+            }
+            let mut articles = scan.articles.into_iter();
+            for outcome in scan.record.results {
+                let header = match outcome {
+                    Outcome::Header(h) => h,
+                    Outcome::Error { line, reason } => {
+                        report
+                            .errors
+                            .push(Outcome::error(&file.path, line, &reason));
+                        continue;
+                    }
+                };
+                // Fresh scans carry their articles in the same order.
+                let article = articles.next();
+                report.articles += 1;
+                if let Some(&first) = first_file.get(&id_hash(&header.id)) {
+                    report
+                        .errors
+                        .push(duplicate(file, &header, &files[first].path));
+                    continue;
+                }
+                first_file.insert(id_hash(&header.id), index);
+                let candidate = Candidate {
+                    file: index,
+                    line: header.line,
+                    article,
+                };
+                selector.offer(&header, Arc::new(candidate));
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    drop(first_file);
+    if let Some(w) = new_cache {
+        w.commit()?;
+    }
+
+    let selection = selector.finish();
+    report.embargoed = selection.embargoed;
+    report.drafts = selection.drafts;
+    report.next_release = selection.next_release;
+    report.published = selection.published;
+    report.feeds = selection.feeds.len();
+
+    let infos: Vec<_> = selection.feeds.iter().map(|f| f.info.clone()).collect();
+    let total: usize = infos.iter().map(|i| i.len).sum();
+    let bar = progress_bar(options.progress, total as u64, "items written");
+    let writer = FeedWriter {
+        config,
+        files: &files,
+        normalizer: &normalizer,
+        ctx,
+        out_dir: &out_dir,
+        write: options.write,
+        bar: &bar,
+    };
+    for feed in selection.feeds {
+        writer.write(feed, &mut report)?;
+    }
+    bar.finish_and_clear();
+    let site_files = [
+        ("index.html", render::index_html(&infos, &config.site)),
+        ("feeds.opml", render::opml(&infos, &config.site)),
+    ];
+    for (name, bytes) in site_files {
+        let mut file = writer.open(&out_dir.join(name))?;
+        file.write(&bytes)?;
+        count(file.commit()?, &mut report);
+    }
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Ok(report)
+}
+
+/// Parses one file into its record and articles.
+fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
+    let parsed = source::parse_file(&file.path, file.format, ctx);
+    let mut results: Vec<(usize, Outcome)> = parsed
+        .articles
+        .iter()
+        .map(|a| (a.line, Outcome::Header(normalizer.header(a))))
+        .chain(parsed.errors.into_iter().map(|e| {
+            let outcome = Outcome::Error {
+                line: e.line,
+                reason: e.reason,
+            };
+            (e.line, outcome)
+        }))
+        .collect();
+    // File order; the sort is stable, so articles keep their order.
+    results.sort_by_key(|(line, _)| *line);
+    Scan {
+        record: Record {
+            path: file.path.to_string_lossy().into_owned(),
+            stamp: file.stamp,
+            legacy_encoded: parsed.legacy_encoded,
+            results: results.into_iter().map(|(_, o)| o).collect(),
+        },
+        articles: parsed.articles,
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
+/// Keeps the first article (in path order) of each id; later ones are
+/// errors, since readers would merge or drop items that share an id.
+fn duplicate(file: &SourceFile, header: &Header, first: &Path) -> SourceError {
+    SourceError {
+        path: file.path.clone(),
+        line: header.line,
+        reason: format!(
+            "duplicate id `{}`, already used by {}; give one of them an explicit `id`",
+            header.id,
+            first.display()
+        ),
+    }
+}
+
+fn count(written: Written, report: &mut BuildReport) {
+    match written {
+        Written::Changed => report.written += 1,
+        Written::Unchanged => report.unchanged += 1,
+    }
+}
+
+/// Streams feeds to their files.
+struct FeedWriter<'a> {
+    config: &'a Config,
+    files: &'a [SourceFile],
+    normalizer: &'a Normalizer<'a>,
+    ctx: ParseContext,
+    out_dir: &'a Path,
+    write: bool,
+    bar: &'a ProgressBar,
+}
+
+impl FeedWriter<'_> {
+    fn open(&self, path: &Path) -> Result<AtomicFile, BuildError> {
+        Ok(match self.write {
+            true => AtomicFile::create(path)?,
+            false => AtomicFile::dry_run(path),
+        })
+    }
+
+    /// Writes every format of `feed`, a chunk of items at a time.
+    fn write(
+        &self,
+        feed: Feed<Arc<Candidate>>,
+        report: &mut BuildReport,
+    ) -> Result<(), BuildError> {
+        let site = &self.config.site;
+        let formats: Vec<Format> = feed.info.formats.clone();
+        let mut outputs = Vec::with_capacity(formats.len());
+        for &format in &formats {
+            let path: PathBuf = self
+                .out_dir
+                .join(render::file_name(&feed.info.name, format));
+            let frame = render::frame(&feed.info, format, site)?;
+            let mut file = self.open(&path)?;
+            file.write(&frame.head)?;
+            outputs.push((format, file, frame.tail));
+        }
+        let mut first = true;
+        let mut candidates = feed.items.into_iter();
+        loop {
+            let chunk: Vec<Arc<Candidate>> = candidates.by_ref().take(WRITE_CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let items: Vec<Result<Item, SourceError>> =
+                chunk.par_iter().map(|c| self.item(c)).collect();
+            drop(chunk);
+            let mut ready: Vec<Item> = Vec::with_capacity(items.len());
+            for item in items {
+                match item {
+                    Ok(i) => ready.push(i),
+                    Err(e) => report.errors.push(e),
+                }
+            }
+            let refs: Vec<&Item> = ready.iter().collect();
+            for (format, file, _) in outputs.iter_mut() {
+                let fragments: Vec<Result<Vec<u8>, render::RenderError>> = refs
+                    .par_chunks(FRAGMENT)
+                    .enumerate()
+                    .map(|(i, part)| render::items(part, *format, site, first && i == 0))
+                    .collect();
+                for fragment in fragments {
+                    file.write(&fragment?)?;
+                }
+            }
+            first = first && refs.is_empty();
+            self.bar.inc(refs.len() as u64);
+        }
+        for (_, mut file, tail) in outputs {
+            file.write(&tail)?;
+            count(file.commit()?, report);
+        }
+        Ok(())
+    }
+
+    /// The item of a candidate: from its article, or by reading its file
+    /// again when the scan took it from the cache.
+    fn item(&self, candidate: &Candidate) -> Result<Item, SourceError> {
+        if let Some(article) = &candidate.article {
+            return Ok(self.normalizer.item(article));
+        }
+        let file = &self.files[candidate.file];
+        let parsed = source::parse_file(&file.path, file.format, self.ctx);
+        parsed
+            .articles
+            .iter()
+            .find(|a| a.line == candidate.line)
+            .map(|a| self.normalizer.item(a))
+            .ok_or_else(|| SourceError {
+                path: file.path.clone(),
+                line: candidate.line,
+                reason: "changed while the build ran; build again".into(),
+            })
+    }
+}
+
+fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}

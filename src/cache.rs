@@ -1,0 +1,327 @@
+//! The build cache: what each article file gave last time (its headers, or
+//! its errors), keyed by path and [`Stamp`], so that a rebuild reads and
+//! parses only the files that changed.
+//!
+//! It is the source stage's memo, one file `.wirefeed-cache` in the output
+//! folder (hidden: not served, not pushed, ignored by git). Records are
+//! written in path order, the order `source::discover` lists files in, so
+//! a build reads the cache as a stream beside the listing and never holds
+//! it whole. A record is trusted only when the file's size, modification
+//! time, status-change time and inode are all unchanged, and the file was
+//! last modified well before the cache was written (a file modified in the
+//! same instant the cache was written could change again unseen: such
+//! "racy" records are re-read, as git does). A cache written by another
+//! version or for other settings is ignored.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::model::Header;
+use crate::output::{AtomicFile, OutputError, Written};
+use crate::source::{SourceError, SourceFile, Stamp};
+
+/// The cache's file name inside the output folder.
+pub const FILE_NAME: &str = ".wirefeed-cache";
+
+const MAGIC: &[u8; 8] = b"WFCACHE1";
+
+/// No record is this large (a damaged length must not allocate gigabytes).
+const MAX_FRAME: usize = 64 << 20;
+
+/// A record older than the cache by less than this is not trusted: file
+/// systems keep modification times in coarse ticks.
+const RACY_NS: i128 = 2_000_000_000;
+
+/// What one file gave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The file, as listed.
+    pub path: String,
+    /// Its stamp when it was parsed.
+    pub stamp: Stamp,
+    /// True when it was decoded as EUC-KR.
+    pub legacy_encoded: bool,
+    /// Its articles' headers and its errors, in file order.
+    pub results: Vec<Outcome>,
+}
+
+/// One article's header, or one problem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// An article that parsed.
+    Header(Header),
+    /// A problem at a line.
+    Error {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Outcome {
+    /// The problem as a located error for `path`.
+    pub fn error(path: &Path, line: usize, reason: &str) -> SourceError {
+        SourceError {
+            path: path.to_owned(),
+            line,
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// What makes a cache valid: the program's version and every setting that
+/// changes what a file's headers are.
+pub fn fingerprint(config: &Config) -> String {
+    let site = &config.site;
+    let sources: Vec<String> = config
+        .sources
+        .iter()
+        .map(|s| format!("{}={:?}", s.path.display(), s.format))
+        .collect();
+    format!(
+        "wirefeed {} | tz {} | base {} | author {} | sources {}",
+        env!("CARGO_PKG_VERSION"),
+        site.timezone,
+        site.base_url,
+        site.author_name(),
+        sources.join(",")
+    )
+}
+
+/// Reads a cache file record by record, in path order.
+pub struct Reader {
+    input: BufReader<File>,
+    written_ns: i128,
+    next: Option<Record>,
+    buf: Vec<u8>,
+}
+
+impl Reader {
+    /// Opens the cache at `path`, or `None` when there is none, or it was
+    /// written for another fingerprint or is damaged.
+    pub fn open(path: &Path, fingerprint: &str) -> Option<Reader> {
+        let file = File::open(path).ok()?;
+        let written_ns = Stamp::of(&file.metadata().ok()?).modified_ns;
+        let mut input = BufReader::with_capacity(1 << 16, file);
+        let mut magic = [0u8; 8];
+        input.read_exact(&mut magic).ok()?;
+        if &magic != MAGIC {
+            return None;
+        }
+        let mut reader = Reader {
+            input,
+            written_ns,
+            next: None,
+            buf: Vec::new(),
+        };
+        let stored = reader.frame()?;
+        if stored != fingerprint.as_bytes() {
+            return None;
+        }
+        reader.advance();
+        Some(reader)
+    }
+
+    /// The next length-prefixed frame.
+    fn frame(&mut self) -> Option<Vec<u8>> {
+        let mut len = [0u8; 4];
+        self.input.read_exact(&mut len).ok()?;
+        let len = u32::from_le_bytes(len) as usize;
+        if len > MAX_FRAME {
+            return None;
+        }
+        self.buf.resize(len, 0);
+        self.input.read_exact(&mut self.buf).ok()?;
+        Some(std::mem::take(&mut self.buf))
+    }
+
+    fn advance(&mut self) {
+        // A damaged tail ends the stream: those files are simply re-read.
+        self.next = self
+            .frame()
+            .and_then(|bytes| postcard::from_bytes(&bytes).ok());
+    }
+
+    /// The record for `file` if it can be trusted; records of files that
+    /// are gone are skipped on the way.
+    pub fn lookup(&mut self, file: &SourceFile) -> Option<Record> {
+        loop {
+            let next = self.next.as_ref()?;
+            let path = Path::new(&next.path);
+            if path < file.path.as_path() {
+                self.advance();
+                continue;
+            }
+            if path != file.path.as_path() {
+                return None;
+            }
+            let record = self.next.take()?;
+            self.advance();
+            let racy = record.stamp.modified_ns + RACY_NS >= self.written_ns
+                || record.stamp.changed_ns + RACY_NS >= self.written_ns;
+            return (record.stamp == file.stamp && !racy).then_some(record);
+        }
+    }
+}
+
+/// Writes a new cache, atomically: a build that fails halfway leaves the
+/// old cache in place.
+pub struct Writer {
+    file: AtomicFile,
+    path: PathBuf,
+}
+
+impl Writer {
+    /// Starts a cache at `path` for `fingerprint`.
+    pub fn create(path: &Path, fingerprint: &str) -> Result<Writer, OutputError> {
+        let mut file = AtomicFile::create(path)?;
+        file.write(MAGIC)?;
+        let mut writer = Writer {
+            file,
+            path: path.to_owned(),
+        };
+        writer.frame(fingerprint.as_bytes())?;
+        Ok(writer)
+    }
+
+    fn frame(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
+        let len = u32::try_from(bytes.len()).map_err(|_| OutputError {
+            path: self.path.clone(),
+            source: std::io::Error::other("cache record too large"),
+        })?;
+        self.file.write(&len.to_le_bytes())?;
+        self.file.write(bytes)
+    }
+
+    /// Appends one file's record; records must come in path order.
+    pub fn push(&mut self, record: &Record) -> Result<(), OutputError> {
+        let bytes = postcard::to_stdvec(record).map_err(|e| OutputError {
+            path: self.path.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+        self.frame(&bytes)
+    }
+
+    /// Puts the new cache in place.
+    pub fn commit(self) -> Result<Written, OutputError> {
+        self.file.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ArticleFormat;
+    use chrono::DateTime;
+
+    fn header(id: &str) -> Header {
+        let t = DateTime::parse_from_rfc3339("2026-10-01T09:00:00+09:00").unwrap();
+        Header {
+            id: id.into(),
+            line: 1,
+            published: t,
+            updated: t,
+            categories: vec!["Seoul".into()],
+            authors: vec!["Kim".into(), "김".into()],
+            draft: false,
+        }
+    }
+
+    fn file(path: &str, len: u64) -> SourceFile {
+        SourceFile {
+            path: PathBuf::from(path),
+            format: ArticleFormat::Wire,
+            stamp: Stamp {
+                len,
+                modified_ns: 1_000,
+                changed_ns: 1_000,
+                inode: 7,
+            },
+        }
+    }
+
+    fn record(f: &SourceFile, outcome: Outcome) -> Record {
+        Record {
+            path: f.path.to_string_lossy().into_owned(),
+            stamp: f.stamp,
+            legacy_encoded: false,
+            results: vec![outcome],
+        }
+    }
+
+    #[test]
+    fn records_come_back_for_unchanged_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let (a, b, c) = (
+            file("a/1.txt", 10),
+            file("a/2.txt", 20),
+            file("b/3.txt", 30),
+        );
+        let mut w = Writer::create(&path, "fp").unwrap();
+        w.push(&record(&a, Outcome::Header(header("1")))).unwrap();
+        w.push(&record(
+            &b,
+            Outcome::Error {
+                line: 2,
+                reason: "bad".into(),
+            },
+        ))
+        .unwrap();
+        w.push(&record(&c, Outcome::Header(header("3")))).unwrap();
+        w.commit().unwrap();
+
+        assert!(Reader::open(&path, "other settings").is_none());
+        let mut r = Reader::open(&path, "fp").unwrap();
+        // a/1.txt was deleted; a/2.txt is unchanged; b/3.txt grew.
+        let got = r.lookup(&b).unwrap();
+        assert_eq!(
+            got.results,
+            [Outcome::Error {
+                line: 2,
+                reason: "bad".into()
+            }]
+        );
+        assert!(r.lookup(&file("a/9.txt", 1)).is_none(), "a new file");
+        assert!(r.lookup(&file("b/3.txt", 31)).is_none(), "an edited file");
+        assert!(r.lookup(&file("c/4.txt", 1)).is_none());
+    }
+
+    #[test]
+    fn files_modified_just_before_the_cache_are_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let mut racy = file("a.txt", 1);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i128;
+        racy.stamp.modified_ns = now;
+        let mut w = Writer::create(&path, "fp").unwrap();
+        w.push(&record(&racy, Outcome::Header(header("1"))))
+            .unwrap();
+        w.commit().unwrap();
+        assert!(Reader::open(&path, "fp").unwrap().lookup(&racy).is_none());
+    }
+
+    #[test]
+    fn a_damaged_cache_is_ignored_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, b"WFCACHE1\xff\xff\xff\xffjunk").unwrap();
+        assert!(Reader::open(&path, "fp").is_none());
+        let a = file("a.txt", 1);
+        let mut w = Writer::create(&path, "fp").unwrap();
+        w.push(&record(&a, Outcome::Header(header("1")))).unwrap();
+        w.commit().unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(bytes.len() - 3);
+        std::fs::write(&path, bytes).unwrap();
+        assert!(Reader::open(&path, "fp").unwrap().lookup(&a).is_none());
+    }
+}
