@@ -223,6 +223,8 @@ fn config(dir: &Path, workload: &str) -> PathBuf {
 /// One whole process: wall time and peak resident memory.
 fn run(dir: &Path, args: &[&str]) -> (Duration, u64) {
     let start = Instant::now();
+    // Reaped by wait4 below, which also gives its resource usage.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
         .args(args)
         .current_dir(dir)
@@ -251,7 +253,7 @@ fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
 /// real work to notice.
 fn touch_one(dir: &Path, n: usize, round: usize) {
     let articles = dir.join("articles");
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         let mut rng = Rng(7 + round as u64);
         let (_, text) = story(n - 1, n, &mut rng);
         let path = articles.join(format!("added/AEN29991231{:09}.txt", round));
