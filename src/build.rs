@@ -50,7 +50,13 @@ struct Scan {
 }
 
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let started = std::time::Instant::now();
     let files = source::discover(&config.sources)?;
+    tracing::info!(
+        "listed {} article files in {:.2?}",
+        files.len(),
+        started.elapsed()
+    );
     let out_dir = options.out.clone().unwrap_or_else(|| config.output.clone());
     let ctx = ParseContext {
         timezone: config.site.timezone,
@@ -74,6 +80,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     };
 
     let mut selector: Selector<Arc<Candidate>> = Selector::new(config, options.now);
+    let mut from_cache = 0;
     // Id hash → file index of its first article. 64-bit hashes of a few
     // million ids practically never collide.
     let mut first_file: HashMap<u64, usize> = HashMap::new();
@@ -83,6 +90,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
             .iter()
             .map(|f| cached.as_mut().and_then(|c| c.lookup(f)))
             .collect();
+        from_cache += records.iter().filter(|r| r.is_some()).count();
         let scans: Vec<Scan> = chunk
             .par_iter()
             .zip(records)
@@ -144,6 +152,11 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     }
 
     let selection = selector.finish();
+    tracing::info!(
+        "scanned in {:.2?} ({} from the cache)",
+        started.elapsed(),
+        from_cache
+    );
     report.embargoed = selection.embargoed;
     report.drafts = selection.drafts;
     report.next_release = selection.next_release;
@@ -166,6 +179,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         writer.write(feed, &mut report)?;
     }
     bar.finish_and_clear();
+    tracing::info!("wrote the feeds in {:.2?}", started.elapsed());
     let site_files = [
         ("index.html", render::index_html(&infos, &config.site)),
         ("feeds.opml", render::opml(&infos, &config.site)),
@@ -236,6 +250,13 @@ fn count(written: Written, report: &mut BuildReport) {
     }
 }
 
+/// One chunk of items, rendered: the bytes for each format, in order.
+struct Rendered {
+    bytes: Vec<Vec<render::Fragment>>,
+    items: usize,
+    errors: Vec<SourceError>,
+}
+
 /// Streams feeds to their files.
 struct FeedWriter<'a> {
     config: &'a Config,
@@ -273,42 +294,90 @@ impl FeedWriter<'_> {
             file.write(&frame.head)?;
             outputs.push((format, file, frame.tail));
         }
+        // Chunk k is rendered on the pool while chunk k-1 is written.
         let mut first = true;
         let mut candidates = feed.items.into_iter();
+        let mut pending: Option<Rendered> = None;
         loop {
             let chunk: Vec<Arc<Candidate>> = candidates.by_ref().take(WRITE_CHUNK).collect();
-            if chunk.is_empty() {
+            if chunk.is_empty() && pending.is_none() {
                 break;
             }
-            let items: Vec<Result<Item, SourceError>> =
-                chunk.par_iter().map(|c| self.item(c)).collect();
-            drop(chunk);
-            let mut ready: Vec<Item> = Vec::with_capacity(items.len());
-            for item in items {
-                match item {
-                    Ok(i) => ready.push(i),
-                    Err(e) => report.errors.push(e),
-                }
+            let previous = pending.take();
+            let (rendered, written) = rayon::join(
+                || self.render_chunk(chunk, &formats, first),
+                || -> Result<(), BuildError> {
+                    if let Some(r) = previous {
+                        for ((_, file, _), fragments) in outputs.iter_mut().zip(&r.bytes) {
+                            for fragment in fragments {
+                                file.write(fragment.as_bytes())?;
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+            );
+            written?;
+            let rendered = rendered?;
+            first = first && rendered.items == 0;
+            self.bar.inc(rendered.items as u64);
+            report.errors.extend(rendered.errors.iter().cloned());
+            if rendered.items > 0 {
+                pending = Some(rendered);
             }
-            let refs: Vec<&Item> = ready.iter().collect();
-            for (format, file, _) in outputs.iter_mut() {
-                let fragments: Vec<Result<Vec<u8>, render::RenderError>> = refs
-                    .par_chunks(FRAGMENT)
-                    .enumerate()
-                    .map(|(i, part)| render::items(part, *format, site, first && i == 0))
-                    .collect();
-                for fragment in fragments {
-                    file.write(&fragment?)?;
-                }
-            }
-            first = first && refs.is_empty();
-            self.bar.inc(refs.len() as u64);
         }
         for (_, mut file, tail) in outputs {
             file.write(&tail)?;
             count(file.commit()?, report);
         }
         Ok(())
+    }
+
+    /// Normalizes and renders one chunk of items in every format, on all
+    /// cores.
+    fn render_chunk(
+        &self,
+        chunk: Vec<Arc<Candidate>>,
+        formats: &[Format],
+        first: bool,
+    ) -> Result<Rendered, BuildError> {
+        let mut rendered = Rendered {
+            bytes: vec![Vec::new(); formats.len()],
+            items: 0,
+            errors: Vec::new(),
+        };
+        if chunk.is_empty() {
+            return Ok(rendered);
+        }
+        let results: Vec<Result<Item, SourceError>> =
+            chunk.par_iter().map(|c| self.item(c)).collect();
+        drop(chunk);
+        let mut ready: Vec<Item> = Vec::with_capacity(results.len());
+        for result in results {
+            match result {
+                Ok(i) => ready.push(i),
+                Err(e) => rendered.errors.push(e),
+            }
+        }
+        let refs: Vec<&Item> = ready.iter().collect();
+        let site = &self.config.site;
+        let fragments: Vec<Vec<render::Fragment>> = refs
+            .par_chunks(FRAGMENT)
+            .enumerate()
+            .map(|(i, part)| {
+                formats
+                    .iter()
+                    .map(|&f| render::items(part, f, site, first && i == 0))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()?;
+        for per_format in fragments {
+            for (out, fragment) in rendered.bytes.iter_mut().zip(per_format) {
+                out.push(fragment);
+            }
+        }
+        rendered.items = refs.len();
+        Ok(rendered)
     }
 
     /// The item of a candidate: from its article, or by reading its file

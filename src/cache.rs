@@ -13,6 +13,7 @@
 //! "racy" records are re-read, as git does). A cache written by another
 //! version or for other settings is ignored.
 
+use std::cmp::Ordering;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -22,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::model::Header;
 use crate::output::{AtomicFile, OutputError, Written};
-use crate::source::{SourceError, SourceFile, Stamp};
+use crate::source::{path_order, SourceError, SourceFile, Stamp};
 
 /// The cache's file name inside the output folder.
 pub const FILE_NAME: &str = ".wirefeed-cache";
@@ -152,13 +153,13 @@ impl Reader {
     pub fn lookup(&mut self, file: &SourceFile) -> Option<Record> {
         loop {
             let next = self.next.as_ref()?;
-            let path = Path::new(&next.path);
-            if path < file.path.as_path() {
-                self.advance();
-                continue;
-            }
-            if path != file.path.as_path() {
-                return None;
+            match path_order(Path::new(&next.path), &file.path) {
+                Ordering::Less => {
+                    self.advance();
+                    continue;
+                }
+                Ordering::Greater => return None,
+                Ordering::Equal => {}
             }
             let record = self.next.take()?;
             self.advance();

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::config::Site;
 use crate::model::{Article, Body, Enclosure, Header, Item, Person};
-use crate::text::{escape_html, one_line, xml_safe};
+use crate::text::{one_line, push_escaped_html, xml_safe};
 
 /// Characters escaped in the last part of a `tag:` id and in `{id}` of
 /// link templates: everything but unreserved characters and a few safe
@@ -92,10 +92,16 @@ impl<'a> Normalizer<'a> {
             Body::Html(_) => None,
         });
         let content_html = match &article.body {
-            Body::Paragraphs(paragraphs) => paragraphs
-                .iter()
-                .map(|p| format!("<p>{}</p>", escape_html(&xml_safe(p))))
-                .collect(),
+            Body::Paragraphs(paragraphs) => {
+                let len = paragraphs.iter().map(|p| p.len() + 16).sum();
+                let mut html = String::with_capacity(len);
+                for p in paragraphs {
+                    html.push_str("<p>");
+                    push_escaped_html(&mut html, &xml_safe(p));
+                    html.push_str("</p>");
+                }
+                html
+            }
             Body::Html(html) => self
                 .sanitizer
                 .clean(&xml_safe(html))

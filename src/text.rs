@@ -9,10 +9,15 @@ fn is_xml_char(c: char) -> bool {
 /// `text` without the characters XML 1.0 forbids (C0 controls other than
 /// tab/newline/CR, U+FFFE, U+FFFF); quick-xml would write them as they are.
 pub fn xml_safe(text: &str) -> String {
-    if text.chars().all(is_xml_char) {
-        text.to_owned()
-    } else {
+    // Every forbidden character is a byte below 0x20 or starts with 0xEF
+    // in UTF-8: a byte scan finds the (usual) clean case fast.
+    let suspect = text
+        .bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF);
+    if suspect {
         text.chars().filter(|&c| is_xml_char(c)).collect()
+    } else {
+        text.to_owned()
     }
 }
 
@@ -28,17 +33,28 @@ pub fn one_line(text: &str) -> String {
 /// Escapes `& < > " '` for HTML text and attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    push_escaped_html(&mut out, text);
     out
+}
+
+/// Appends `text` to `out` with `& < > " '` escaped.
+pub fn push_escaped_html(out: &mut String, text: &str) {
+    let mut start = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // The bytes escaped are ASCII, so `i` is a character boundary.
+        out.push_str(&text[start..i]);
+        out.push_str(entity);
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use atom_syndication::{
     WriteConfig,
 };
 
-use super::{item_fragment, split_frame, Frame, GENERATOR, VERSION, XML_DECLARATION};
+use super::{item_fragment, split_frame, Fragment, Frame, GENERATOR, VERSION, XML_DECLARATION};
 use crate::config::{Format, Site};
 use crate::model::{FeedInfo, Item, Person};
 
@@ -52,7 +52,7 @@ pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
     split_frame(write(&feed(info, site))?, "</feed>")
 }
 
-pub fn items(items: &[&Item], feed_language: &str) -> Result<Vec<u8>, String> {
+pub fn items(items: &[&Item], feed_language: &str) -> Result<Fragment, String> {
     let feed = AtomFeed {
         entries: items.iter().map(|i| entry(i, feed_language)).collect(),
         ..AtomFeed::default()
@@ -138,7 +138,7 @@ mod tests {
         let frame = frame(&info, &site).unwrap();
         let mut streamed = frame.head.clone();
         for chunk in refs.chunks(2) {
-            streamed.extend(super::items(chunk, "en").unwrap());
+            streamed.extend(super::items(chunk, "en").unwrap().as_bytes());
         }
         streamed.extend(&frame.tail);
         assert_eq!(

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{rfc3339, Frame};
+use super::{rfc3339, Fragment, Frame};
 use crate::config::{Format, Site};
 use crate::model::{FeedInfo, Item, Person};
 
@@ -114,7 +114,7 @@ pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
 
 /// Items as serde's pretty printer lays them out inside the feed object:
 /// four spaces deeper, separated by commas.
-pub fn items(items: &[&Item], first: bool) -> Result<Vec<u8>, String> {
+pub fn items(items: &[&Item], first: bool) -> Result<Fragment, String> {
     let mut out = Vec::new();
     for (i, it) in items.iter().enumerate() {
         if !(first && i == 0) {
@@ -124,14 +124,14 @@ pub fn items(items: &[&Item], first: bool) -> Result<Vec<u8>, String> {
         // Strings never hold a raw newline in JSON, so every newline is
         // layout and can take the extra indent.
         out.extend_from_slice(b"\n    ");
-        for &b in &json {
-            out.push(b);
-            if b == b'\n' {
-                out.extend_from_slice(b"    ");
+        for (i, line) in json.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"\n    ");
             }
+            out.extend_from_slice(line);
         }
     }
-    Ok(out)
+    Ok(Fragment::whole(out))
 }
 
 fn item(item: &Item) -> JsonItem<'_> {
@@ -195,7 +195,7 @@ mod tests {
         let frame = frame(&info(refs.len()), &site).unwrap();
         let mut streamed = frame.head.clone();
         for (i, chunk) in refs.chunks(2).enumerate() {
-            streamed.extend(super::items(chunk, i == 0).unwrap());
+            streamed.extend(super::items(chunk, i == 0).unwrap().as_bytes());
         }
         streamed.extend(&frame.tail);
         #[derive(Serialize)]

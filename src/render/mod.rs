@@ -48,12 +48,34 @@ pub struct Frame {
     pub tail: Vec<u8>,
 }
 
+/// Rendered items: a part of `bytes` (kept whole to save a copy of large
+/// documents).
+#[derive(Debug, Clone, Default)]
+pub struct Fragment {
+    bytes: Vec<u8>,
+    range: std::ops::Range<usize>,
+}
+
+impl Fragment {
+    fn whole(bytes: Vec<u8>) -> Fragment {
+        Fragment {
+            range: 0..bytes.len(),
+            bytes,
+        }
+    }
+
+    /// The fragment's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[self.range.clone()]
+    }
+}
+
 /// Renders `feed` in `format`, whole.
 pub fn render(feed: &Feed<&Item>, format: Format, site: &Site) -> Result<Vec<u8>, RenderError> {
     let frame = frame(&feed.info, format, site)?;
     let items = items(&feed.items, format, site, true).map_err(|e| e.named(&feed.info.name))?;
     let mut out = frame.head;
-    out.extend_from_slice(&items);
+    out.extend_from_slice(items.as_bytes());
     out.extend_from_slice(&frame.tail);
     Ok(out)
 }
@@ -79,9 +101,9 @@ pub fn items(
     format: Format,
     site: &Site,
     first: bool,
-) -> Result<Vec<u8>, RenderError> {
+) -> Result<Fragment, RenderError> {
     if items.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Fragment::default());
     }
     let result = match format {
         Format::Rss => rss::items(items),
@@ -138,16 +160,16 @@ fn split_frame(doc: Vec<u8>, close: &str) -> Result<Frame, String> {
 
 /// The item elements of a document rendered by a crate: from the line that
 /// opens the first `<open>` to the end of the last `</close>`.
-fn item_fragment(doc: Vec<u8>, open: &str, close: &str) -> Result<Vec<u8>, String> {
-    let text = String::from_utf8(doc).map_err(|e| e.to_string())?;
-    let first = text
-        .find(open)
+fn item_fragment(doc: Vec<u8>, open: &str, close: &str) -> Result<Fragment, String> {
+    let first = memchr::memmem::find(&doc, open.as_bytes())
         .ok_or_else(|| format!("no {open} in the rendered document"))?;
-    let start = text[..first].rfind('\n').unwrap_or(first);
-    let last = text
-        .rfind(close)
+    let start = memchr::memrchr(b'\n', &doc[..first]).unwrap_or(first);
+    let last = memchr::memmem::rfind(&doc, close.as_bytes())
         .ok_or_else(|| format!("no {close} in the rendered document"))?;
-    Ok(text.as_bytes()[start..last + close.len()].to_vec())
+    Ok(Fragment {
+        range: start..last + close.len(),
+        bytes: doc,
+    })
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::{Category, Channel, Enclosure, Guid, Item as RssItem};
 use atom_syndication::Link;
 
-use super::{item_fragment, rfc822, split_frame, Frame, GENERATOR, VERSION};
+use super::{item_fragment, rfc822, split_frame, Fragment, Frame, GENERATOR, VERSION};
 use crate::config::{Format, Site};
 use crate::model::{FeedInfo, Item};
 use crate::text::escape_html;
@@ -58,7 +58,7 @@ pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
     split_frame(write(&channel(info, site))?, "</channel>")
 }
 
-pub fn items(items: &[&Item]) -> Result<Vec<u8>, String> {
+pub fn items(items: &[&Item]) -> Result<Fragment, String> {
     let channel = Channel {
         items: items.iter().map(|i| item(i)).collect(),
         namespaces: namespaces(),
@@ -125,7 +125,7 @@ mod tests {
         let frame = frame(&info, &site).unwrap();
         let mut streamed = frame.head.clone();
         for chunk in refs.chunks(2) {
-            streamed.extend(super::items(chunk).unwrap());
+            streamed.extend(super::items(chunk).unwrap().as_bytes());
         }
         streamed.extend(&frame.tail);
         assert_eq!(

@@ -132,14 +132,14 @@ impl Stamp {
     }
 }
 
-/// Lists the article files of `sources`, sorted by path. Hidden files and
-/// files whose extension names no format are skipped.
+/// Lists the article files of `sources`, sorted by path, with their
+/// stamps. Hidden files and files whose extension names no format are
+/// skipped.
 pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
-    let mut files = Vec::new();
+    let mut found: Vec<(PathBuf, ArticleFormat)> = Vec::new();
     for source in sources {
         let walker = walkdir::WalkDir::new(&source.path)
             .follow_links(true)
-            .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
         for entry in walker {
@@ -150,22 +150,35 @@ pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
             if !entry.file_type().is_file() {
                 continue;
             }
-            let Some(format) = format_of(entry.path(), source.format) else {
-                continue;
-            };
-            let meta = entry.metadata().map_err(|e| {
-                SourceError::new(entry.path(), 1, format!("cannot read its metadata: {e}"))
-            })?;
-            files.push(SourceFile {
-                path: entry.into_path(),
-                format,
-                stamp: Stamp::of(&meta),
-            });
+            if let Some(format) = format_of(entry.path(), source.format) {
+                found.push((entry.into_path(), format));
+            }
         }
     }
-    files.sort();
-    files.dedup_by(|a, b| a.path == b.path);
-    Ok(files)
+    // Byte order of the paths: cheap to compare, and the order the build
+    // cache is written and read in.
+    found.par_sort_unstable_by(|a, b| path_order(&a.0, &b.0));
+    found.dedup_by(|a, b| a.0 == b.0);
+    found
+        .into_par_iter()
+        .map(|(path, format)| {
+            let meta = std::fs::metadata(&path).map_err(|e| {
+                SourceError::new(&path, 1, format!("cannot read its metadata: {e}"))
+            })?;
+            Ok(SourceFile {
+                path,
+                format,
+                stamp: Stamp::of(&meta),
+            })
+        })
+        .collect()
+}
+
+/// The order files are listed, parsed, cached and deduplicated in.
+pub fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    a.as_os_str()
+        .as_encoded_bytes()
+        .cmp(b.as_os_str().as_encoded_bytes())
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
