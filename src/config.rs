@@ -132,9 +132,15 @@ impl Site {
         }
     }
 
-    /// The absolute URL of feed `name` in `format`.
+    /// The absolute URL of feed `name` in `format`, percent-encoded (a
+    /// category feed's name may be in any script).
     pub fn feed_url(&self, name: &str, format: Format) -> String {
-        format!("{}{}.{}", self.feeds_url(), name, format.extension())
+        let base = self.feeds_url();
+        let file = format!("{name}.{}", format.extension());
+        match base.join(&file) {
+            Ok(url) => url.to_string(),
+            Err(_) => format!("{base}{file}"),
+        }
     }
 
     /// The authority part of `tag:` ids: the host of `base_url`.
@@ -490,6 +496,10 @@ name = "all"
         assert_eq!(
             c.site.feed_url("all", Format::Atom),
             "https://news.example.com/feeds/all.atom"
+        );
+        assert_eq!(
+            c.site.feed_url("category/반도체", Format::Rss),
+            "https://news.example.com/feeds/category/%EB%B0%98%EB%8F%84%EC%B2%B4.rss"
         );
         Ok(())
     }

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::config::Site;
 use crate::model::{Article, Body, Enclosure, Header, Item, Person};
-use crate::text::{one_line, push_escaped_html, xml_safe};
+use crate::text::{lede_text, one_line, push_escaped_html, xml_safe};
 
 /// Characters escaped in the last part of a `tag:` id and in `{id}` of
 /// link templates: everything but unreserved characters and a few safe
@@ -78,8 +78,11 @@ impl<'a> Normalizer<'a> {
     /// The item for `article`.
     pub fn item(&self, article: &Article) -> Item {
         let site = self.site;
+        let id = self.item_id(article);
+        let id_is_url = id.starts_with("https://") || id.starts_with("http://");
         let link = match &article.link {
             Some(link) => Some(self.absolute(link)),
+            None if id_is_url => Some(id.clone()),
             None => site.item_link.as_ref().map(|t| {
                 t.replace(
                     "{id}",
@@ -87,10 +90,7 @@ impl<'a> Normalizer<'a> {
                 )
             }),
         };
-        let summary = article.summary.as_ref().or(match &article.body {
-            Body::Paragraphs(p) => p.first(),
-            Body::Html(_) => None,
-        });
+
         let content_html = match &article.body {
             Body::Paragraphs(paragraphs) => {
                 let len = paragraphs.iter().map(|p| p.len() + 16).sum();
@@ -110,7 +110,7 @@ impl<'a> Normalizer<'a> {
                 .to_owned(),
         };
         Item {
-            id: self.item_id(article),
+            id,
             title: one_line(&article.title),
             version: article.version.clone(),
             link,
@@ -119,7 +119,7 @@ impl<'a> Normalizer<'a> {
             updated: updated(article),
             categories: categories(article),
             dateline: article.dateline.clone(),
-            summary: summary.map(|s| one_line(s)).filter(|s| !s.is_empty()),
+            summary: summary(article, &content_html),
             content_html,
             rights: article
                 .rights
@@ -166,8 +166,9 @@ impl<'a> Normalizer<'a> {
     fn item_id(&self, article: &Article) -> String {
         let short_id = short_id(article);
         if let Some(id) = &article.id {
-            if Url::parse(id).is_ok() {
-                return xml_safe(id);
+            // The URL's serialized form: percent-encoded, so an ASCII IRI.
+            if let Ok(url) = Url::parse(&xml_safe(id)) {
+                return url.to_string();
             }
         }
         let date = match ID_DATE.captures(short_id) {
@@ -187,6 +188,18 @@ impl<'a> Normalizer<'a> {
             Err(_) => url.trim().to_owned(),
         }
     }
+}
+
+/// The explicit summary, else the lede: the first paragraph's text. RSS
+/// needs a `description` before `content:encoded`, so every item with text
+/// gets one.
+fn summary(article: &Article, content_html: &str) -> Option<String> {
+    let summary = match (&article.summary, &article.body) {
+        (Some(s), _) => one_line(s),
+        (None, Body::Paragraphs(p)) => p.first().map(|p| one_line(p)).unwrap_or_default(),
+        (None, Body::Html(_)) => lede_text(content_html),
+    };
+    (!summary.is_empty()).then_some(summary)
 }
 
 /// The explicit id, or the file stem.
@@ -324,6 +337,16 @@ mod tests {
             "<p>Hi <a href=\"https://news.example.com/archive/\">old</a> <a>bad</a></p>\
              <img src=\"https://news.example.com/i.png\">"
         );
-        assert_eq!(item.summary, None);
+        assert_eq!(item.summary.as_deref(), Some("Hi old bad"));
+    }
+
+    #[test]
+    fn url_ids_are_percent_encoded_and_serve_as_links() {
+        let site = site();
+        let mut a = article();
+        a.id = Some("https://news.example.com/뉴스/1".into());
+        let item = Normalizer::new(&site).item(&a);
+        assert_eq!(item.id, "https://news.example.com/%EB%89%B4%EC%8A%A4/1");
+        assert_eq!(item.link.as_deref(), Some(item.id.as_str()));
     }
 }

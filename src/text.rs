@@ -57,6 +57,100 @@ pub fn push_escaped_html(out: &mut String, text: &str) {
     out.push_str(&text[start..]);
 }
 
+/// The plain text of the first paragraph of sanitized HTML (or of all of
+/// it when it has no `<p>`): tags dropped, entities decoded, white space
+/// folded. For summaries of HTML bodies.
+pub fn lede_text(html: &str) -> String {
+    let part = match html.find("<p>").or_else(|| html.find("<p ")) {
+        Some(start) => {
+            let rest = &html[start..];
+            &rest[..rest.find("</p>").unwrap_or(rest.len())]
+        }
+        None => html,
+    };
+    let mut text = String::with_capacity(part.len());
+    let mut rest = part;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = &rest[open + 1..open + close];
+        let name = tag
+            .trim_start_matches('/')
+            .split([' ', '/'])
+            .next()
+            .unwrap_or("");
+        // Block elements separate words; inline ones do not.
+        const BLOCKS: [&str; 14] = [
+            "p",
+            "br",
+            "div",
+            "li",
+            "ul",
+            "ol",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "blockquote",
+            "tr",
+        ];
+        if BLOCKS.contains(&name.to_ascii_lowercase().as_str()) {
+            text.push(' ');
+        }
+        rest = &rest[open + close + 1..];
+    }
+    text.push_str(rest);
+    one_line(&decode_entities(&text))
+}
+
+/// Decodes the character references a sanitizer writes: the five XML
+/// ones, `&nbsp;` and numeric references. Others are left as they are.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let decoded = after.find(';').filter(|&end| end <= 10).and_then(|end| {
+            let name = &after[..end];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some('\u{a0}'),
+                _ => {
+                    let number = name.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                        None => number.parse().ok(),
+                    };
+                    code.and_then(char::from_u32)
+                }
+            }?;
+            Some((c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,6 +162,18 @@ mod tests {
             "abc\tdefg🎉"
         );
         assert_eq!(one_line("  Kim\u{1F}  and\n Lee "), "Kim and Lee");
+    }
+
+    #[test]
+    fn lede_of_html() {
+        assert_eq!(
+            lede_text("<h2>Head</h2><p>Tom &amp; <em>Jerry</em>&#39;s &lt;show&gt;&nbsp;now</p><p>Two</p>"),
+            "Tom & Jerry's <show> now"
+        );
+        assert_eq!(
+            lede_text("Just <b>text</b><br>&#x1F389; &bogus; & more"),
+            "Just text 🎉 &bogus; & more"
+        );
     }
 
     #[test]

@@ -270,6 +270,15 @@ fn markdown_and_json_samples_are_sanitized_and_complete() {
             && text.content_html.contains("&amp; residents")
     );
     assert_eq!(text.content_html.matches("<p>").count(), 2);
+    let chips = find(":brief-20261119-chips");
+    assert_eq!(
+        chips.title,
+        "Chipmakers & suppliers lift <Outlook> for 2027"
+    );
+    assert_eq!(
+        chips.summary.as_deref(),
+        Some("Two memory chipmakers & their suppliers raised next year's outlook on Thursday, citing orders for AI servers.")
+    );
     // JSON Lines objects without ids get distinct, stable ones.
     let ticker: Vec<_> = items.iter().filter(|i| i.id.contains(":ticker-")).collect();
     assert_eq!(ticker.len(), 2);
@@ -321,6 +330,14 @@ fn rendered_feeds_keep_the_validators_rules() {
                         }
                     }
                     assert!(!xml.contains("<author>"), "{at}: author needs an e-mail");
+                    let outside_cdata: String = xml
+                        .split("<![CDATA[")
+                        .map(|part| part.split_once("]]>").map_or(part, |(_, after)| after))
+                        .collect();
+                    assert!(
+                        !outside_cdata.contains("&amp;") && !outside_cdata.contains("&lt;"),
+                        "{at}: plain text needs &#x26; and &#x3C; (CharacterData)"
+                    );
                     for item in xml.split("<item>").skip(1) {
                         let d = item.find("<description>").unwrap();
                         let c = item.find("<content:encoded>").unwrap();

@@ -55,7 +55,7 @@ fn write(channel: &Channel) -> Result<Vec<u8>, String> {
 }
 
 pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
-    split_frame(write(&channel(info, site))?, "</channel>")
+    split_frame(char_refs(write(&channel(info, site))?), "</channel>")
 }
 
 pub fn items(items: &[&Item]) -> Result<Fragment, String> {
@@ -64,15 +64,48 @@ pub fn items(items: &[&Item]) -> Result<Fragment, String> {
         namespaces: namespaces(),
         ..Channel::default()
     };
-    item_fragment(write(&channel)?, "<item>", "</item>")
+    item_fragment(char_refs(write(&channel)?), "<item>", "</item>")
 }
 
+/// The RSS Best Practices Profile wants `&` and `<` in plain-text elements
+/// (titles, categories, copyright) as hexadecimal character references;
+/// quick-xml writes `&amp;` and `&lt;`. Outside CDATA sections those are
+/// replaced by the equivalent `&#x26;` and `&#x3C;`; the HTML inside CDATA
+/// is left exactly as it is.
+fn char_refs(xml: Vec<u8>) -> Vec<u8> {
+    use memchr::memmem;
+    if memmem::find(&xml, b"&amp;").is_none() && memmem::find(&xml, b"&lt;").is_none() {
+        return xml;
+    }
+    let mut out = Vec::with_capacity(xml.len() + 64);
+    let mut rest = xml.as_slice();
+    while !rest.is_empty() {
+        let plain_end = memmem::find(rest, b"<![CDATA[").unwrap_or(rest.len());
+        let plain = &rest[..plain_end];
+        let mut i = 0;
+        while i < plain.len() {
+            if plain[i..].starts_with(b"&amp;") {
+                out.extend_from_slice(b"&#x26;");
+                i += 5;
+            } else if plain[i..].starts_with(b"&lt;") {
+                out.extend_from_slice(b"&#x3C;");
+                i += 4;
+            } else {
+                out.push(plain[i]);
+                i += 1;
+            }
+        }
+        rest = &rest[plain_end..];
+        let cdata_end = memmem::find(rest, b"]]>").map_or(rest.len(), |e| e + 3);
+        out.extend_from_slice(&rest[..cdata_end]);
+        rest = &rest[cdata_end..];
+    }
+    out
+}
+
+/// Bylines go in `dc:creator`: RSS `author` must be an e-mail address, and
+/// a person in both would be reported as duplicate item semantics.
 fn item(item: &Item) -> RssItem {
-    // RSS `author` must be an e-mail address; names go in dc:creator.
-    let author = item
-        .authors
-        .iter()
-        .find_map(|p| p.email.as_ref().map(|e| format!("{e} ({})", p.name)));
     let is_url = item.id.starts_with("http://") || item.id.starts_with("https://");
     RssItem {
         title: Some(item.title.clone()),
@@ -80,7 +113,6 @@ fn item(item: &Item) -> RssItem {
         // `description` is HTML: escape the plain-text summary.
         description: item.summary.as_deref().map(escape_html),
         content: Some(item.content_html.clone()),
-        author,
         categories: item
             .categories
             .iter()
@@ -110,6 +142,15 @@ fn item(item: &Item) -> RssItem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_gets_hex_references_and_cdata_is_untouched() {
+        let xml = b"<title>A &amp; B &lt;C&gt;</title><description><![CDATA[x &amp; &lt;b&gt; ]]]]><![CDATA[>]]></description><category>&lt;</category>".to_vec();
+        assert_eq!(
+            String::from_utf8(char_refs(xml)).unwrap(),
+            "<title>A &#x26; B &#x3C;C&gt;</title><description><![CDATA[x &amp; &lt;b&gt; ]]]]><![CDATA[>]]></description><category>&#x3C;</category>"
+        );
+    }
     use crate::render::test_support::{info, items as sample, site};
 
     #[test]
@@ -120,7 +161,7 @@ mod tests {
         let info = info(refs.len());
         let mut whole = channel(&info, &site);
         whole.items = refs.iter().map(|i| item(i)).collect();
-        let expected = write(&whole).unwrap();
+        let expected = char_refs(write(&whole).unwrap());
 
         let frame = frame(&info, &site).unwrap();
         let mut streamed = frame.head.clone();
