@@ -29,7 +29,7 @@ use crate::source::{self, ParseContext, SourceError, SourceFile};
 use crate::{BuildError, BuildOptions, BuildReport};
 
 /// Files parsed per parallel batch.
-const SCAN_CHUNK: usize = 2048;
+const SCAN_CHUNK: usize = 512;
 /// Items normalized and rendered per parallel batch.
 const WRITE_CHUNK: usize = 1024;
 /// Items per rendered fragment.
