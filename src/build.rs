@@ -86,23 +86,26 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     let mut first_file: HashMap<u64, usize> = HashMap::new();
     let bar = progress_bar(options.progress, files.len() as u64, "articles read");
     for (chunk_no, chunk) in files.chunks(SCAN_CHUNK).enumerate() {
-        let records: Vec<Option<Record>> = chunk
+        let raws: Vec<Option<cache::Raw>> = chunk
             .iter()
             .map(|f| cached.as_mut().and_then(|c| c.lookup(f)))
             .collect();
-        from_cache += records.iter().filter(|r| r.is_some()).count();
-        let scans: Vec<Scan> = chunk
+        let scans: Vec<(Scan, bool)> = chunk
             .par_iter()
-            .zip(records)
-            .map(|(file, record)| match record {
-                Some(record) => Scan {
-                    record,
-                    articles: Vec::new(),
-                },
-                None => scan(file, ctx, &normalizer),
+            .zip(raws)
+            .map(|(file, raw)| match raw.and_then(cache::Raw::decode) {
+                Some(record) => {
+                    let scan = Scan {
+                        record,
+                        articles: Vec::new(),
+                    };
+                    (scan, true)
+                }
+                None => (scan(file, ctx, &normalizer), false),
             })
             .collect();
-        for (offset, (file, scan)) in chunk.iter().zip(scans).enumerate() {
+        from_cache += scans.iter().filter(|(_, cached)| *cached).count();
+        for (offset, (file, (scan, _))) in chunk.iter().zip(scans).enumerate() {
             let index = chunk_no * SCAN_CHUNK + offset;
             if let Some(w) = new_cache.as_mut() {
                 w.push(&scan.record)?;

@@ -94,12 +94,37 @@ pub fn fingerprint(config: &Config) -> String {
     )
 }
 
+/// A record's key, written before its body so that a lookup can skip a
+/// body without decoding it.
+type Key = (String, Stamp);
+
+/// A record found for a file, not decoded yet (decoding is done in
+/// parallel by the caller).
+pub struct Raw {
+    key: Key,
+    body: Vec<u8>,
+}
+
+impl Raw {
+    /// The record, or `None` when its bytes are damaged (the file is then
+    /// simply read again).
+    pub fn decode(self) -> Option<Record> {
+        let (legacy_encoded, results): (bool, Vec<Outcome>) =
+            postcard::from_bytes(&self.body).ok()?;
+        Some(Record {
+            path: self.key.0,
+            stamp: self.key.1,
+            legacy_encoded,
+            results,
+        })
+    }
+}
+
 /// Reads a cache file record by record, in path order.
 pub struct Reader {
     input: BufReader<File>,
     written_ns: i128,
-    next: Option<Record>,
-    buf: Vec<u8>,
+    next: Option<Key>,
 }
 
 impl Reader {
@@ -118,54 +143,64 @@ impl Reader {
             input,
             written_ns,
             next: None,
-            buf: Vec::new(),
         };
         let stored = reader.frame()?;
         if stored != fingerprint.as_bytes() {
             return None;
         }
-        reader.advance();
+        reader.next = reader.key();
         Some(reader)
+    }
+
+    fn frame_len(&mut self) -> Option<usize> {
+        let mut len = [0u8; 4];
+        self.input.read_exact(&mut len).ok()?;
+        let len = u32::from_le_bytes(len) as usize;
+        (len <= MAX_FRAME).then_some(len)
     }
 
     /// The next length-prefixed frame.
     fn frame(&mut self) -> Option<Vec<u8>> {
-        let mut len = [0u8; 4];
-        self.input.read_exact(&mut len).ok()?;
-        let len = u32::from_le_bytes(len) as usize;
-        if len > MAX_FRAME {
-            return None;
-        }
-        self.buf.resize(len, 0);
-        self.input.read_exact(&mut self.buf).ok()?;
-        Some(std::mem::take(&mut self.buf))
+        let mut buf = vec![0u8; self.frame_len()?];
+        self.input.read_exact(&mut buf).ok()?;
+        Some(buf)
     }
 
-    fn advance(&mut self) {
-        // A damaged tail ends the stream: those files are simply re-read.
-        self.next = self
-            .frame()
-            .and_then(|bytes| postcard::from_bytes(&bytes).ok());
+    /// The next key; a damaged tail ends the stream (those files are simply
+    /// read again).
+    fn key(&mut self) -> Option<Key> {
+        postcard::from_bytes(&self.frame()?).ok()
+    }
+
+    fn skip_body(&mut self) -> Option<()> {
+        let len = self.frame_len()?;
+        self.input.seek_relative(len as i64).ok()
     }
 
     /// The record for `file` if it can be trusted; records of files that
     /// are gone are skipped on the way.
-    pub fn lookup(&mut self, file: &SourceFile) -> Option<Record> {
+    pub fn lookup(&mut self, file: &SourceFile) -> Option<Raw> {
         loop {
             let next = self.next.as_ref()?;
-            match path_order(Path::new(&next.path), &file.path) {
+            match path_order(Path::new(&next.0), &file.path) {
                 Ordering::Less => {
-                    self.advance();
+                    self.next = self.skip_body().and_then(|()| self.key());
                     continue;
                 }
                 Ordering::Greater => return None,
                 Ordering::Equal => {}
             }
-            let record = self.next.take()?;
-            self.advance();
-            let racy = record.stamp.modified_ns + RACY_NS >= self.written_ns
-                || record.stamp.changed_ns + RACY_NS >= self.written_ns;
-            return (record.stamp == file.stamp && !racy).then_some(record);
+            let stamp = next.1;
+            let racy = stamp.modified_ns + RACY_NS >= self.written_ns
+                || stamp.changed_ns + RACY_NS >= self.written_ns;
+            if stamp != file.stamp || racy {
+                self.next = self.skip_body().and_then(|()| self.key());
+                return None;
+            }
+            let key = self.next.take()?;
+            let body = self.frame();
+            self.next = self.key();
+            return Some(Raw { key, body: body? });
         }
     }
 }
@@ -191,21 +226,29 @@ impl Writer {
     }
 
     fn frame(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
-        let len = u32::try_from(bytes.len()).map_err(|_| OutputError {
-            path: self.path.clone(),
-            source: std::io::Error::other("cache record too large"),
-        })?;
+        let len = u32::try_from(bytes.len())
+            .ok()
+            .filter(|&l| l as usize <= MAX_FRAME)
+            .ok_or_else(|| self.error("cache record too large".into()))?;
         self.file.write(&len.to_le_bytes())?;
         self.file.write(bytes)
     }
 
+    fn error(&self, message: String) -> OutputError {
+        OutputError {
+            path: self.path.clone(),
+            source: std::io::Error::other(message),
+        }
+    }
+
     /// Appends one file's record; records must come in path order.
     pub fn push(&mut self, record: &Record) -> Result<(), OutputError> {
-        let bytes = postcard::to_stdvec(record).map_err(|e| OutputError {
-            path: self.path.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        self.frame(&bytes)
+        let key = postcard::to_stdvec(&(&record.path, record.stamp))
+            .map_err(|e| self.error(e.to_string()))?;
+        let body = postcard::to_stdvec(&(record.legacy_encoded, &record.results))
+            .map_err(|e| self.error(e.to_string()))?;
+        self.frame(&key)?;
+        self.frame(&body)
     }
 
     /// Puts the new cache in place.
@@ -280,7 +323,7 @@ mod tests {
         assert!(Reader::open(&path, "other settings").is_none());
         let mut r = Reader::open(&path, "fp").unwrap();
         // a/1.txt was deleted; a/2.txt is unchanged; b/3.txt grew.
-        let got = r.lookup(&b).unwrap();
+        let got = r.lookup(&b).unwrap().decode().unwrap();
         assert_eq!(
             got.results,
             [Outcome::Error {

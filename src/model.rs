@@ -174,8 +174,10 @@ pub struct Header {
     /// Line in the source file where the article starts.
     pub line: usize,
     /// See [`Item::published`].
+    #[serde(with = "compact_time")]
     pub published: DateTime<FixedOffset>,
     /// See [`Item::updated`].
+    #[serde(with = "compact_time")]
     pub updated: DateTime<FixedOffset>,
     /// See [`Item::categories`].
     pub categories: Vec<String>,
@@ -183,6 +185,31 @@ pub struct Header {
     pub authors: Vec<String>,
     /// Never published while true.
     pub draft: bool,
+}
+
+/// A time as (seconds, nanoseconds, offset seconds): far cheaper to store
+/// and load than RFC 3339 text, and it keeps the offset.
+mod compact_time {
+    use chrono::{DateTime, FixedOffset};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
+        (
+            t.timestamp(),
+            t.timestamp_subsec_nanos(),
+            t.offset().local_minus_utc(),
+        )
+            .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<FixedOffset>, D::Error> {
+        let (secs, nanos, offset) = <(i64, u32, i32)>::deserialize(d)?;
+        let offset = FixedOffset::east_opt(offset)
+            .ok_or_else(|| serde::de::Error::custom("offset out of range"))?;
+        DateTime::from_timestamp(secs, nanos)
+            .map(|t| t.with_timezone(&offset))
+            .ok_or_else(|| serde::de::Error::custom("time out of range"))
+    }
 }
 
 /// A feed's metadata: everything but its items.

@@ -8,7 +8,7 @@
 //! (published desc, id asc). No I/O, no rendering.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -63,6 +63,8 @@ pub struct Selector<'c, T> {
     slots: Vec<Slot<T>>,
     /// Category slug → (slot index, smallest spelling seen).
     categories: BTreeMap<String, (usize, String)>,
+    /// Category spelling → its slot (none for a spelling with no slug).
+    spellings: HashMap<String, Option<usize>>,
     embargoed: usize,
     drafts: usize,
     next_release: Option<DateTime<Utc>>,
@@ -133,6 +135,7 @@ impl<'c, T: Clone> Selector<'c, T> {
             now,
             slots,
             categories: BTreeMap::new(),
+            spellings: HashMap::new(),
             embargoed: 0,
             drafts: 0,
             next_release: None,
@@ -174,23 +177,38 @@ impl<'c, T: Clone> Selector<'c, T> {
         }
         for i in targets {
             let slot = &mut self.slots[i];
-            let entry = Ranked {
+            let entry = || Ranked {
                 published: header.published,
                 updated: header.updated,
                 id: header.id.clone(),
                 value: value.clone(),
             };
             if slot.heap.len() < slot.limit {
-                slot.heap.push(entry);
+                slot.heap.push(entry());
             } else if let Some(mut worst) = slot.heap.peek_mut() {
-                if entry < *worst {
-                    *worst = entry;
+                // Newer than the oldest kept, or as new with a smaller id.
+                let better = header
+                    .published
+                    .cmp(&worst.published)
+                    .then_with(|| worst.id.as_str().cmp(&header.id))
+                    .is_gt();
+                if better {
+                    *worst = entry();
                 }
             }
         }
     }
 
     fn category_slot(&mut self, category: &str) -> Option<usize> {
+        if let Some(&known) = self.spellings.get(category) {
+            return known;
+        }
+        let slot = self.new_category_slot(category);
+        self.spellings.insert(category.to_owned(), slot);
+        slot
+    }
+
+    fn new_category_slot(&mut self, category: &str) -> Option<usize> {
         let cats = self.config.category_feeds.as_ref()?;
         let slug = slug(category);
         if slug.is_empty() {

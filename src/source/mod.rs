@@ -138,22 +138,7 @@ impl Stamp {
 pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
     let mut found: Vec<(PathBuf, ArticleFormat)> = Vec::new();
     for source in sources {
-        let walker = walkdir::WalkDir::new(&source.path)
-            .follow_links(true)
-            .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
-        for entry in walker {
-            let entry = entry.map_err(|e| {
-                let path = e.path().unwrap_or(&source.path).to_owned();
-                SourceError::new(&path, 1, format!("cannot list: {e}"))
-            })?;
-            if !entry.file_type().is_file() {
-                continue;
-            }
-            if let Some(format) = format_of(entry.path(), source.format) {
-                found.push((entry.into_path(), format));
-            }
-        }
+        walk(&source.path, source.format, false, &mut found)?;
     }
     // Byte order of the paths: cheap to compare, and the order the build
     // cache is written and read in.
@@ -172,6 +157,46 @@ pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
             })
         })
         .collect()
+}
+
+/// Collects the article files under `root`. Without following links the
+/// walk needs no `stat` per file (the kind comes with the directory
+/// listing); a linked folder is walked on its own, following links (with
+/// loop detection).
+fn walk(
+    root: &Path,
+    format: SourceFormat,
+    follow: bool,
+    found: &mut Vec<(PathBuf, ArticleFormat)>,
+) -> Result<(), SourceError> {
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(follow)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
+    for entry in walker {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(root).to_owned();
+            SourceError::new(&path, 1, format!("cannot list: {e}"))
+        })?;
+        let is_file = if entry.path_is_symlink() && !follow {
+            match std::fs::metadata(entry.path()) {
+                Ok(m) if m.is_dir() => {
+                    walk(entry.path(), format, true, found)?;
+                    false
+                }
+                Ok(m) => m.is_file(),
+                Err(_) => false, // a dangling link is no article
+            }
+        } else {
+            entry.file_type().is_file()
+        };
+        if is_file {
+            if let Some(f) = format_of(entry.path(), format) {
+                found.push((entry.into_path(), f));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The order files are listed, parsed, cached and deduplicated in.
