@@ -74,82 +74,57 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     } else {
         None
     };
-    let mut new_cache = match options.cache && options.write {
+    let new_cache = match options.cache && options.write {
         true => Some(cache::Writer::create(&cache_path, &fingerprint)?),
         false => None,
     };
 
-    let mut selector: Selector<Arc<Candidate>> = Selector::new(config, options.now);
-    let mut from_cache = 0;
-    // Id hash → file index of its first article. 64-bit hashes of a few
-    // million ids practically never collide.
-    let mut first_file: HashMap<u64, usize> = HashMap::new();
+    let mut scanner = Scanner {
+        files: &files,
+        selector: Selector::new(config, options.now),
+        first_file: HashMap::new(),
+        new_cache,
+        report: &mut report,
+        from_cache: 0,
+    };
     let bar = progress_bar(options.progress, files.len() as u64, "articles read");
-    for (chunk_no, chunk) in files.chunks(SCAN_CHUNK).enumerate() {
-        let raws: Vec<Option<cache::Raw>> = chunk
-            .iter()
-            .map(|f| cached.as_mut().and_then(|c| c.lookup(f)))
-            .collect();
-        let scans: Vec<(Scan, bool)> = chunk
-            .par_iter()
-            .zip(raws)
-            .map(|(file, raw)| match raw.and_then(cache::Raw::decode) {
-                Some(record) => {
-                    let scan = Scan {
-                        record,
-                        articles: Vec::new(),
-                    };
-                    (scan, true)
-                }
-                None => (scan(file, ctx, &normalizer), false),
-            })
-            .collect();
-        from_cache += scans.iter().filter(|(_, cached)| *cached).count();
-        for (offset, (file, (scan, _))) in chunk.iter().zip(scans).enumerate() {
-            let index = chunk_no * SCAN_CHUNK + offset;
-            if let Some(w) = new_cache.as_mut() {
-                w.push(&scan.record)?;
-            }
-            if scan.record.legacy_encoded {
-                tracing::warn!(
-                    "{}: not UTF-8, decoded as EUC-KR (CP949)",
-                    file.path.display()
-                );
-                report.legacy_encoded.push(file.path.clone());
-            }
-            let mut articles = scan.articles.into_iter();
-            for outcome in scan.record.results {
-                let header = match outcome {
-                    Outcome::Header(h) => h,
-                    Outcome::Error { line, reason } => {
-                        report
-                            .errors
-                            .push(Outcome::error(&file.path, line, &reason));
-                        continue;
-                    }
-                };
-                // Fresh scans carry their articles in the same order.
-                let article = articles.next();
-                report.articles += 1;
-                if let Some(&first) = first_file.get(&id_hash(&header.id)) {
-                    report
-                        .errors
-                        .push(duplicate(file, &header, &files[first].path));
-                    continue;
-                }
-                first_file.insert(id_hash(&header.id), index);
-                let candidate = Candidate {
-                    file: index,
-                    line: header.line,
-                    article,
-                };
-                selector.offer(&header, Arc::new(candidate));
-            }
+    // Chunk k is parsed on the pool while chunk k-1 is taken in.
+    let mut chunks = files.chunks(SCAN_CHUNK).enumerate();
+    let mut pending: Option<(usize, Vec<(Scan, bool)>)> = None;
+    loop {
+        let next = chunks.next();
+        if next.is_none() && pending.is_none() {
+            break;
         }
-        bar.inc(chunk.len() as u64);
+        let raws: Vec<Option<cache::Raw>> = next.map_or_else(Vec::new, |(_, chunk)| {
+            chunk
+                .iter()
+                .map(|f| cached.as_mut().and_then(|c| c.lookup(f)))
+                .collect()
+        });
+        let previous = pending.take();
+        let (parsed, taken) = rayon::join(
+            || next.map(|(no, chunk)| (no, parse_chunk(chunk, raws, ctx, &normalizer))),
+            || match previous {
+                Some((no, scans)) => {
+                    let len = scans.len();
+                    scanner.take_in(no, scans)?;
+                    bar.inc(len as u64);
+                    Ok(())
+                }
+                None => Ok::<(), BuildError>(()),
+            },
+        );
+        taken?;
+        pending = parsed;
     }
     bar.finish_and_clear();
-    drop(first_file);
+    let Scanner {
+        selector,
+        new_cache,
+        from_cache,
+        ..
+    } = scanner;
     if let Some(w) = new_cache {
         w.commit()?;
     }
@@ -196,6 +171,90 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         .errors
         .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Ok(report)
+}
+
+/// The sequential half of the scan: takes in parsed chunks in path order.
+struct Scanner<'a, 'c> {
+    files: &'a [SourceFile],
+    selector: Selector<'c, Arc<Candidate>>,
+    /// Id hash → file index of its first article. 64-bit hashes of a few
+    /// million ids practically never collide.
+    first_file: HashMap<u64, usize>,
+    new_cache: Option<cache::Writer>,
+    report: &'a mut BuildReport,
+    from_cache: usize,
+}
+
+impl Scanner<'_, '_> {
+    fn take_in(&mut self, chunk_no: usize, scans: Vec<(Scan, bool)>) -> Result<(), BuildError> {
+        for (offset, (scan, cached)) in scans.into_iter().enumerate() {
+            let index = chunk_no * SCAN_CHUNK + offset;
+            let file = &self.files[index];
+            self.from_cache += usize::from(cached);
+            if let Some(w) = self.new_cache.as_mut() {
+                w.push(&scan.record)?;
+            }
+            if scan.record.legacy_encoded {
+                tracing::warn!(
+                    "{}: not UTF-8, decoded as EUC-KR (CP949)",
+                    file.path.display()
+                );
+                self.report.legacy_encoded.push(file.path.clone());
+            }
+            let mut articles = scan.articles.into_iter();
+            for outcome in scan.record.results {
+                let header = match outcome {
+                    Outcome::Header(h) => h,
+                    Outcome::Error { line, reason } => {
+                        self.report
+                            .errors
+                            .push(Outcome::error(&file.path, line, &reason));
+                        continue;
+                    }
+                };
+                // Fresh scans carry their articles in the same order.
+                let article = articles.next();
+                self.report.articles += 1;
+                let hash = id_hash(&header.id);
+                if let Some(&first) = self.first_file.get(&hash) {
+                    let error = duplicate(file, &header, &self.files[first].path);
+                    self.report.errors.push(error);
+                    continue;
+                }
+                self.first_file.insert(hash, index);
+                let candidate = Candidate {
+                    file: index,
+                    line: header.line,
+                    article,
+                };
+                self.selector.offer(&header, Arc::new(candidate));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses a chunk of files on all cores, or decodes their cached records.
+fn parse_chunk(
+    chunk: &[SourceFile],
+    raws: Vec<Option<cache::Raw>>,
+    ctx: ParseContext,
+    normalizer: &Normalizer,
+) -> Vec<(Scan, bool)> {
+    chunk
+        .par_iter()
+        .zip(raws)
+        .map(|(file, raw)| match raw.and_then(cache::Raw::decode) {
+            Some(record) => {
+                let scan = Scan {
+                    record,
+                    articles: Vec::new(),
+                };
+                (scan, true)
+            }
+            None => (scan(file, ctx, normalizer), false),
+        })
+        .collect()
 }
 
 /// Parses one file into its record and articles.
