@@ -206,9 +206,8 @@ impl Scanner<'_, '_> {
                 let header = match outcome {
                     Outcome::Header(h) => h,
                     Outcome::Error { line, reason } => {
-                        self.report
-                            .errors
-                            .push(Outcome::error(&file.path, line, &reason));
+                        let path = file.path.clone();
+                        self.report.errors.push(SourceError { path, line, reason });
                         continue;
                     }
                 };

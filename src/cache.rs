@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::model::Header;
 use crate::output::{AtomicFile, OutputError, Written};
-use crate::source::{path_order, SourceError, SourceFile, Stamp};
+use crate::source::{path_order, SourceFile, Stamp};
 
 /// The cache's file name inside the output folder.
 pub const FILE_NAME: &str = ".wirefeed-cache";
@@ -62,17 +62,6 @@ pub enum Outcome {
         /// What is wrong.
         reason: String,
     },
-}
-
-impl Outcome {
-    /// The problem as a located error for `path`.
-    pub fn error(path: &Path, line: usize, reason: &str) -> SourceError {
-        SourceError {
-            path: path.to_owned(),
-            line,
-            reason: reason.to_owned(),
-        }
-    }
 }
 
 /// What makes a cache valid: the program's version and every setting that

@@ -88,8 +88,9 @@ struct Dateline<'a> {
     agency: &'a str,
 }
 
-pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
-    let json = JsonFeed {
+/// The feed object without its items.
+fn feed<'a>(info: &'a FeedInfo, site: &'a Site) -> JsonFeed<'a> {
+    JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: &info.title,
         home_page_url: site.base_url.as_str(),
@@ -99,8 +100,11 @@ pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
         authors: vec![Author {
             name: site.author_name(),
         }],
-    };
-    let mut head = serde_json::to_vec_pretty(&json).map_err(|e| e.to_string())?;
+    }
+}
+
+pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
+    let mut head = serde_json::to_vec_pretty(&feed(info, site)).map_err(|e| e.to_string())?;
     // Reopen the object to append the items array last.
     if head.pop() != Some(b'}') || head.pop() != Some(b'\n') {
         return Err("unexpected JSON layout".into());
@@ -206,15 +210,7 @@ mod tests {
         }
         let info = info(refs.len());
         let whole = Whole {
-            head: JsonFeed {
-                version: "https://jsonfeed.org/version/1.1",
-                title: &info.title,
-                home_page_url: site.base_url.as_str(),
-                feed_url: site.feed_url(&info.name, Format::Json),
-                description: &info.description,
-                language: &site.language,
-                authors: vec![Author { name: "Desk" }],
-            },
+            head: feed(&info, &site),
             items: refs.iter().map(|i| item(i)).collect(),
         };
         let mut expected = serde_json::to_vec_pretty(&whole).unwrap();
