@@ -22,7 +22,7 @@ use crate::cache::{self, Outcome, Record};
 use crate::config::{Config, Format};
 use crate::model::{Article, Feed, Header, Item};
 use crate::normalize::Normalizer;
-use crate::output::{AtomicFile, Written};
+use crate::output::{self, AtomicFile, Written};
 use crate::render;
 use crate::select::Selector;
 use crate::source::{self, ParseContext, SourceError, SourceFile};
@@ -167,6 +167,13 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         file.write(&bytes)?;
         count(file.commit()?, &mut report);
     }
+    let mut names: Vec<String> = infos
+        .iter()
+        .flat_map(|i| i.formats.iter().map(|&f| render::file_name(&i.name, f)))
+        .chain(["index.html".to_owned(), "feeds.opml".to_owned()])
+        .collect();
+    names.sort();
+    report.removed = output::prune(&out_dir, &names, !options.write)?;
     report
         .errors
         .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));

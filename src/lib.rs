@@ -69,6 +69,9 @@ pub struct BuildReport {
     pub written: usize,
     /// Files already up to date.
     pub unchanged: usize,
+    /// Files of feeds that no longer exist, removed (for `check`: that
+    /// would be).
+    pub removed: usize,
     /// Items held back until their publication time.
     pub embargoed: usize,
     /// Drafts, never published.
@@ -95,6 +98,9 @@ impl fmt::Display for BuildReport {
             self.errors.len(),
             if self.errors.len() == 1 { "error" } else { "errors" },
         )?;
+        if self.removed > 0 {
+            write!(f, ", {} stale files removed", self.removed)?;
+        }
         if self.embargoed > 0 {
             write!(f, ", {} embargoed", self.embargoed)?;
             if let Some(next) = self.next_release {

@@ -176,6 +176,55 @@ impl Drop for AtomicFile {
     }
 }
 
+/// The list of files the last build wrote, one relative path a line, kept
+/// in the output folder so that files of feeds that no longer exist (a
+/// removed `[[feed]]`, a category with no stories left) can be removed.
+pub const MANIFEST: &str = ".wirefeed-manifest";
+
+/// Removes the files the previous build's manifest lists that are not in
+/// `keep`, then records `keep` as the new manifest. Nothing but files the
+/// manifest names is ever removed. With `dry_run`, only counts.
+pub fn prune(dir: &Path, keep: &[String], dry_run: bool) -> Result<usize, OutputError> {
+    let manifest = dir.join(MANIFEST);
+    let old = fs::read_to_string(&manifest).unwrap_or_default();
+    let mut removed = 0;
+    for name in old.lines() {
+        let safe = !name.is_empty()
+            && Path::new(name)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !safe || keep.iter().any(|k| k == name) {
+            continue;
+        }
+        let path = dir.join(name);
+        if !path.is_file() {
+            continue;
+        }
+        removed += 1;
+        if dry_run {
+            continue;
+        }
+        fs::remove_file(&path).map_err(|source| OutputError {
+            path: path.clone(),
+            source,
+        })?;
+        // Folders it leaves empty (category/) go too; others stay.
+        let mut parent = path.parent();
+        while let Some(p) = parent.filter(|p| *p != dir) {
+            if fs::remove_dir(p).is_err() {
+                break;
+            }
+            parent = p.parent();
+        }
+    }
+    if !dry_run {
+        let mut list = keep.join("\n");
+        list.push('\n');
+        write_if_changed(&manifest, list.as_bytes())?;
+    }
+    Ok(removed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,6 +298,30 @@ mod tests {
         drop(f);
         assert_eq!(fs::read(&path).unwrap(), b"old");
         assert_eq!(names(dir.path()), ["all.rss"]);
+    }
+
+    #[test]
+    fn prune_removes_only_what_the_last_build_wrote_and_no_longer_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        for name in ["all.rss", "category/a.rss", "category/b.rss", "robots.txt"] {
+            write_if_changed(&d.join(name), b"x").unwrap();
+        }
+        let first: Vec<String> = ["all.rss", "category/a.rss", "category/b.rss"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(prune(d, &first, false).unwrap(), 0);
+        assert_eq!(prune(d, &first[..2], true).unwrap(), 1);
+        assert!(
+            d.join("category/b.rss").exists(),
+            "a dry run removes nothing"
+        );
+        assert_eq!(prune(d, &first[..1], false).unwrap(), 2);
+        assert!(!d.join("category").exists());
+        assert!(d.join("robots.txt").exists() && d.join("all.rss").exists());
+        // A tampered manifest cannot reach outside the folder.
+        fs::write(d.join(MANIFEST), "../outside\n/etc/passwd\n").unwrap();
+        assert_eq!(prune(d, &first[..1], false).unwrap(), 0);
     }
 
     #[test]

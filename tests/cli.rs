@@ -267,3 +267,39 @@ fn quiet_prints_only_errors() {
         )
     );
 }
+
+#[test]
+fn files_of_feeds_that_are_gone_are_removed_and_nothing_else() {
+    let weather = String::from_utf8(story("2026-10-02 09:00:00", "B"))
+        .unwrap()
+        .replace("Test-desk", "Weather");
+    let dir = project(&[
+        ("a.txt", &story("2026-10-01 09:00:00", "A")),
+        ("b.txt", weather.as_bytes()),
+    ]);
+    let config = dir.path().join("config.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    fs::write(&config, format!("{text}\n[category_feeds]\nlimit = 5\n")).unwrap();
+    wirefeed(dir.path(), &["build"]).expect_code(0);
+    let feeds = dir.path().join("feeds");
+    assert!(feeds.join("category/weather.rss").exists());
+    fs::write(feeds.join("robots.txt"), "User-agent: *\n").unwrap();
+
+    fs::remove_file(dir.path().join("articles/b.txt")).unwrap();
+    let run = wirefeed(dir.path(), &["build"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout().contains(", 3 stale files removed"),
+        "{}",
+        run.stdout()
+    );
+    assert!(!feeds.join("category/weather.rss").exists());
+    assert!(!feeds.join("category/weather.json").exists());
+    assert!(feeds.join("category/test.rss").exists());
+    assert!(
+        feeds.join("robots.txt").exists(),
+        "a file wirefeed did not write stays"
+    );
+    let index = fs::read_to_string(feeds.join("index.html")).unwrap();
+    assert!(!index.contains("weather"));
+}
