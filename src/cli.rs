@@ -58,6 +58,16 @@ pub enum Command {
         #[arg(long)]
         no_cache: bool,
     },
+    /// Serve the output folder over HTTP (GET and HEAD, conditional GET,
+    /// gzip and brotli) until Ctrl-C.
+    Serve {
+        /// Address to listen on (default: `[serve] bind`, else 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR:PORT")]
+        bind: Option<std::net::SocketAddr>,
+        /// Build first, then rebuild whenever an article or the config changes.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Create a new folder with a config.toml and a sample article.
     Init {
         /// The folder to create (it may exist, but must not hold a config.toml).

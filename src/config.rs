@@ -77,6 +77,37 @@ pub struct Config {
     pub category_feeds: Option<CategoryFeeds>,
     /// The output folder (resolved).
     pub output: PathBuf,
+    /// `[serve]`.
+    pub serve: Serve,
+}
+
+/// `[serve]`: how `wirefeed serve` answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Serve {
+    /// Address to listen on; loopback unless told otherwise.
+    #[serde(default = "default_bind")]
+    pub bind: std::net::SocketAddr,
+    /// `Cache-Control` sent with every file.
+    #[serde(default = "default_cache_control")]
+    pub cache_control: String,
+}
+
+impl Default for Serve {
+    fn default() -> Serve {
+        Serve {
+            bind: default_bind(),
+            cache_control: default_cache_control(),
+        }
+    }
+}
+
+fn default_bind() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+
+fn default_cache_control() -> String {
+    "public, max-age=300".to_owned()
 }
 
 /// `[site]`.
@@ -236,6 +267,8 @@ struct RawConfig {
     feeds: Vec<Spanned<RawFeed>>,
     #[serde(default)]
     category_feeds: Option<RawCategoryFeeds>,
+    #[serde(default)]
+    serve: Serve,
 }
 
 #[derive(Deserialize)]
@@ -385,6 +418,7 @@ impl Config {
             sources,
             feeds,
             category_feeds,
+            serve: raw.serve,
         })
     }
 }

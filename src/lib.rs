@@ -26,8 +26,10 @@ pub mod normalize;
 pub mod output;
 pub mod render;
 pub mod select;
+pub mod serve;
 pub mod source;
 pub mod text;
+pub mod watch;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -129,6 +131,113 @@ pub enum BuildError {
 /// result and left out; every good one is published.
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
     build::build(config, options)
+}
+
+/// A problem that stops `serve`.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    /// The first build failed.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// Nothing to serve yet.
+    #[error("{}: no index.html here: run `wirefeed build` first, or serve with --watch", .0.display())]
+    NotBuilt(PathBuf),
+    /// Binding, watching or serving failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Serves the output folder on `bind` (default: the config's) until
+/// Ctrl-C or SIGTERM; with `watch`, builds first and rebuilds on every
+/// change. `now` is the clock embargoes are judged against.
+pub fn serve(
+    config_path: &std::path::Path,
+    bind: Option<std::net::SocketAddr>,
+    watch: bool,
+    now: fn() -> DateTime<Utc>,
+) -> Result<(), ServeError> {
+    let config = Config::load(config_path)?;
+    if watch {
+        let options = BuildOptions {
+            out: None,
+            now: now(),
+            write: true,
+            progress: false,
+            cache: true,
+        };
+        let report = build(&config, &options)?;
+        for e in &report.errors {
+            tracing::warn!("{e}");
+        }
+        tracing::info!("built: {report}");
+    } else if !config.output.join("index.html").is_file() {
+        return Err(ServeError::NotBuilt(config.output.clone()));
+    }
+    let bind = bind.unwrap_or(config.serve.bind);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError::Io(format!("cannot start: {e}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .map_err(|e| ServeError::Io(format!("cannot listen on {bind}: {e}")))?;
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(cancel_on_signal(shutdown.clone()));
+        let watcher = watch.then(|| {
+            let token = shutdown.clone();
+            tokio::spawn(watch::run(config_path.to_owned(), now, token))
+        });
+        let local = listener.local_addr().map_or(bind, |a| a);
+        eprintln!(
+            "serving {} on http://{local}/ (Ctrl-C stops)",
+            config.output.display()
+        );
+        let served = serve::run(
+            listener,
+            &config.output,
+            &config.serve.cache_control,
+            shutdown.clone(),
+        )
+        .await
+        .map_err(|e| ServeError::Io(e.to_string()));
+        shutdown.cancel();
+        if let Some(w) = watcher {
+            match w.await {
+                Ok(Err(e)) => tracing::error!("watching stopped: {e}"),
+                Err(e) => tracing::error!("watching stopped: {e}"),
+                Ok(Ok(())) => {}
+            }
+        }
+        served
+    })
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+async fn cancel_on_signal(token: tokio_util::sync::CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    token.cancel();
 }
 
 /// Uses `threads` threads for parsing and rendering (default: one per

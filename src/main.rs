@@ -39,6 +39,12 @@ fn main() -> ExitCode {
     }
     let (now, write, out, no_cache) = match cli.command {
         Command::Init { dir } => return init(&dir),
+        Command::Serve { bind, watch } => {
+            return match wirefeed::serve(&cli.config, bind, watch, chrono::Utc::now) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(2, &e),
+            };
+        }
         Command::Build { now, out, no_cache } => (now, true, out, no_cache),
         Command::Check { now, no_cache } => (now, false, None, no_cache),
     };
