@@ -161,16 +161,17 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     let site_files = [
         ("index.html", render::index_html(&infos, &config.site)),
         ("feeds.opml", render::opml(&infos, &config.site)),
+        (render::STYLESHEET_NAME, render::stylesheet().to_vec()),
     ];
-    for (name, bytes) in site_files {
+    for (name, bytes) in &site_files {
         let mut file = writer.open(&out_dir.join(name))?;
-        file.write(&bytes)?;
+        file.write(bytes)?;
         count(file.commit()?, &mut report);
     }
     let mut names: Vec<String> = infos
         .iter()
         .flat_map(|i| i.formats.iter().map(|&f| render::file_name(&i.name, f)))
-        .chain(["index.html".to_owned(), "feeds.opml".to_owned()])
+        .chain(site_files.map(|(name, _)| name.to_owned()))
         .collect();
     names.sort();
     report.removed = output::prune(&out_dir, &names, !options.write)?;

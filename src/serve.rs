@@ -106,10 +106,16 @@ async fn file(
         }
     };
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(media_type(&path)),
-    );
+    let media_type = match browser_navigation(&headers) && is_feed(&path) {
+        // Browsers show feed media types as plain text; as XML they apply
+        // the feed's stylesheet and show a page. Readers get the feed type.
+        true => "application/xml; charset=utf-8",
+        false => media_type(&path),
+    };
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if is_feed(&path) {
+        h.append(header::VARY, HeaderValue::from_static("accept"));
+    }
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -169,6 +175,22 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     }
     let real = full.canonicalize().ok()?;
     (real.starts_with(root) && real.is_file()).then_some(real)
+}
+
+/// A browser opening a page asks for HTML first; feed readers ask for
+/// feed types (or anything).
+fn browser_navigation(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.trim_start().starts_with("text/html"))
+}
+
+fn is_feed(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("rss" | "atom")
+    )
 }
 
 /// Media types readers and browsers expect, with the charset our files

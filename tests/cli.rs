@@ -71,7 +71,7 @@ fn summary_line_counts_what_happened() {
     run.expect_code(0);
     assert_eq!(
         run.stdout().trim(),
-        "built: 2 files read, 2 articles, 2 items published in 1 feeds, 5 files written, 0 unchanged, 0 errors"
+        "built: 2 files read, 2 articles, 2 items published in 1 feeds, 6 files written, 0 unchanged, 0 errors"
     );
     let rss = fs::read_to_string(dir.path().join("feeds/all.rss")).unwrap();
     assert!(rss.contains("<title>Second story</title>"));

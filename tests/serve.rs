@@ -76,6 +76,42 @@ async fn feeds_have_their_media_types_validators_and_cache_control() {
 }
 
 #[tokio::test]
+async fn browsers_get_feeds_as_xml_so_the_stylesheet_applies() {
+    let (_out, base, token) = serve_samples().await;
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let reader = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8";
+    for (path, feed_type) in [
+        ("/all.rss", "application/rss+xml"),
+        ("/all.atom", "application/atom+xml"),
+    ] {
+        let get = |accept: &'static str| {
+            client()
+                .get(format!("{base}{path}"))
+                .header(header::ACCEPT, accept)
+                .send()
+        };
+        let r = get(browser).await.unwrap();
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "application/xml; charset=utf-8"
+        );
+        let vary: Vec<_> = r
+            .headers()
+            .get_all(header::VARY)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        assert!(vary.iter().any(|v| v.contains("accept")), "{vary:?}");
+        let r = get(reader).await.unwrap();
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            format!("{feed_type}; charset=utf-8")
+        );
+    }
+    token.cancel();
+}
+
+#[tokio::test]
 async fn conditional_get_answers_304_until_the_file_changes() {
     let (out, base, token) = serve_samples().await;
     let url = format!("{base}/all.atom");
@@ -145,10 +181,16 @@ async fn gzip_and_brotli_when_the_reader_asks() {
             .unwrap();
         assert_eq!(r.status(), 200);
         assert_eq!(r.headers()[header::CONTENT_ENCODING], encoding);
-        assert!(r.headers()[header::VARY]
-            .to_str()
-            .unwrap()
-            .contains("accept-encoding"));
+        let vary: Vec<_> = r
+            .headers()
+            .get_all(header::VARY)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(
+            vary.iter().any(|v| v.contains("accept-encoding")),
+            "{vary:?}"
+        );
         let body = r.bytes().await.unwrap();
         assert!(body.starts_with(magic));
         assert!(

@@ -87,6 +87,13 @@ pub fn frame(info: &FeedInfo, format: Format, site: &Site) -> Result<Frame, Rend
         Format::Atom => atom::frame(info, site),
         Format::Json => jsonfeed::frame(info, site),
     };
+    let result = result.map(|frame| match format {
+        Format::Json => frame,
+        Format::Rss | Format::Atom => Frame {
+            head: with_stylesheet(frame.head, &info.name),
+            tail: frame.tail,
+        },
+    });
     result.map_err(|reason| RenderError {
         feed: info.name.clone(),
         format,
@@ -142,6 +149,34 @@ pub fn rfc3339(date: &DateTime<FixedOffset>) -> String {
 
 /// The XML declaration every XML file starts with.
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+
+/// The stylesheet that shows RSS and Atom feeds as a page in browsers.
+pub const STYLESHEET_NAME: &str = "feed.xsl";
+
+/// The stylesheet's bytes, written beside the feeds by every build.
+pub fn stylesheet() -> &'static [u8] {
+    include_bytes!("feed.xsl")
+}
+
+/// The processing instruction that points a feed at the stylesheet, by a
+/// path relative to the feed (so it works wherever the folder is served).
+fn stylesheet_pi(feed_name: &str) -> String {
+    let up = "../".repeat(feed_name.matches('/').count());
+    format!("<?xml-stylesheet type=\"text/xsl\" href=\"{up}{STYLESHEET_NAME}\"?>\n")
+}
+
+/// `head` with the stylesheet instruction after its XML declaration, each
+/// on a line of its own.
+fn with_stylesheet(head: Vec<u8>, feed_name: &str) -> Vec<u8> {
+    let end = memchr::memmem::find(&head, b"?>").map_or(0, |i| i + 2);
+    let rest = head[end..].strip_prefix(b"\n").unwrap_or(&head[end..]);
+    let mut out = Vec::with_capacity(head.len() + 64);
+    out.extend_from_slice(&head[..end]);
+    out.push(b'\n');
+    out.extend_from_slice(stylesheet_pi(feed_name).as_bytes());
+    out.extend_from_slice(rest);
+    out
+}
 
 /// Splits a whole XML document rendered by a crate into what comes before
 /// and after its items: the items are the last children of an element that
@@ -235,6 +270,20 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feeds_point_at_the_stylesheet_relative_to_themselves() {
+        let head = b"<?xml version=\"1.0\"?><rss>".to_vec();
+        assert_eq!(
+            String::from_utf8(with_stylesheet(head, "category/busan")).unwrap(),
+            "<?xml version=\"1.0\"?>\n<?xml-stylesheet type=\"text/xsl\" href=\"../feed.xsl\"?>\n<rss>"
+        );
+        let head = b"<?xml version=\"1.0\"?>\n<feed>".to_vec();
+        assert_eq!(
+            String::from_utf8(with_stylesheet(head, "all")).unwrap(),
+            "<?xml version=\"1.0\"?>\n<?xml-stylesheet type=\"text/xsl\" href=\"feed.xsl\"?>\n<feed>"
+        );
+    }
 
     #[test]
     fn dates() {
