@@ -122,6 +122,13 @@ def compare(path, reference_path, reference, got):
                 continue
             if field == "content" and same_html(item[field], expected):
                 continue
+            if field == "summary" and expected is None:
+                if path.suffix == ".rss":
+                    # RSS needs a description; wirefeed uses the title.
+                    expected = ref["title"]
+                elif same_html(item[field], item["content"]):
+                    # feedparser fills a missing Atom summary with the content.
+                    continue
             if item[field] != expected:
                 problems.append(
                     f"{path}: item {item_id}: {field} is {item[field]!r}, "

@@ -107,7 +107,9 @@ fn every_field_of_every_item_survives_feed_rs() {
                 // RSS `description` is HTML, so the plain summary is escaped.
                 let summary = entry.summary.as_ref().map(|s| s.content.clone());
                 let expected = match format {
-                    Format::Rss => item.summary.as_deref().map(escape_html),
+                    Format::Rss => {
+                        Some(escape_html(item.summary.as_deref().unwrap_or(&item.title)))
+                    }
                     _ => item.summary.clone(),
                 };
                 assert_eq!(summary, expected, "{}", at("summary"));
@@ -223,6 +225,24 @@ fn variants_of_the_wire_format_normalize_as_expected() {
         euc_kr.content_html
     );
     assert_eq!(euc_kr.authors[0].native_name.as_deref(), Some("정수빈"));
+
+    let korean_only = find(":AEN20261116000700315"); // no byline
+    assert_eq!(korean_only.authors.len(), 1);
+    assert_eq!(korean_only.authors[0].name, "김하늘");
+
+    let awkward = find(":awkward-characters");
+    assert_eq!(
+        awkward.title,
+        "Q&A: \"Kim\" <meets> 'Lee' 🎉 — 김정은 회담 ]]> test"
+    );
+    assert!(awkward
+        .content_html
+        .contains("characters: that XML forbids"));
+    let photo = find(":photo-of-the-day"); // an image and no text
+    assert_eq!(photo.summary, None);
+    assert!(photo
+        .content_html
+        .contains("src=\"https://news.example.com/img/namsan-snow.jpg\""));
 
     let escaped = find(":AEN20261111002100315");
     assert!(escaped.title.contains("\"빛나는 밤\""));

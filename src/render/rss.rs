@@ -110,8 +110,10 @@ fn item(item: &Item) -> RssItem {
     RssItem {
         title: Some(item.title.clone()),
         link: item.link.clone(),
-        // `description` is HTML: escape the plain-text summary.
-        description: item.summary.as_deref().map(escape_html),
+        // `description` is HTML: escape the plain-text summary. An item
+        // with no text of its own (an image, say) still needs one before
+        // `content:encoded`: its title.
+        description: Some(escape_html(item.summary.as_deref().unwrap_or(&item.title))),
         content: Some(item.content_html.clone()),
         categories: item
             .categories

@@ -115,9 +115,11 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         return Err(err(line, "no body paragraphs after the headline".into()));
     }
 
-    let authors = byline
-        .map(|b| pair_names(split_byline(b), &native_names))
-        .unwrap_or_default();
+    let authors = match byline {
+        Some(b) => pair_names(split_byline(b), &native_names),
+        // No byline: the reporter's own name is all there is.
+        None => pair_names(native_names, &[]),
+    };
     let dateline = DATELINE.captures(&paragraphs[0]).map(|c| Dateline {
         place: c[1].to_owned(),
         agency: c[2].to_owned(),
@@ -315,6 +317,14 @@ mod tests {
         // Rights without (END).
         let a = parse_str(&STORY.replace("(END)\n", "")).unwrap();
         assert_eq!(a.rights.as_deref(), Some("ⓒ K-VIBE. 무단전재-재배포 금지"));
+    }
+
+    #[test]
+    fn a_korean_name_without_a_byline_is_the_author() {
+        let a = parse_str(&STORY.replace("By Yoon Da-eun\n", "")).unwrap();
+        assert_eq!(a.authors.len(), 1);
+        assert_eq!(a.authors[0].name, "윤다은");
+        assert_eq!(a.authors[0].native_name, None);
     }
 
     #[test]
