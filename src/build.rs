@@ -139,7 +139,12 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     report.drafts = selection.drafts;
     report.next_release = selection.next_release;
     report.published = selection.published;
-    report.feeds = selection.feeds.len();
+    report.archive_pages = selection
+        .feeds
+        .iter()
+        .filter(|f| f.info.archive.is_archive)
+        .count();
+    report.feeds = selection.feeds.len() - report.archive_pages;
 
     let infos: Vec<_> = selection.feeds.iter().map(|f| f.info.clone()).collect();
     let total: usize = infos.iter().map(|i| i.len).sum();
@@ -158,9 +163,18 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     }
     bar.finish_and_clear();
     tracing::info!("wrote the feeds in {:.2?}", started.elapsed());
+    // Archive documents are reached through their feed, not listed.
+    let subscribable: Vec<_> = infos
+        .iter()
+        .filter(|i| !i.archive.is_archive)
+        .cloned()
+        .collect();
     let site_files = [
-        ("index.html", render::index_html(&infos, &config.site)),
-        ("feeds.opml", render::opml(&infos, &config.site)),
+        (
+            "index.html",
+            render::index_html(&subscribable, &config.site),
+        ),
+        ("feeds.opml", render::opml(&subscribable, &config.site)),
         (render::STYLESHEET_NAME, render::stylesheet().to_vec()),
     ];
     for (name, bytes) in &site_files {

@@ -219,6 +219,8 @@ pub struct FeedConfig {
     pub limit: usize,
     /// The formats to write.
     pub formats: Vec<Format>,
+    /// Also write RFC 5005 archive documents of older items.
+    pub archive: bool,
 }
 
 /// `[category_feeds]`: one feed per category, `category/SLUG.EXT`.
@@ -293,6 +295,8 @@ struct RawFeed {
     limit: Spanned<usize>,
     #[serde(default)]
     formats: Option<Spanned<Vec<Format>>>,
+    #[serde(default)]
+    archive: bool,
 }
 
 #[derive(Deserialize)]
@@ -390,6 +394,7 @@ impl Config {
                 authors: f.authors,
                 limit,
                 formats,
+                archive: f.archive,
             });
         }
 

@@ -67,6 +67,8 @@ pub struct BuildReport {
     pub published: usize,
     /// Feeds produced (each in one or more formats).
     pub feeds: usize,
+    /// RFC 5005 archive documents produced, besides the feeds.
+    pub archive_pages: usize,
     /// Files written with new bytes (for `check`: that would be).
     pub written: usize,
     /// Files already up to date.
@@ -100,6 +102,9 @@ impl fmt::Display for BuildReport {
             self.errors.len(),
             if self.errors.len() == 1 { "error" } else { "errors" },
         )?;
+        if self.archive_pages > 0 {
+            write!(f, ", {} archive pages", self.archive_pages)?;
+        }
         if self.removed > 0 {
             write!(f, ", {} stale files removed", self.removed)?;
         }

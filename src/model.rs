@@ -229,6 +229,22 @@ pub struct FeedInfo {
     pub updated: DateTime<FixedOffset>,
     /// How many items it has.
     pub len: usize,
+    /// Paging links of RFC 5005 archived feeds.
+    pub archive: Archive,
+}
+
+/// Where a feed stands among its archive documents (RFC 5005). Feed names,
+/// not URLs: the renderers make the URLs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Archive {
+    /// True for an archive document (`fh:archive`): complete, never
+    /// changes once written.
+    pub is_archive: bool,
+    /// The subscription feed an archive document belongs to (`current`).
+    pub current: Option<String>,
+    /// The next older archive document (`prev-archive`; JSON Feed
+    /// `next_url`).
+    pub prev_archive: Option<String>,
 }
 
 /// A feed: its metadata and its items (`&Item`s to render, or whatever a

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::{Config, FeedConfig, Format};
-use crate::model::{Feed, FeedInfo, Header, Item};
+use crate::model::{Archive, Feed, FeedInfo, Header, Item};
 
 /// The feeds, and what was held back.
 #[derive(Debug)]
@@ -72,6 +72,9 @@ pub struct Selector<'c, T> {
 }
 
 struct Slot<T> {
+    /// Keep every item: the newest `limit` make the feed, the older ones its
+    /// archive documents.
+    archive: bool,
     name: String,
     title: String,
     description: String,
@@ -82,6 +85,7 @@ struct Slot<T> {
 
 /// A heap entry. The heap's top is the entry to drop first: the oldest,
 /// and among equally old the greatest id.
+#[derive(Clone)]
 struct Ranked<T> {
     published: DateTime<FixedOffset>,
     updated: DateTime<FixedOffset>,
@@ -122,6 +126,7 @@ impl<'c, T: Clone> Selector<'c, T> {
             .feeds
             .iter()
             .map(|f| Slot {
+                archive: f.archive,
                 name: f.name.clone(),
                 title: f.title.clone(),
                 description: description(f, config),
@@ -183,7 +188,7 @@ impl<'c, T: Clone> Selector<'c, T> {
                 id: header.id.clone(),
                 value: value.clone(),
             };
-            if slot.heap.len() < slot.limit {
+            if slot.archive || slot.heap.len() < slot.limit {
                 slot.heap.push(entry());
             } else if let Some(mut worst) = slot.heap.peek_mut() {
                 // Newer than the oldest kept, or as new with a smaller id.
@@ -222,6 +227,7 @@ impl<'c, T: Clone> Selector<'c, T> {
         }
         let i = self.slots.len();
         self.slots.push(Slot {
+            archive: false,
             name: format!("category/{slug}"),
             title: String::new(),
             description: String::new(),
@@ -255,30 +261,49 @@ impl<'c, T: Clone> Selector<'c, T> {
             let Some(slot) = slots[i].take() else {
                 continue;
             };
-            let ranked = slot.heap.into_sorted_vec();
-            let updated = ranked
-                .iter()
-                .map(|r| r.updated)
-                .max()
-                .unwrap_or(site_updated);
-            let mut items = Vec::with_capacity(ranked.len());
-            for r in ranked {
-                if !ids.contains(&r.id) {
-                    ids.insert(r.id);
-                }
-                items.push(r.value);
+            let mut ranked = slot.heap.into_sorted_vec();
+            let pages = match slot.archive {
+                true => archive_pages(&ranked, slot.limit),
+                false => Vec::new(),
+            };
+            ranked.truncate(slot.limit);
+            let mut current = Archive::default();
+            if let Some(newest) = pages.len().checked_sub(1) {
+                current.prev_archive = Some(page_name(&slot.name, newest + 1));
             }
-            feeds.push(Feed {
-                info: FeedInfo {
-                    name: slot.name,
-                    title: slot.title,
-                    description: slot.description,
-                    formats: slot.formats,
-                    updated,
-                    len: items.len(),
-                },
-                items,
-            });
+            let mut push = |name: String, ranked: Vec<Ranked<T>>, archive: Archive| {
+                let updated = ranked
+                    .iter()
+                    .map(|r| r.updated)
+                    .max()
+                    .unwrap_or(site_updated);
+                let mut items = Vec::with_capacity(ranked.len());
+                for r in ranked {
+                    ids.insert(r.id);
+                    items.push(r.value);
+                }
+                feeds.push(Feed {
+                    info: FeedInfo {
+                        name,
+                        title: slot.title.clone(),
+                        description: slot.description.clone(),
+                        formats: slot.formats.clone(),
+                        updated,
+                        len: items.len(),
+                        archive,
+                    },
+                    items,
+                });
+            };
+            push(slot.name.clone(), ranked, current);
+            for (k, page) in pages.into_iter().enumerate() {
+                let archive = Archive {
+                    is_archive: true,
+                    current: Some(slot.name.clone()),
+                    prev_archive: (k > 0).then(|| page_name(&slot.name, k)),
+                };
+                push(page_name(&slot.name, k + 1), page, archive);
+            }
         }
         Selection {
             feeds,
@@ -288,6 +313,25 @@ impl<'c, T: Clone> Selector<'c, T> {
             next_release: self.next_release,
         }
     }
+}
+
+/// The archive documents of a feed of every item in `ranked` (newest
+/// first): paged from the oldest item on, `size` items a page, full pages
+/// only, so that a page never changes as new items arrive. The items after
+/// the last full page are fewer than `size`, so the feed itself (the newest
+/// `size`) holds them. Pages come oldest first, items newest first.
+fn archive_pages<T: Clone>(ranked: &[Ranked<T>], size: usize) -> Vec<Vec<Ranked<T>>> {
+    let size = size.max(1);
+    let oldest_first: Vec<&Ranked<T>> = ranked.iter().rev().collect();
+    oldest_first
+        .chunks_exact(size)
+        .map(|page| page.iter().rev().map(|r| (*r).clone()).collect())
+        .collect()
+}
+
+/// The name of archive page `k` (1 = oldest) of feed `name`.
+pub fn page_name(name: &str, k: usize) -> String {
+    format!("{name}/archive/{k}")
 }
 
 fn description(feed: &FeedConfig, config: &Config) -> String {

@@ -7,7 +7,12 @@ use atom_syndication::{
     WriteConfig,
 };
 
-use super::{item_fragment, split_frame, Fragment, Frame, GENERATOR, VERSION, XML_DECLARATION};
+use atom_syndication::extension::Extension;
+
+use super::{
+    archive_links, item_fragment, split_frame, Fragment, Frame, GENERATOR, HISTORY_NS, VERSION,
+    XML_DECLARATION,
+};
 use crate::config::{Format, Site};
 use crate::model::{FeedInfo, Item, Person};
 
@@ -23,10 +28,35 @@ fn feed(info: &FeedInfo, site: &Site) -> AtomFeed {
             name: site.author_name().to_owned(),
             ..Person::default()
         })],
-        links: vec![
+        links: [
             link(&self_url, "self", Format::Atom.media_type()),
             link(site.base_url.as_str(), "alternate", "text/html"),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            archive_links(info, Format::Atom, site)
+                .into_iter()
+                .map(|(rel, href)| link(&href, rel, Format::Atom.media_type())),
+        )
+        .collect(),
+        namespaces: match info.archive.is_archive {
+            true => [("fh".to_owned(), HISTORY_NS.to_owned())].into(),
+            false => Default::default(),
+        },
+        extensions: match info.archive.is_archive {
+            true => {
+                let archive = Extension {
+                    name: "fh:archive".into(),
+                    ..Extension::default()
+                };
+                [(
+                    "fh".to_owned(),
+                    [("archive".to_owned(), vec![archive])].into(),
+                )]
+                .into()
+            }
+            false => Default::default(),
+        },
         rights: site.rights.clone().map(Text::plain),
         generator: Some(Generator {
             value: GENERATOR.into(),

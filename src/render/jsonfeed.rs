@@ -17,6 +17,10 @@ struct JsonFeed<'a> {
     description: &'a str,
     language: &'a str,
     authors: Vec<Author<'a>>,
+    /// The next older page: the newest archive document of a feed, or
+    /// the next older one of an archive document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -100,6 +104,11 @@ fn feed<'a>(info: &'a FeedInfo, site: &'a Site) -> JsonFeed<'a> {
         authors: vec![Author {
             name: site.author_name(),
         }],
+        next_url: info
+            .archive
+            .prev_archive
+            .as_ref()
+            .map(|p| site.feed_url(p, Format::Json)),
     }
 }
 

@@ -147,6 +147,21 @@ pub fn rfc3339(date: &DateTime<FixedOffset>) -> String {
     date.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
 }
 
+/// RFC 5005's namespace, for `fh:archive`.
+const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
+
+/// The `(rel, href)` links of RFC 5005 a feed carries in `format`.
+fn archive_links(info: &FeedInfo, format: Format, site: &Site) -> Vec<(&'static str, String)> {
+    let mut links = Vec::new();
+    if let Some(current) = &info.archive.current {
+        links.push(("current", site.feed_url(current, format)));
+    }
+    if let Some(prev) = &info.archive.prev_archive {
+        links.push(("prev-archive", site.feed_url(prev, format)));
+    }
+    links
+}
+
 /// The XML declaration every XML file starts with.
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
 
@@ -228,6 +243,7 @@ pub(crate) mod test_support {
             formats: crate::config::Format::ALL.to_vec(),
             updated: DateTime::parse_from_rfc3339("2025-09-02T09:25:54+09:00").unwrap(),
             len,
+            archive: Default::default(),
         }
     }
 

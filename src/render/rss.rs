@@ -5,10 +5,14 @@ use std::collections::BTreeMap;
 
 use ::rss::extension::atom::AtomExtension;
 use ::rss::extension::dublincore::DublinCoreExtension;
+use ::rss::extension::{Extension, ExtensionMap};
 use ::rss::{Category, Channel, Enclosure, Guid, Item as RssItem};
 use atom_syndication::Link;
 
-use super::{item_fragment, rfc822, split_frame, Fragment, Frame, GENERATOR, VERSION};
+use super::{
+    archive_links, item_fragment, rfc822, split_frame, Fragment, Frame, GENERATOR, HISTORY_NS,
+    VERSION,
+};
 use crate::config::{Format, Site};
 use crate::model::{FeedInfo, Item};
 use crate::text::escape_html;
@@ -27,6 +31,30 @@ fn namespaces() -> BTreeMap<String, String> {
 }
 
 fn channel(info: &FeedInfo, site: &Site) -> Channel {
+    let mut links = vec![Link {
+        href: site.feed_url(&info.name, Format::Rss),
+        rel: "self".into(),
+        mime_type: Some(Format::Rss.media_type().into()),
+        ..Link::default()
+    }];
+    for (rel, href) in archive_links(info, Format::Rss, site) {
+        links.push(Link {
+            href,
+            rel: rel.into(),
+            mime_type: Some(Format::Rss.media_type().into()),
+            ..Link::default()
+        });
+    }
+    let mut namespaces = namespaces();
+    let mut extensions = ExtensionMap::new();
+    if info.archive.is_archive {
+        namespaces.insert("fh".into(), HISTORY_NS.into());
+        let archive = Extension {
+            name: "fh:archive".into(),
+            ..Extension::default()
+        };
+        extensions.insert("fh".into(), [("archive".to_owned(), vec![archive])].into());
+    }
     Channel {
         title: info.title.clone(),
         link: site.base_url.to_string(),
@@ -35,15 +63,9 @@ fn channel(info: &FeedInfo, site: &Site) -> Channel {
         copyright: site.rights.clone(),
         last_build_date: Some(rfc822(&info.updated)),
         generator: Some(format!("{GENERATOR} {VERSION}")),
-        atom_ext: Some(AtomExtension {
-            links: vec![Link {
-                href: site.feed_url(&info.name, Format::Rss),
-                rel: "self".into(),
-                mime_type: Some(Format::Rss.media_type().into()),
-                ..Link::default()
-            }],
-        }),
-        namespaces: namespaces(),
+        atom_ext: Some(AtomExtension { links }),
+        namespaces,
+        extensions,
         ..Channel::default()
     }
 }
