@@ -24,7 +24,7 @@ use crate::model::{Article, Feed, Header, Item};
 use crate::normalize::Normalizer;
 use crate::output::{self, AtomicFile, Written};
 use crate::render;
-use crate::select::Selector;
+use crate::select::{Selection, Selector};
 use crate::source::{self, ParseContext, SourceError, SourceFile};
 use crate::{BuildError, BuildOptions, BuildReport};
 
@@ -66,25 +66,69 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         files: files.len(),
         ..BuildReport::default()
     };
+    let (selection, from_cache) =
+        scan_all(config, options, &files, &out_dir, &normalizer, &mut report)?;
+    tracing::info!(
+        "scanned in {:.2?} ({from_cache} from the cache)",
+        started.elapsed()
+    );
+    report.embargoed = selection.embargoed;
+    report.drafts = selection.drafts;
+    report.next_release = selection.next_release;
+    report.published = selection.published;
+    report.archive_pages = selection
+        .feeds
+        .iter()
+        .filter(|f| f.info.archive.is_archive)
+        .count();
+    report.feeds = selection.feeds.len() - report.archive_pages;
 
+    let writer = FeedWriter {
+        config,
+        files: &files,
+        normalizer: &normalizer,
+        ctx,
+        out_dir: &out_dir,
+        write: options.write,
+    };
+    writer.write_all(selection.feeds, options.progress, &mut report)?;
+    tracing::info!("wrote the feeds in {:.2?}", started.elapsed());
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Ok(report)
+}
+
+/// The first pass: every file parsed (or taken from the cache) and offered
+/// to the selector; the new cache written. Returns the selection and how
+/// many files came from the cache.
+fn scan_all(
+    config: &Config,
+    options: &BuildOptions,
+    files: &[SourceFile],
+    out_dir: &Path,
+    normalizer: &Normalizer,
+    report: &mut BuildReport,
+) -> Result<(Selection<Arc<Candidate>>, usize), BuildError> {
+    let ctx = ParseContext {
+        timezone: config.site.timezone,
+    };
     let cache_path = out_dir.join(cache::FILE_NAME);
     let fingerprint = cache::fingerprint(config);
-    let mut cached = if options.cache {
-        cache::Reader::open(&cache_path, &fingerprint)
-    } else {
-        None
+    let mut cached = match options.cache {
+        true => cache::Reader::open(&cache_path, &fingerprint),
+        false => None,
     };
     let new_cache = match options.cache && options.write {
         true => Some(cache::Writer::create(&cache_path, &fingerprint)?),
         false => None,
     };
-
     let mut scanner = Scanner {
-        files: &files,
+        files,
         selector: Selector::new(config, options.now),
         first_file: HashMap::new(),
         new_cache,
-        report: &mut report,
+        report,
         from_cache: 0,
     };
     let bar = progress_bar(options.progress, files.len() as u64, "articles read");
@@ -104,7 +148,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         });
         let previous = pending.take();
         let (parsed, taken) = rayon::join(
-            || next.map(|(no, chunk)| (no, parse_chunk(chunk, raws, ctx, &normalizer))),
+            || next.map(|(no, chunk)| (no, parse_chunk(chunk, raws, ctx, normalizer))),
             || match previous {
                 Some((no, scans)) => {
                     let len = scans.len();
@@ -119,80 +163,10 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         pending = parsed;
     }
     bar.finish_and_clear();
-    let Scanner {
-        selector,
-        new_cache,
-        from_cache,
-        ..
-    } = scanner;
-    if let Some(w) = new_cache {
+    if let Some(w) = scanner.new_cache {
         w.commit()?;
     }
-
-    let selection = selector.finish();
-    tracing::info!(
-        "scanned in {:.2?} ({} from the cache)",
-        started.elapsed(),
-        from_cache
-    );
-    report.embargoed = selection.embargoed;
-    report.drafts = selection.drafts;
-    report.next_release = selection.next_release;
-    report.published = selection.published;
-    report.archive_pages = selection
-        .feeds
-        .iter()
-        .filter(|f| f.info.archive.is_archive)
-        .count();
-    report.feeds = selection.feeds.len() - report.archive_pages;
-
-    let infos: Vec<_> = selection.feeds.iter().map(|f| f.info.clone()).collect();
-    let total: usize = infos.iter().map(|i| i.len).sum();
-    let bar = progress_bar(options.progress, total as u64, "items written");
-    let writer = FeedWriter {
-        config,
-        files: &files,
-        normalizer: &normalizer,
-        ctx,
-        out_dir: &out_dir,
-        write: options.write,
-        bar: &bar,
-    };
-    for feed in selection.feeds {
-        writer.write(feed, &mut report)?;
-    }
-    bar.finish_and_clear();
-    tracing::info!("wrote the feeds in {:.2?}", started.elapsed());
-    // Archive documents are reached through their feed, not listed.
-    let subscribable: Vec<_> = infos
-        .iter()
-        .filter(|i| !i.archive.is_archive)
-        .cloned()
-        .collect();
-    let site_files = [
-        (
-            "index.html",
-            render::index_html(&subscribable, &config.site),
-        ),
-        ("feeds.opml", render::opml(&subscribable, &config.site)),
-        (render::STYLESHEET_NAME, render::stylesheet().to_vec()),
-    ];
-    for (name, bytes) in &site_files {
-        let mut file = writer.open(&out_dir.join(name))?;
-        file.write(bytes)?;
-        count(file.commit()?, &mut report);
-    }
-    let mut names: Vec<String> = infos
-        .iter()
-        .flat_map(|i| i.formats.iter().map(|&f| render::file_name(&i.name, f)))
-        .chain(site_files.map(|(name, _)| name.to_owned()))
-        .collect();
-    names.sort();
-    report.removed = output::prune(&out_dir, &names, !options.write)?;
-    report
-        .errors
-        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-    Ok(report)
+    Ok((scanner.selector.finish(), scanner.from_cache))
 }
 
 /// The sequential half of the scan: takes in parsed chunks in path order.
@@ -348,10 +322,51 @@ struct FeedWriter<'a> {
     ctx: ParseContext,
     out_dir: &'a Path,
     write: bool,
-    bar: &'a ProgressBar,
 }
 
 impl FeedWriter<'_> {
+    /// Writes every feed, then the site files, then removes the files of
+    /// feeds that are gone.
+    fn write_all(
+        &self,
+        feeds: Vec<Feed<Arc<Candidate>>>,
+        progress: bool,
+        report: &mut BuildReport,
+    ) -> Result<(), BuildError> {
+        let site = &self.config.site;
+        let infos: Vec<_> = feeds.iter().map(|f| f.info.clone()).collect();
+        let total: usize = infos.iter().map(|i| i.len).sum();
+        let bar = progress_bar(progress, total as u64, "items written");
+        for feed in feeds {
+            self.write(feed, &bar, report)?;
+        }
+        bar.finish_and_clear();
+        // Archive documents are reached through their feed, not listed.
+        let subscribable: Vec<_> = infos
+            .iter()
+            .filter(|i| !i.archive.is_archive)
+            .cloned()
+            .collect();
+        let site_files = [
+            ("index.html", render::index_html(&subscribable, site)),
+            ("feeds.opml", render::opml(&subscribable, site)),
+            (render::STYLESHEET_NAME, render::stylesheet().to_vec()),
+        ];
+        for (name, bytes) in &site_files {
+            let mut file = self.open(&self.out_dir.join(name))?;
+            file.write(bytes)?;
+            count(file.commit()?, report);
+        }
+        let mut names: Vec<String> = infos
+            .iter()
+            .flat_map(|i| i.formats.iter().map(|&f| render::file_name(&i.name, f)))
+            .chain(site_files.map(|(name, _)| name.to_owned()))
+            .collect();
+        names.sort();
+        report.removed = output::prune(self.out_dir, &names, !self.write)?;
+        Ok(())
+    }
+
     fn open(&self, path: &Path) -> Result<AtomicFile, BuildError> {
         Ok(match self.write {
             true => AtomicFile::create(path)?,
@@ -363,6 +378,7 @@ impl FeedWriter<'_> {
     fn write(
         &self,
         feed: Feed<Arc<Candidate>>,
+        bar: &ProgressBar,
         report: &mut BuildReport,
     ) -> Result<(), BuildError> {
         let site = &self.config.site;
@@ -403,7 +419,7 @@ impl FeedWriter<'_> {
             written?;
             let rendered = rendered?;
             first = first && rendered.items == 0;
-            self.bar.inc(rendered.items as u64);
+            bar.inc(rendered.items as u64);
             report.errors.extend(rendered.errors.iter().cloned());
             if rendered.items > 0 {
                 pending = Some(rendered);
