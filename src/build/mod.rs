@@ -1,0 +1,101 @@
+//! `build`: wires the stages, in two passes.
+//!
+//! 1. Scan: every article file is parsed (in parallel, a chunk of files at
+//!    a time) or its headers are taken from the cache; each header is
+//!    offered to the `Selector`, which keeps only what some feed will
+//!    publish. Articles that fall out of every feed are dropped at once, so
+//!    memory follows what is published, not the archive's size.
+//! 2. Write: each feed is streamed to its files a chunk of items at a time;
+//!    items are normalized and rendered in parallel, written in order.
+//!
+//! The output does not depend on the number of threads or on the cache.
+
+mod scan;
+mod write;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::Config;
+use crate::model::Article;
+use crate::normalize::Normalizer;
+use crate::output::Written;
+use crate::source::{self, ParseContext};
+use crate::{BuildError, BuildOptions, BuildReport};
+
+/// An item a feed will publish: where it comes from, and the article when
+/// it was parsed in this build (cached ones are read again when written).
+pub(crate) struct Candidate {
+    file: usize,
+    line: usize,
+    article: Option<Article>,
+}
+
+/// See [`crate::build`].
+pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let started = std::time::Instant::now();
+    let files = source::discover(&config.sources)?;
+    tracing::info!(
+        "listed {} article files in {:.2?}",
+        files.len(),
+        started.elapsed()
+    );
+    let out_dir = options.out.clone().unwrap_or_else(|| config.output.clone());
+    let ctx = ParseContext {
+        timezone: config.site.timezone,
+    };
+    let normalizer = Normalizer::new(&config.site);
+    let mut report = BuildReport {
+        files: files.len(),
+        ..BuildReport::default()
+    };
+    let (selection, from_cache) =
+        scan::scan_all(config, options, &files, &out_dir, &normalizer, &mut report)?;
+    tracing::info!(
+        "scanned in {:.2?} ({from_cache} from the cache)",
+        started.elapsed()
+    );
+    report.embargoed = selection.embargoed;
+    report.drafts = selection.drafts;
+    report.next_release = selection.next_release;
+    report.published = selection.published;
+    report.archive_pages = selection
+        .feeds
+        .iter()
+        .filter(|f| f.info.archive.is_archive)
+        .count();
+    report.feeds = selection.feeds.len() - report.archive_pages;
+
+    let writer = write::FeedWriter {
+        config,
+        files: &files,
+        normalizer: &normalizer,
+        ctx,
+        out_dir: &out_dir,
+        write: options.write,
+    };
+    writer.write_all(selection.feeds, options.progress, &mut report)?;
+    tracing::info!("wrote the feeds in {:.2?}", started.elapsed());
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Ok(report)
+}
+
+fn count(written: Written, report: &mut BuildReport) {
+    match written {
+        Written::Changed => report.written += 1,
+        Written::Unchanged => report.unchanged += 1,
+    }
+}
+
+fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,214 @@
+//! The second pass of a build: stream every feed to its files.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+
+use super::{count, progress_bar, Candidate};
+use crate::config::{Config, Format};
+use crate::model::{Feed, Item};
+use crate::normalize::Normalizer;
+use crate::output::{self, AtomicFile};
+use crate::render;
+use crate::source::{self, ParseContext, SourceError, SourceFile};
+use crate::{BuildError, BuildReport};
+
+/// Items normalized and rendered per parallel batch.
+const WRITE_CHUNK: usize = 1024;
+/// Items per rendered fragment.
+const FRAGMENT: usize = 64;
+
+/// One chunk of items, rendered: the bytes for each format, in order.
+struct Rendered {
+    bytes: Vec<Vec<render::Fragment>>,
+    items: usize,
+    errors: Vec<SourceError>,
+}
+
+/// Streams feeds to their files.
+pub(super) struct FeedWriter<'a> {
+    pub(super) config: &'a Config,
+    pub(super) files: &'a [SourceFile],
+    pub(super) normalizer: &'a Normalizer<'a>,
+    pub(super) ctx: ParseContext,
+    pub(super) out_dir: &'a Path,
+    pub(super) write: bool,
+}
+
+impl FeedWriter<'_> {
+    /// Writes every feed, then the site files, then removes the files of
+    /// feeds that are gone.
+    pub(super) fn write_all(
+        &self,
+        feeds: Vec<Feed<Arc<Candidate>>>,
+        progress: bool,
+        report: &mut BuildReport,
+    ) -> Result<(), BuildError> {
+        let site = &self.config.site;
+        let infos: Vec<_> = feeds.iter().map(|f| f.info.clone()).collect();
+        let total: usize = infos.iter().map(|i| i.len).sum();
+        let bar = progress_bar(progress, total as u64, "items written");
+        for feed in feeds {
+            self.write(feed, &bar, report)?;
+        }
+        bar.finish_and_clear();
+        // Archive documents are reached through their feed, not listed.
+        let subscribable: Vec<_> = infos
+            .iter()
+            .filter(|i| !i.archive.is_archive)
+            .cloned()
+            .collect();
+        let site_files = [
+            ("index.html", render::index_html(&subscribable, site)),
+            ("feeds.opml", render::opml(&subscribable, site)),
+            (render::STYLESHEET_NAME, render::stylesheet().to_vec()),
+        ];
+        for (name, bytes) in &site_files {
+            let mut file = self.open(&self.out_dir.join(name))?;
+            file.write(bytes)?;
+            count(file.commit()?, report);
+        }
+        let mut names: Vec<String> = infos
+            .iter()
+            .flat_map(|i| i.formats.iter().map(|&f| render::file_name(&i.name, f)))
+            .chain(site_files.map(|(name, _)| name.to_owned()))
+            .collect();
+        names.sort();
+        report.removed = output::prune(self.out_dir, &names, !self.write)?;
+        Ok(())
+    }
+
+    fn open(&self, path: &Path) -> Result<AtomicFile, BuildError> {
+        Ok(match self.write {
+            true => AtomicFile::create(path)?,
+            false => AtomicFile::dry_run(path),
+        })
+    }
+
+    /// Writes every format of `feed`, a chunk of items at a time.
+    fn write(
+        &self,
+        feed: Feed<Arc<Candidate>>,
+        bar: &ProgressBar,
+        report: &mut BuildReport,
+    ) -> Result<(), BuildError> {
+        let site = &self.config.site;
+        let formats: Vec<Format> = feed.info.formats.clone();
+        let mut outputs = Vec::with_capacity(formats.len());
+        for &format in &formats {
+            let path: PathBuf = self
+                .out_dir
+                .join(render::file_name(&feed.info.name, format));
+            let frame = render::frame(&feed.info, format, site)?;
+            let mut file = self.open(&path)?;
+            file.write(&frame.head)?;
+            outputs.push((format, file, frame.tail));
+        }
+        // Chunk k is rendered on the pool while chunk k-1 is written.
+        let mut first = true;
+        let mut candidates = feed.items.into_iter();
+        let mut pending: Option<Rendered> = None;
+        loop {
+            let chunk: Vec<Arc<Candidate>> = candidates.by_ref().take(WRITE_CHUNK).collect();
+            if chunk.is_empty() && pending.is_none() {
+                break;
+            }
+            let previous = pending.take();
+            let (rendered, written) = rayon::join(
+                || self.render_chunk(chunk, &formats, first),
+                || -> Result<(), BuildError> {
+                    if let Some(r) = previous {
+                        for ((_, file, _), fragments) in outputs.iter_mut().zip(&r.bytes) {
+                            for fragment in fragments {
+                                file.write(fragment.as_bytes())?;
+                            }
+                        }
+                    }
+                    Ok(())
+                },
+            );
+            written?;
+            let rendered = rendered?;
+            first = first && rendered.items == 0;
+            bar.inc(rendered.items as u64);
+            report.errors.extend(rendered.errors.iter().cloned());
+            if rendered.items > 0 {
+                pending = Some(rendered);
+            }
+        }
+        for (_, mut file, tail) in outputs {
+            file.write(&tail)?;
+            count(file.commit()?, report);
+        }
+        Ok(())
+    }
+
+    /// Normalizes and renders one chunk of items in every format, on all
+    /// cores.
+    fn render_chunk(
+        &self,
+        chunk: Vec<Arc<Candidate>>,
+        formats: &[Format],
+        first: bool,
+    ) -> Result<Rendered, BuildError> {
+        let mut rendered = Rendered {
+            bytes: vec![Vec::new(); formats.len()],
+            items: 0,
+            errors: Vec::new(),
+        };
+        if chunk.is_empty() {
+            return Ok(rendered);
+        }
+        let results: Vec<Result<Item, SourceError>> =
+            chunk.par_iter().map(|c| self.item(c)).collect();
+        drop(chunk);
+        let mut ready: Vec<Item> = Vec::with_capacity(results.len());
+        for result in results {
+            match result {
+                Ok(i) => ready.push(i),
+                Err(e) => rendered.errors.push(e),
+            }
+        }
+        let refs: Vec<&Item> = ready.iter().collect();
+        let site = &self.config.site;
+        let fragments: Vec<Vec<render::Fragment>> = refs
+            .par_chunks(FRAGMENT)
+            .enumerate()
+            .map(|(i, part)| {
+                formats
+                    .iter()
+                    .map(|&f| render::items(part, f, site, first && i == 0))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()?;
+        for per_format in fragments {
+            for (out, fragment) in rendered.bytes.iter_mut().zip(per_format) {
+                out.push(fragment);
+            }
+        }
+        rendered.items = refs.len();
+        Ok(rendered)
+    }
+
+    /// The item of a candidate: from its article, or by reading its file
+    /// again when the scan took it from the cache.
+    fn item(&self, candidate: &Candidate) -> Result<Item, SourceError> {
+        if let Some(article) = &candidate.article {
+            return Ok(self.normalizer.item(article));
+        }
+        let file = &self.files[candidate.file];
+        let parsed = source::parse_file(&file.path, file.format, self.ctx);
+        parsed
+            .articles
+            .iter()
+            .find(|a| a.line == candidate.line)
+            .map(|a| self.normalizer.item(a))
+            .ok_or_else(|| SourceError {
+                path: file.path.clone(),
+                line: candidate.line,
+                reason: "changed while the build ran; build again".into(),
+            })
+    }
+}
