@@ -79,6 +79,67 @@ pub struct Config {
     pub output: PathBuf,
     /// `[serve]`.
     pub serve: Serve,
+    /// `[[push]]` targets.
+    pub push: Vec<PushTarget>,
+    /// `[websub]`.
+    pub websub: Option<WebSub>,
+}
+
+/// How a push target takes files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PushKind {
+    /// `PUT {url}{relative path}` for every changed file (WebDAV, CDNs,
+    /// storage gateways).
+    HttpPut,
+    /// One `POST {url}` per push with a JSON list of the changed feeds.
+    Webhook,
+}
+
+/// `[[push]]`: a remote endpoint that receives what changed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushTarget {
+    /// A short name, for the outbox and messages.
+    pub name: String,
+    /// `http-put` or `webhook`.
+    pub kind: PushKind,
+    /// Base URL (`http-put`, a folder: ends in `/`) or endpoint (`webhook`).
+    pub url: Url,
+    /// Environment variable holding a bearer token.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// User for basic authentication.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Environment variable holding the basic-authentication password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Seconds a request may take.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// Tries per file and push before it is left for the next push.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: u32,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+fn default_attempts() -> u32 {
+    5
+}
+
+/// `[websub]`: the hub told about every changed feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSub {
+    /// The hub's URL.
+    pub hub: Url,
 }
 
 /// `[serve]`: how `wirefeed serve` answers.
@@ -140,6 +201,9 @@ pub struct Site {
     /// short id (explicit id or file stem).
     #[serde(default)]
     pub item_link: Option<String>,
+    /// The WebSub hub every feed names (from `[websub]`).
+    #[serde(skip)]
+    pub hub: Option<Url>,
 }
 
 fn default_language() -> String {
@@ -271,6 +335,10 @@ struct RawConfig {
     category_feeds: Option<RawCategoryFeeds>,
     #[serde(default)]
     serve: Serve,
+    #[serde(default)]
+    push: Vec<Spanned<PushTarget>>,
+    #[serde(default)]
+    websub: Option<WebSub>,
 }
 
 #[derive(Deserialize)]
@@ -416,16 +484,57 @@ impl Config {
             ));
         }
 
+        let mut push: Vec<PushTarget> = Vec::new();
+        for spanned in raw.push {
+            let span = spanned.span();
+            let mut target = spanned.into_inner();
+            check_push(&target, &push).map_err(|m| invalid(Some(span), m))?;
+            if target.kind == PushKind::HttpPut {
+                target.url = with_trailing_slash(target.url);
+            }
+            push.push(target);
+        }
+
+        let mut site = raw.site;
+        site.hub = raw.websub.as_ref().map(|w| w.hub.clone());
         Ok(Config {
             path: path.to_owned(),
             output: dir.join(raw.output.unwrap_or_else(|| PathBuf::from("feeds"))),
-            site: raw.site,
+            site,
             sources,
             feeds,
             category_feeds,
             serve: raw.serve,
+            push,
+            websub: raw.websub,
         })
     }
+}
+
+fn check_push(target: &PushTarget, earlier: &[PushTarget]) -> Result<(), String> {
+    let name = &target.name;
+    if name.is_empty() || earlier.iter().any(|t| &t.name == name) {
+        return Err(format!("push.name: `{name}` must be set and unique"));
+    }
+    if !matches!(target.url.scheme(), "http" | "https") {
+        return Err(format!("push `{name}`: url must be http or https"));
+    }
+    if target.token_env.is_some() && (target.user.is_some() || target.password_env.is_some()) {
+        return Err(format!(
+            "push `{name}`: give token_env or user + password_env, not both"
+        ));
+    }
+    if target.user.is_some() != target.password_env.is_some() {
+        return Err(format!(
+            "push `{name}`: user and password_env go together (the password is read from the environment, never from this file)"
+        ));
+    }
+    if target.max_attempts == 0 || target.timeout_secs == 0 {
+        return Err(format!(
+            "push `{name}`: max_attempts and timeout_secs must be at least 1"
+        ));
+    }
+    Ok(())
 }
 
 fn check_limit(limit: &Spanned<usize>) -> Result<usize, String> {

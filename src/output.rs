@@ -176,6 +176,23 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Media types readers and browsers expect, with the charset our files
+/// are written in.
+pub fn media_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("rss") => "application/rss+xml; charset=utf-8",
+        Some("atom") => "application/atom+xml; charset=utf-8",
+        Some("json") => "application/feed+json; charset=utf-8",
+        Some("opml") => "text/x-opml; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
+        Some("xsl") => "text/xsl; charset=utf-8",
+        Some("xml") => "application/xml; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
 /// The list of files the last build wrote, one relative path a line, kept
 /// in the output folder so that files of feeds that no longer exist (a
 /// removed `[[feed]]`, a category with no stories left) can be removed.

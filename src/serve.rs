@@ -23,6 +23,7 @@ use tokio_util::io::ReaderStream;
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 
+use crate::output::media_type;
 use crate::source::Stamp;
 
 struct Site {
@@ -191,23 +192,6 @@ fn is_feed(path: &Path) -> bool {
         path.extension().and_then(|e| e.to_str()),
         Some("rss" | "atom")
     )
-}
-
-/// Media types readers and browsers expect, with the charset our files
-/// are written in.
-fn media_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("rss") => "application/rss+xml; charset=utf-8",
-        Some("atom") => "application/atom+xml; charset=utf-8",
-        Some("json") => "application/feed+json; charset=utf-8",
-        Some("opml") => "text/x-opml; charset=utf-8",
-        Some("html") => "text/html; charset=utf-8",
-        Some("xsl") => "text/xsl; charset=utf-8",
-        Some("xml") => "application/xml; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("txt") => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
 }
 
 #[cfg(test)]

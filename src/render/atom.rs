@@ -33,6 +33,11 @@ fn feed(info: &FeedInfo, site: &Site) -> AtomFeed {
             link(site.base_url.as_str(), "alternate", "text/html"),
         ]
         .into_iter()
+        .chain(site.hub.iter().map(|hub| Link {
+            href: hub.to_string(),
+            rel: "hub".into(),
+            ..Link::default()
+        }))
         .chain(
             archive_links(info, Format::Atom, site)
                 .into_iter()

@@ -21,6 +21,15 @@ struct JsonFeed<'a> {
     /// the next older one of an archive document.
     #[serde(skip_serializing_if = "Option::is_none")]
     next_url: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub>,
+}
+
+#[derive(Serialize)]
+struct Hub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -109,6 +118,14 @@ fn feed<'a>(info: &'a FeedInfo, site: &'a Site) -> JsonFeed<'a> {
             .prev_archive
             .as_ref()
             .map(|p| site.feed_url(p, Format::Json)),
+        hubs: site
+            .hub
+            .iter()
+            .map(|hub| Hub {
+                kind: "WebSub",
+                url: hub.to_string(),
+            })
+            .collect(),
     }
 }
 

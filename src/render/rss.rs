@@ -37,6 +37,13 @@ fn channel(info: &FeedInfo, site: &Site) -> Channel {
         mime_type: Some(Format::Rss.media_type().into()),
         ..Link::default()
     }];
+    if let Some(hub) = &site.hub {
+        links.push(Link {
+            href: hub.to_string(),
+            rel: "hub".into(),
+            ..Link::default()
+        });
+    }
     for (rel, href) in archive_links(info, Format::Rss, site) {
         links.push(Link {
             href,
