@@ -68,6 +68,18 @@ pub enum Command {
         #[arg(long)]
         watch: bool,
     },
+    /// Send what changed since the last push to every [[push]] target, then
+    /// ping the [websub] hub. Exit 1 when something is still pending.
+    Push {
+        /// Print what would be sent; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send every file, changed or not.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show what is pending, per target: file, version, attempts, last error.
+    Status,
     /// Create a new folder with a config.toml and a sample article.
     Init {
         /// The folder to create (it may exist, but must not hold a config.toml).

@@ -238,6 +238,15 @@ impl Site {
         }
     }
 
+    /// The absolute URL of output file `file` (a relative path).
+    pub fn feed_url_of_file(&self, file: &str) -> String {
+        let base = self.feeds_url();
+        match base.join(file) {
+            Ok(url) => url.to_string(),
+            Err(_) => format!("{base}{file}"),
+        }
+    }
+
     /// The authority part of `tag:` ids: the host of `base_url`.
     pub fn tag_authority(&self) -> &str {
         self.base_url.host_str().unwrap_or("localhost")

@@ -24,6 +24,7 @@ pub mod init;
 pub mod model;
 pub mod normalize;
 pub mod output;
+pub mod push;
 pub mod render;
 pub mod select;
 pub mod serve;

@@ -39,6 +39,8 @@ fn main() -> ExitCode {
     }
     let (now, write, out, no_cache) = match cli.command {
         Command::Init { dir } => return init(&dir),
+        Command::Push { dry_run, force } => return push(&cli.config, dry_run, force),
+        Command::Status => return status(&cli.config),
         Command::Serve { bind, watch } => {
             return match wirefeed::serve(&cli.config, bind, watch, chrono::Utc::now) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -78,6 +80,64 @@ fn summarize(report: &BuildReport, write: bool, quiet: bool) -> ExitCode {
         println!("{verb}: {report}");
     }
     ExitCode::from(u8::from(!report.errors.is_empty()))
+}
+
+fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
+    let config = match Config::load(config) {
+        Ok(c) => c,
+        Err(e) => return fail(2, &e),
+    };
+    let options = wirefeed::push::PushOptions { dry_run, force };
+    match wirefeed::push::push(&config, options) {
+        Ok(report) => {
+            let verb = if dry_run { "would send" } else { "sent" };
+            for t in &report.targets {
+                for file in &t.sent {
+                    if dry_run {
+                        println!("{}: would send {file}", t.name);
+                    }
+                }
+                for (file, error) in t.pending.iter().chain(&t.refused) {
+                    eprintln!("{}: {file}: {error}", t.name);
+                }
+                println!(
+                    "{}: {verb} {}, unchanged {}, pending {}, refused {}",
+                    t.name,
+                    t.sent.len(),
+                    t.unchanged,
+                    t.pending.len(),
+                    t.refused.len()
+                );
+            }
+            ExitCode::from(u8::from(!dry_run && !report.complete()))
+        }
+        Err(e) => fail(2, &e),
+    }
+}
+
+fn status(config: &std::path::Path) -> ExitCode {
+    let config = match Config::load(config) {
+        Ok(c) => c,
+        Err(e) => return fail(2, &e),
+    };
+    match wirefeed::push::status(&config) {
+        Ok(targets) => {
+            for (name, pending) in targets {
+                println!("{name}: {} pending", pending.len());
+                for (file, p) in pending {
+                    let state = if p.permanent { "refused" } else { "pending" };
+                    let error = p.last_error.as_deref().unwrap_or("not sent yet");
+                    let version = p.sha256.get(..12).unwrap_or(&p.sha256);
+                    println!(
+                        "  {file}  {version}  {state}, {} attempts: {error}",
+                        p.attempts
+                    );
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(2, &e),
+    }
 }
 
 fn init(dir: &std::path::Path) -> ExitCode {

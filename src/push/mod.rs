@@ -1,0 +1,346 @@
+//! Publish: send what changed in the output folder to remote endpoints,
+//! then tell the WebSub hub.
+//!
+//! In: the config and the built output folder. Out: every target holds the
+//! newest version of every file, or the outbox says what is still pending
+//! and why. Versions are sha256 digests; a version leaves the outbox only
+//! when its target answered 2xx. Connection errors, timeouts, 5xx, 408 and
+//! 429 are retried with exponential backoff and jitter (honouring
+//! `Retry-After`); other 4xx refuse that version for good, without holding
+//! up other files or targets. It never builds: see `build`.
+
+mod outbox;
+mod send;
+
+pub use outbox::{Outbox, OutboxError, Pending, TargetBox};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::config::{Config, PushKind, PushTarget};
+use crate::output::OutputError;
+use send::{Client, Delivery};
+
+/// The target name the WebSub hub's pings are kept under.
+pub const HUB: &str = "websub";
+
+/// Uploads at once per target.
+const PARALLEL: usize = 4;
+
+/// How to push.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PushOptions {
+    /// Say what would be sent; send nothing, change nothing.
+    pub dry_run: bool,
+    /// Send every file, changed or not.
+    pub force: bool,
+}
+
+/// What a push did, per target.
+#[derive(Debug, Default)]
+pub struct PushReport {
+    /// In config order, then the hub.
+    pub targets: Vec<TargetReport>,
+}
+
+/// What one target got.
+#[derive(Debug, Default)]
+pub struct TargetReport {
+    /// Its name.
+    pub name: String,
+    /// Files delivered (for a dry run: that would be).
+    pub sent: Vec<String>,
+    /// Files it already had.
+    pub unchanged: usize,
+    /// Files still pending after this push, with the last error.
+    pub pending: Vec<(String, String)>,
+    /// Files it refused for good, with its answer.
+    pub refused: Vec<(String, String)>,
+}
+
+impl PushReport {
+    /// True when every target holds every file.
+    pub fn complete(&self) -> bool {
+        self.targets
+            .iter()
+            .all(|t| t.pending.is_empty() && t.refused.is_empty())
+    }
+}
+
+/// A problem that stops a push before it starts.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// The outbox could not be read.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// The outbox could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// Nothing to push, or a secret is missing.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// The files of output folder `dir` (relative paths, `/`-separated) with
+/// the sha256 of their bytes; hidden files (cache, outbox) left out.
+pub fn versions(dir: &Path) -> Result<BTreeMap<String, String>, PushError> {
+    if !dir.join("index.html").is_file() {
+        return Err(PushError::Setup(format!(
+            "{}: nothing built here yet: run `wirefeed build` first",
+            dir.display()
+        )));
+    }
+    let mut out = BTreeMap::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry =
+            entry.map_err(|e| PushError::Setup(format!("cannot list {}: {e}", dir.display())))?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).map_err(|e| {
+            PushError::Setup(format!("{}: cannot read: {e}", entry.path().display()))
+        })?;
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap_or(entry.path())
+            .to_string_lossy()
+            .replace('\\', "/");
+        out.insert(rel, sha256(&bytes));
+    }
+    Ok(out)
+}
+
+/// Hex sha256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Pushes the output folder to every `[[push]]` target, then pings the
+/// `[websub]` hub for every feed all targets now hold.
+pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushError> {
+    if config.push.is_empty() && config.websub.is_none() {
+        return Err(PushError::Setup(format!(
+            "{}: no [[push]] target and no [websub] hub: nothing to push to",
+            config.path.display()
+        )));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| PushError::Setup(format!("cannot start: {e}")))?;
+    runtime.block_on(push_async(config, options))
+}
+
+/// [`push`] inside a runtime.
+pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushReport, PushError> {
+    let dir = config.output.clone();
+    let current = versions(&dir)?;
+    let mut outbox = Outbox::load(&dir)?;
+    let mut report = PushReport::default();
+    let clients: Vec<Client> = config
+        .push
+        .iter()
+        .map(Client::new)
+        .collect::<Result<_, _>>()
+        .map_err(PushError::Setup)?;
+    let mut jobs: JoinSet<(usize, Delivery)> = JoinSet::new();
+    for (t, (target, client)) in config.push.iter().zip(&clients).enumerate() {
+        let todo = outbox.target(&target.name).queue(&current, options.force);
+        report.targets.push(TargetReport {
+            name: target.name.clone(),
+            unchanged: current.len() - todo.len(),
+            ..TargetReport::default()
+        });
+        if options.dry_run {
+            report.targets[t].sent = todo;
+            continue;
+        }
+        match target.kind {
+            PushKind::HttpPut => {
+                let gate = Arc::new(Semaphore::new(PARALLEL));
+                for file in todo {
+                    let (client, gate) = (client.clone(), gate.clone());
+                    let path = dir.join(&file);
+                    jobs.spawn(async move {
+                        let _permit = gate.acquire_owned().await;
+                        (t, client.put(file, path).await)
+                    });
+                }
+            }
+            PushKind::Webhook if !todo.is_empty() => {
+                let changes = send::changes(config, &dir, &todo, outbox.target(&target.name));
+                let client = client.clone();
+                jobs.spawn(async move { (t, client.webhook(changes).await) });
+            }
+            PushKind::Webhook => {}
+        }
+    }
+    if !options.dry_run {
+        outbox.save(&dir)?;
+    }
+    while let Some(done) = jobs.join_next().await {
+        let Ok((t, delivery)) = done else { continue };
+        record(
+            &mut outbox,
+            &mut report.targets[t],
+            &config.push[t],
+            delivery,
+        );
+        // Every acknowledgement is on disk before the next one counts.
+        outbox.save(&dir)?;
+    }
+    if let Some(websub) = &config.websub {
+        let hub = ping_hub(config, &websub.hub, &current, &mut outbox, options).await;
+        report.targets.push(hub);
+        if !options.dry_run {
+            outbox.save(&dir)?;
+        }
+    }
+    for (t, target) in config.push.iter().enumerate() {
+        let tb = outbox.target(&target.name);
+        for (file, p) in &tb.pending {
+            let error = p
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "not sent yet".into());
+            if p.permanent {
+                report.targets[t].refused.push((file.clone(), error));
+            } else if !report.targets[t].sent.contains(file) && !options.dry_run {
+                report.targets[t].pending.push((file.clone(), error));
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn record(outbox: &mut Outbox, report: &mut TargetReport, target: &PushTarget, delivery: Delivery) {
+    let tb = outbox.target(&target.name);
+    match delivery {
+        Delivery::Acked { files, announced } => {
+            for (file, sha) in files {
+                tb.ack(&file, &sha);
+                report.sent.push(file);
+            }
+            tb.announced.extend(announced);
+        }
+        Delivery::Failed {
+            files,
+            attempts,
+            error,
+            permanent,
+        } => {
+            for (file, sha) in files {
+                tb.fail(&file, &sha, attempts, error.clone(), permanent);
+            }
+        }
+    }
+}
+
+/// Pings the hub for every feed file whose current version every target
+/// acknowledged and the hub has not been told about.
+async fn ping_hub(
+    config: &Config,
+    hub: &url::Url,
+    current: &BTreeMap<String, String>,
+    outbox: &mut Outbox,
+    options: PushOptions,
+) -> TargetReport {
+    let feeds: BTreeMap<String, String> = current
+        .iter()
+        .filter(|(f, _)| f.ends_with(".rss") || f.ends_with(".atom") || f.ends_with(".json"))
+        .filter(|(f, sha)| {
+            config
+                .push
+                .iter()
+                .all(|t| outbox.targets.get(&t.name).and_then(|b| b.acked.get(*f)) == Some(*sha))
+        })
+        .map(|(f, s)| (f.clone(), s.clone()))
+        .collect();
+    let todo = outbox.target(HUB).queue(&feeds, options.force);
+    let mut report = TargetReport {
+        name: HUB.into(),
+        unchanged: feeds.len() - todo.len(),
+        ..TargetReport::default()
+    };
+    if options.dry_run {
+        report.sent = todo;
+        return report;
+    }
+    let client = Client::hub(hub.clone());
+    for file in todo {
+        let url = config.site.feed_url_of_file(&file);
+        let sha = feeds.get(&file).cloned().unwrap_or_default();
+        let delivery = client.ping(&url, file.clone(), sha).await;
+        let tb = outbox.target(HUB);
+        match delivery {
+            Delivery::Acked { files, .. } => {
+                for (f, s) in files {
+                    tb.ack(&f, &s);
+                    report.sent.push(f);
+                }
+            }
+            Delivery::Failed {
+                files,
+                attempts,
+                error,
+                permanent,
+            } => {
+                for (f, s) in files {
+                    tb.fail(&f, &s, attempts, error.clone(), permanent);
+                    if permanent {
+                        report.refused.push((f, error.clone()));
+                    } else {
+                        report.pending.push((f, error.clone()));
+                    }
+                }
+            }
+        }
+    }
+    report
+}
+
+/// One target's undelivered files: (file, what the outbox knows of it).
+pub type Undelivered = (String, Vec<(String, Pending)>);
+
+/// What `status` shows: per target, every file not yet delivered.
+pub fn status(config: &Config) -> Result<Vec<Undelivered>, PushError> {
+    let dir: PathBuf = config.output.clone();
+    let current = versions(&dir)?;
+    let mut outbox = Outbox::load(&dir)?;
+    let mut names: Vec<String> = config.push.iter().map(|t| t.name.clone()).collect();
+    if config.websub.is_some() {
+        names.push(HUB.into());
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let tb = outbox.target(&name);
+        let mut list = Vec::new();
+        for (file, sha) in &current {
+            if tb.acked.get(file) == Some(sha) {
+                continue;
+            }
+            let p = match tb.pending.get(file) {
+                Some(p) if &p.sha256 == sha => p.clone(),
+                _ => Pending {
+                    sha256: sha.clone(),
+                    ..Pending::default()
+                },
+            };
+            list.push((file.clone(), p));
+        }
+        out.push((name, list));
+    }
+    Ok(out)
+}

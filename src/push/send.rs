@@ -1,0 +1,416 @@
+//! Requests with retries: `PUT` a file, `POST` a webhook, ping a hub.
+
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{RequestBuilder, StatusCode};
+use serde::Serialize;
+
+use super::outbox::TargetBox;
+use super::sha256;
+use crate::config::{Config, PushTarget};
+use crate::output::media_type;
+
+/// First backoff; doubled each try, with jitter, up to [`MAX_BACKOFF`].
+const BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// A `Retry-After` longer than this leaves the file for the next push.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// What became of a delivery.
+#[derive(Debug)]
+pub enum Delivery {
+    /// The target answered 2xx for these (file, sha256) versions.
+    Acked {
+        files: Vec<(String, String)>,
+        /// For webhooks: feed file → item ids now announced.
+        announced: BTreeMap<String, Vec<String>>,
+    },
+    /// Not delivered.
+    Failed {
+        files: Vec<(String, String)>,
+        attempts: u32,
+        error: String,
+        permanent: bool,
+    },
+}
+
+/// A configured target's HTTP client. Secrets are read from the
+/// environment once, here, and never printed.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    url: url::Url,
+    auth: Auth,
+    attempts: u32,
+}
+
+#[derive(Clone)]
+enum Auth {
+    None,
+    Bearer(String),
+    Basic(String, String),
+}
+
+fn secret(target: &str, var: &str) -> Result<String, String> {
+    std::env::var(var).map_err(|_| {
+        format!("push `{target}`: environment variable {var} is not set (it holds the secret)")
+    })
+}
+
+impl Client {
+    pub fn new(target: &PushTarget) -> Result<Client, String> {
+        let auth = match (&target.token_env, &target.user, &target.password_env) {
+            (Some(var), _, _) => Auth::Bearer(secret(&target.name, var)?),
+            (None, Some(user), Some(var)) => Auth::Basic(user.clone(), secret(&target.name, var)?),
+            _ => Auth::None,
+        };
+        let mut headers = HeaderMap::new();
+        for (k, v) in &target.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| format!("push `{}`: bad header name `{k}`", target.name))?;
+            let value = HeaderValue::from_str(v)
+                .map_err(|_| format!("push `{}`: bad value for header `{k}`", target.name))?;
+            headers.insert(name, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(Duration::from_secs(target.timeout_secs))
+            .user_agent(concat!("wirefeed/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("push `{}`: {e}", target.name))?;
+        Ok(Client {
+            http,
+            url: target.url.clone(),
+            auth,
+            attempts: target.max_attempts,
+        })
+    }
+
+    /// A client for a WebSub hub.
+    pub fn hub(url: url::Url) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+            url,
+            auth: Auth::None,
+            attempts: 5,
+        }
+    }
+
+    fn authorize(&self, request: RequestBuilder) -> RequestBuilder {
+        match &self.auth {
+            Auth::None => request,
+            Auth::Bearer(token) => request.bearer_auth(token),
+            Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
+        }
+    }
+
+    /// `PUT {url}{file}` with the file's current bytes.
+    pub async fn put(&self, file: String, path: PathBuf) -> Delivery {
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(b) => bytes::Bytes::from(b),
+            Err(e) => {
+                return Delivery::Failed {
+                    files: vec![(file, String::new())],
+                    attempts: 1,
+                    error: format!("cannot read {}: {e}", path.display()),
+                    permanent: false,
+                }
+            }
+        };
+        let sha = sha256(&bytes);
+        let url = match self.url.join(&file) {
+            Ok(u) => u,
+            Err(e) => {
+                return Delivery::Failed {
+                    files: vec![(file, sha)],
+                    attempts: 1,
+                    error: format!("no URL for it: {e}"),
+                    permanent: true,
+                }
+            }
+        };
+        let content_type = media_type(Path::new(&file));
+        let files = vec![(file, sha)];
+        self.retry(files, BTreeMap::new(), || {
+            self.authorize(self.http.put(url.clone()))
+                .header(CONTENT_TYPE, content_type)
+                .body(bytes.clone())
+        })
+        .await
+    }
+
+    /// One `POST` listing the changed feeds.
+    pub async fn webhook(&self, changes: Changes) -> Delivery {
+        let body = match serde_json::to_vec(&changes.body) {
+            Ok(b) => bytes::Bytes::from(b),
+            Err(e) => {
+                return Delivery::Failed {
+                    files: changes.files,
+                    attempts: 1,
+                    error: e.to_string(),
+                    permanent: true,
+                }
+            }
+        };
+        self.retry(changes.files, changes.announced, || {
+            self.authorize(self.http.post(self.url.clone()))
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone())
+        })
+        .await
+    }
+
+    /// The WebSub publish ping for `feed_url`.
+    pub async fn ping(&self, feed_url: &str, file: String, sha: String) -> Delivery {
+        let form = [("hub.mode", "publish"), ("hub.url", feed_url)];
+        let body = serde_urlencoded(&form);
+        self.retry(vec![(file, sha)], BTreeMap::new(), || {
+            self.http
+                .post(self.url.clone())
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body.clone())
+        })
+        .await
+    }
+
+    async fn retry(
+        &self,
+        files: Vec<(String, String)>,
+        announced: BTreeMap<String, Vec<String>>,
+        request: impl Fn() -> RequestBuilder,
+    ) -> Delivery {
+        let mut error = String::new();
+        for attempt in 1..=self.attempts {
+            let wait = match request().send().await {
+                Ok(r) if r.status().is_success() => return Delivery::Acked { files, announced },
+                Ok(r) if retryable(r.status()) => {
+                    error = format!("HTTP {}", r.status());
+                    retry_after(r.headers())
+                }
+                Ok(r) => {
+                    let status = r.status();
+                    let text = r.text().await.unwrap_or_default();
+                    let text: String = text.chars().take(200).collect();
+                    return Delivery::Failed {
+                        files,
+                        attempts: attempt,
+                        error: format!("HTTP {status}: {}", text.trim()),
+                        permanent: true,
+                    };
+                }
+                Err(e) => {
+                    error = describe(&e);
+                    None
+                }
+            };
+            if attempt == self.attempts {
+                break;
+            }
+            let wait = wait.unwrap_or_else(|| backoff(attempt));
+            if wait > MAX_RETRY_AFTER {
+                error = format!("{error}; asked to retry after {}s", wait.as_secs());
+                return Delivery::Failed {
+                    files,
+                    attempts: attempt,
+                    error,
+                    permanent: false,
+                };
+            }
+            tokio::time::sleep(wait).await;
+        }
+        Delivery::Failed {
+            files,
+            attempts: self.attempts,
+            error,
+            permanent: false,
+        }
+    }
+}
+
+fn retryable(status: StatusCode) -> bool {
+    status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+        || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+/// An error in words, without the request's URL credentials (there are
+/// none in URLs: secrets go in headers).
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timed out".into()
+    } else if e.is_connect() {
+        "cannot connect".into()
+    } else {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            text = format!("{text}: {s}");
+            source = s.source();
+        }
+        text
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    when.duration_since(std::time::SystemTime::now()).ok()
+}
+
+/// Exponential backoff with full jitter in [half, whole].
+fn backoff(attempt: u32) -> Duration {
+    let base = BACKOFF
+        .saturating_mul(1 << attempt.min(16))
+        .min(MAX_BACKOFF);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(attempt);
+    let jitter = (h.finish() % 1000) as u32; // 0..1000
+    base / 2 + base / 2 * jitter / 1000
+}
+
+fn serde_urlencoded(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC),
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A webhook's body and what it covers.
+pub struct Changes {
+    body: WebhookBody,
+    files: Vec<(String, String)>,
+    announced: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Serialize)]
+struct WebhookBody {
+    changed: Vec<ChangedFeed>,
+}
+
+#[derive(Serialize)]
+struct ChangedFeed {
+    name: String,
+    format: String,
+    url: String,
+    sha256: String,
+    added: Vec<String>,
+    removed: Vec<String>,
+}
+
+/// The webhook body for changed `files` (feed files only are listed; all
+/// are acknowledged with it).
+pub fn changes(config: &Config, dir: &Path, files: &[String], tb: &TargetBox) -> Changes {
+    let mut changed = Vec::new();
+    let mut covered = Vec::new();
+    let mut announced = BTreeMap::new();
+    for file in files {
+        let Ok(bytes) = std::fs::read(dir.join(file)) else {
+            continue;
+        };
+        let sha = sha256(&bytes);
+        covered.push((file.clone(), sha.clone()));
+        let Some((name, format)) = file.rsplit_once('.') else {
+            continue;
+        };
+        let Some(ids) = item_ids(format, &bytes) else {
+            continue;
+        };
+        let before = tb.announced.get(file).cloned().unwrap_or_default();
+        changed.push(ChangedFeed {
+            name: name.to_owned(),
+            format: format.to_owned(),
+            url: config.site.feed_url_of_file(file),
+            sha256: sha,
+            added: ids
+                .iter()
+                .filter(|i| !before.contains(i))
+                .cloned()
+                .collect(),
+            removed: before
+                .iter()
+                .filter(|i| !ids.contains(i))
+                .cloned()
+                .collect(),
+        });
+        announced.insert(file.clone(), ids);
+    }
+    Changes {
+        body: WebhookBody { changed },
+        files: covered,
+        announced,
+    }
+}
+
+/// The item ids of a feed file, read back with the same crates that wrote
+/// it; `None` for files that are not feeds.
+fn item_ids(format: &str, bytes: &[u8]) -> Option<Vec<String>> {
+    match format {
+        "rss" => rss::Channel::read_from(bytes).ok().map(|c| {
+            c.items
+                .iter()
+                .filter_map(|i| i.guid.as_ref().map(|g| g.value.clone()))
+                .collect()
+        }),
+        "atom" => atom_syndication::Feed::read_from(bytes)
+            .ok()
+            .map(|f| f.entries.iter().map(|e| e.id.clone()).collect()),
+        "json" => {
+            let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+            let items = v.get("items")?.as_array()?;
+            Some(
+                items
+                    .iter()
+                    .filter_map(|i| i.get("id")?.as_str().map(str::to_owned))
+                    .collect(),
+            )
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date_and_backoff_grows() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(60));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&later).unwrap());
+        assert!(retry_after(&h).unwrap() > Duration::from_secs(50));
+        for attempt in 1..6 {
+            let b = backoff(attempt);
+            let full = BACKOFF.saturating_mul(1 << attempt).min(MAX_BACKOFF);
+            assert!(b >= full / 2 && b <= full, "{attempt}: {b:?}");
+        }
+        assert!(retryable(StatusCode::TOO_MANY_REQUESTS) && retryable(StatusCode::BAD_GATEWAY));
+        assert!(!retryable(StatusCode::FORBIDDEN) && !retryable(StatusCode::NOT_FOUND));
+        assert_eq!(
+            serde_urlencoded(&[
+                ("hub.mode", "publish"),
+                ("hub.url", "https://x.example/a b")
+            ]),
+            "hub%2Emode=publish&hub%2Eurl=https%3A%2F%2Fx%2Eexample%2Fa%20b"
+        );
+    }
+}
