@@ -24,12 +24,24 @@ pub struct Cli {
     /// Print more (-v: what each stage did, -vv: everything).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log lines as text, or as JSON objects for log shippers.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     /// Threads for reading and rendering (default: one per core).
     #[arg(short, long, global = true, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// The subcommands.
@@ -80,6 +92,13 @@ pub enum Command {
     },
     /// Show what is pending, per target: file, version, attempts, last error.
     Status,
+    /// Build and push on the [schedule] until Ctrl-C or SIGTERM; wakes early
+    /// when an embargoed story becomes due. One log line per tick.
+    Run {
+        /// One tick, then exit (for cron or CI).
+        #[arg(long)]
+        once: bool,
+    },
     /// Create a new folder with a config.toml and a sample article.
     Init {
         /// The folder to create (it may exist, but must not hold a config.toml).

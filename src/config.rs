@@ -83,6 +83,52 @@ pub struct Config {
     pub push: Vec<PushTarget>,
     /// `[websub]`.
     pub websub: Option<WebSub>,
+    /// `[schedule]`.
+    pub schedule: Option<Schedule>,
+}
+
+/// `[schedule]`: when `wirefeed run` builds and pushes.
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    /// Every so often (`every = "5m"`).
+    Every(std::time::Duration),
+    /// A five-field cron expression in the site's time zone
+    /// (`cron = "*/5 * * * *"`).
+    Cron(Box<croner::Cron>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    every: Option<Spanned<String>>,
+    cron: Option<Spanned<String>>,
+}
+
+/// `30s`, `5m`, `2h`, `1d`.
+fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("schedule.every: `{text}` is not an interval like 30s, 5m, 2h"))?;
+    let secs = match unit.trim() {
+        "s" | "sec" | "" => n,
+        "m" | "min" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86400,
+        other => {
+            return Err(format!(
+                "schedule.every: unknown unit `{other}` (use s, m, h or d)"
+            ))
+        }
+    };
+    if secs == 0 {
+        return Err("schedule.every: must be at least 1s".into());
+    }
+    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// How a push target takes files.
@@ -348,6 +394,8 @@ struct RawConfig {
     push: Vec<Spanned<PushTarget>>,
     #[serde(default)]
     websub: Option<WebSub>,
+    #[serde(default)]
+    schedule: Option<RawSchedule>,
 }
 
 #[derive(Deserialize)]
@@ -504,6 +552,33 @@ impl Config {
             push.push(target);
         }
 
+        let schedule = match raw.schedule {
+            None => None,
+            Some(RawSchedule {
+                every: Some(every),
+                cron: None,
+            }) => Some(Schedule::Every(
+                parse_interval(every.get_ref()).map_err(|m| invalid(Some(every.span()), m))?,
+            )),
+            Some(RawSchedule {
+                every: None,
+                cron: Some(cron),
+            }) => {
+                let parsed: croner::Cron = cron.get_ref().parse().map_err(|e| {
+                    invalid(
+                        Some(cron.span()),
+                        format!("schedule.cron: `{}`: {e}", cron.get_ref()),
+                    )
+                })?;
+                Some(Schedule::Cron(Box::new(parsed)))
+            }
+            Some(_) => {
+                return Err(invalid(
+                    find_key(text, "schedule"),
+                    "schedule: give exactly one of `every` and `cron`".into(),
+                ))
+            }
+        };
         let mut site = raw.site;
         site.hub = raw.websub.as_ref().map(|w| w.hub.clone());
         Ok(Config {
@@ -516,6 +591,7 @@ impl Config {
             serve: raw.serve,
             push,
             websub: raw.websub,
+            schedule,
         })
     }
 }
@@ -707,6 +783,25 @@ name = "all"
         );
         let e = error_of(&GOOD.replace("name = \"all\"", "name = \"a/b\""));
         assert!(e.contains("feed.name: `a/b` must be letters"), "{e}");
+    }
+
+    #[test]
+    fn schedules() {
+        let c = parse(&format!("{GOOD}[schedule]\nevery = \"5m\"\n")).unwrap();
+        assert!(matches!(c.schedule, Some(Schedule::Every(d)) if d.as_secs() == 300));
+        let c = parse(&format!("{GOOD}[schedule]\ncron = \"*/5 * * * *\"\n")).unwrap();
+        assert!(matches!(c.schedule, Some(Schedule::Cron(_))));
+        let e = error_of(&format!("{GOOD}[schedule]\nevery = \"5 weeks\"\n"));
+        assert!(
+            e.contains(":12: schedule.every: unknown unit `weeks`"),
+            "{e}"
+        );
+        let e = error_of(&format!("{GOOD}[schedule]\ncron = \"61 * * * *\"\n"));
+        assert!(e.contains(":12: schedule.cron: `61 * * * *`"), "{e}");
+        let e = error_of(&format!(
+            "{GOOD}[schedule]\ncron = \"* * * * *\"\nevery = \"1m\"\n"
+        ));
+        assert!(e.contains("give exactly one of `every` and `cron`"), "{e}");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod normalize;
 pub mod output;
 pub mod push;
 pub mod render;
+pub mod schedule;
 pub mod select;
 pub mod serve;
 pub mod source;
@@ -54,6 +55,9 @@ pub struct BuildOptions {
     /// Use the build cache in the output folder (read it, and write it
     /// when writing).
     pub cache: bool,
+    /// Take the output folder's lock while writing (false when the caller
+    /// holds it, as `run` does).
+    pub lock: bool,
 }
 
 /// What a build did. Article problems are here, not in [`BuildError`]:
@@ -131,11 +135,19 @@ pub enum BuildError {
     /// A file could not be written.
     #[error(transparent)]
     Output(#[from] output::OutputError),
+    /// Another wirefeed is writing the output folder.
+    #[error(transparent)]
+    Locked(#[from] output::LockError),
 }
 
 /// Reads every article, writes every feed. Bad articles are reported in the
 /// result and left out; every good one is published.
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let out = options.out.as_ref().unwrap_or(&config.output);
+    let _lock = match options.write && options.lock {
+        true => Some(output::lock(out)?),
+        false => None,
+    };
     build::build(config, options)
 }
 
@@ -173,6 +185,7 @@ pub fn serve(
             write: true,
             progress: false,
             cache: true,
+            lock: true,
         };
         let report = build(&config, &options)?;
         for e in &report.errors {
@@ -219,6 +232,24 @@ pub fn serve(
             }
         }
         served
+    })
+}
+
+/// Builds and pushes on the `[schedule]` until Ctrl-C or SIGTERM (or once,
+/// with `options.once`). `now` is the clock embargoes are judged against.
+pub fn run(
+    config_path: &std::path::Path,
+    options: schedule::RunOptions,
+    now: fn() -> DateTime<Utc>,
+) -> Result<(), schedule::RunError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| schedule::RunError::Start(e.to_string()))?;
+    runtime.block_on(async {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(cancel_on_signal(shutdown.clone()));
+        schedule::run(config_path, options, now, shutdown).await
     })
 }
 

@@ -10,7 +10,7 @@ use tracing_subscriber::EnvFilter;
 use wirefeed::config::Config;
 use wirefeed::{BuildOptions, BuildReport};
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, LogFormat};
 
 /// Parsing allocates many small strings on every core; mimalloc's
 /// per-thread heaps make that markedly cheaper than the system allocator.
@@ -25,12 +25,21 @@ fn main() -> ExitCode {
         (false, 1) => "info",
         (false, _) => "debug",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()))
+    let level = match cli.command {
+        // `run` is a service: its one line per tick is the point.
+        Command::Run { .. } if level == "warn" => "info",
+        _ => level,
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    match cli.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text if matches!(cli.command, Command::Run { .. }) => logs.init(),
+        LogFormat::Text => logs.without_time().init(),
+    }
 
     if let Some(jobs) = cli.jobs {
         if let Err(e) = wirefeed::set_threads(usize::from(jobs)) {
@@ -41,6 +50,13 @@ fn main() -> ExitCode {
         Command::Init { dir } => return init(&dir),
         Command::Push { dry_run, force } => return push(&cli.config, dry_run, force),
         Command::Status => return status(&cli.config),
+        Command::Run { once } => {
+            let options = wirefeed::schedule::RunOptions { once };
+            return match wirefeed::run(&cli.config, options, chrono::Utc::now) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(2, &e),
+            };
+        }
         Command::Serve { bind, watch } => {
             return match wirefeed::serve(&cli.config, bind, watch, chrono::Utc::now) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -60,6 +76,7 @@ fn main() -> ExitCode {
         write,
         progress: !cli.quiet,
         cache: !no_cache,
+        lock: true,
     };
     match wirefeed::build(&config, &options) {
         Ok(report) => summarize(&report, write, cli.quiet),

@@ -193,6 +193,60 @@ pub fn media_type(path: &Path) -> &'static str {
     }
 }
 
+/// The lock file in the output folder: one writer at a time.
+pub const LOCK: &str = ".wirefeed-lock";
+
+/// Holds the output folder's lock until dropped.
+#[derive(Debug)]
+pub struct Lock {
+    _file: fs::File,
+}
+
+/// The folder is locked by another wirefeed, or the lock failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {reason}", dir.display())]
+pub struct LockError {
+    /// The output folder.
+    pub dir: PathBuf,
+    /// What happened.
+    pub reason: String,
+}
+
+/// Takes the output folder's lock without waiting: a second `run`, or a
+/// `build` while `run` works, is told so instead of racing on the files.
+/// The operating system releases it if the process dies.
+pub fn lock(dir: &Path) -> Result<Lock, LockError> {
+    let fail = |reason: String| LockError {
+        dir: dir.to_owned(),
+        reason,
+    };
+    fs::create_dir_all(dir).map_err(|e| fail(format!("cannot create: {e}")))?;
+    let path = dir.join(LOCK);
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| fail(format!("cannot open {LOCK}: {e}")))?;
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.set_len(0);
+            let _ = write!(file, "{}", std::process::id());
+            Ok(Lock { _file: file })
+        }
+        Err(fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = fs::File::open(&path).and_then(|mut f| f.read_to_string(&mut holder));
+            Err(fail(format!(
+                "another wirefeed (process {}) is writing here; try again when it is done",
+                holder.trim()
+            )))
+        }
+        Err(fs::TryLockError::Error(e)) => Err(fail(format!("cannot lock: {e}"))),
+    }
+}
+
 /// The list of files the last build wrote, one relative path a line, kept
 /// in the output folder so that files of feeds that no longer exist (a
 /// removed `[[feed]]`, a category with no stories left) can be removed.
@@ -339,6 +393,16 @@ mod tests {
         // A tampered manifest cannot reach outside the folder.
         fs::write(d.join(MANIFEST), "../outside\n/etc/passwd\n").unwrap();
         assert_eq!(prune(d, &first[..1], false).unwrap(), 0);
+    }
+
+    #[test]
+    fn one_lock_holder_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path()).unwrap();
+        let e = lock(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("another wirefeed (process"), "{e}");
+        drop(held);
+        assert!(lock(dir.path()).is_ok());
     }
 
     #[test]

@@ -133,6 +133,7 @@ fn rebuild(config_path: &Path, now: DateTime<Utc>) -> Option<PathBuf> {
         write: true,
         progress: false,
         cache: true,
+        lock: true,
     };
     match crate::build(&config, &options) {
         Ok(report) => {

@@ -5,6 +5,8 @@
 // Test helpers: a panic is the right way to fail here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod fake;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,194 @@
+//! Schedule: `wirefeed run`, build then push on the configured schedule
+//! until stopped.
+//!
+//! In: the config file's path, a clock and a shutdown token. Each tick
+//! reloads the config (a broken edit is logged and the last good config
+//! kept), builds (the cache means only changed sources are read), then
+//! pushes. Between ticks it sleeps until the next scheduled time or until
+//! the next embargoed story is due, whichever comes first, so embargoes lift
+//! on time. It holds the output folder's lock for its whole life. On
+//! shutdown an in-flight push is abandoned; the outbox already holds every
+//! acknowledgement, so the next run delivers the rest.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, Schedule};
+use crate::push::{self, PushOptions};
+use crate::{output, BuildOptions};
+
+/// How `run` behaves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// One tick, then return (for cron jobs and CI).
+    pub once: bool,
+}
+
+/// A problem that stops `run`.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The configuration is wrong.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Another wirefeed holds the output folder.
+    #[error(transparent)]
+    Locked(#[from] output::LockError),
+    /// The runtime could not start.
+    #[error("cannot start: {0}")]
+    Start(String),
+    /// No `[schedule]` table and not `--once`.
+    #[error("{}: no [schedule] table: add `every = \"5m\"` or `cron = \"*/5 * * * *\"`, or use `run --once`", .0.display())]
+    NoSchedule(PathBuf),
+}
+
+/// Runs until `shutdown` is cancelled (or after one tick with `once`).
+pub async fn run(
+    config_path: &Path,
+    options: RunOptions,
+    now: fn() -> DateTime<Utc>,
+    shutdown: CancellationToken,
+) -> Result<(), RunError> {
+    let mut config = Config::load(config_path)?;
+    if config.schedule.is_none() && !options.once {
+        return Err(RunError::NoSchedule(config_path.to_owned()));
+    }
+    let _lock = output::lock(&config.output)?;
+    loop {
+        match Config::load(config_path) {
+            Ok(c) => config = c,
+            Err(e) => tracing::error!("config not reloaded, keeping the last good one: {e}"),
+        }
+        let next_release = tick(&config, now, &shutdown).await;
+        if options.once || shutdown.is_cancelled() {
+            return Ok(());
+        }
+        let Some(wake) = next_wake(&config, now(), next_release) else {
+            return Ok(());
+        };
+        let wait = (wake - now()).to_std().unwrap_or(Duration::ZERO);
+        tracing::debug!("sleeping until {}", wake.to_rfc3339());
+        tokio::select! {
+            _ = shutdown.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// One build and push; returns when the next embargoed story is due.
+async fn tick(
+    config: &Config,
+    now: fn() -> DateTime<Utc>,
+    shutdown: &CancellationToken,
+) -> Option<DateTime<Utc>> {
+    let options = BuildOptions {
+        out: None,
+        now: now(),
+        write: true,
+        progress: false,
+        cache: true,
+        lock: false,
+    };
+    let built = {
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || crate::build(&config, &options)).await
+    };
+    let report = match built {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => {
+            tracing::error!("tick: build failed: {e}");
+            return None;
+        }
+        Err(e) => {
+            tracing::error!("tick: build stopped: {e}");
+            return None;
+        }
+    };
+    for e in &report.errors {
+        tracing::warn!("{e}");
+    }
+    let pushed = if config.push.is_empty() && config.websub.is_none() {
+        "no push targets".to_owned()
+    } else {
+        tokio::select! {
+            _ = shutdown.cancelled() => {
+                tracing::info!("stopping: the push in flight is abandoned; the outbox keeps what is pending");
+                "abandoned".to_owned()
+            }
+            result = push::push_async(config, PushOptions::default()) => match result {
+                Ok(r) => {
+                    for t in &r.targets {
+                        for (file, error) in t.pending.iter().chain(&t.refused) {
+                            tracing::warn!("push {}: {file}: {error}", t.name);
+                        }
+                    }
+                    r.targets
+                        .iter()
+                        .map(|t| format!("{} sent {} pending {} refused {}", t.name, t.sent.len(), t.pending.len(), t.refused.len()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+                Err(e) => format!("failed: {e}"),
+            },
+        }
+    };
+    tracing::info!("tick: built: {report}; pushed: {pushed}");
+    report.next_release
+}
+
+/// The next tick: the schedule's next time, or sooner when an embargoed
+/// story becomes due.
+fn next_wake(
+    config: &Config,
+    now: DateTime<Utc>,
+    next_release: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let scheduled = match &config.schedule {
+        Some(Schedule::Every(d)) => chrono::Duration::from_std(*d).ok().map(|d| now + d),
+        Some(Schedule::Cron(cron)) => {
+            let local = now.with_timezone(&config.site.timezone);
+            cron.find_next_occurrence(&local, false)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        }
+        None => None,
+    };
+    match (scheduled, next_release) {
+        (Some(s), Some(r)) => Some(s.min(r)),
+        (s, r) => s.or(r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(schedule: &str) -> Config {
+        let text = format!(
+            "[site]\ntitle = \"D\"\nbase_url = \"https://n.example.com/\"\ntimezone = \"Asia/Seoul\"\n\
+             [[source]]\npath = \".\"\n[[feed]]\nname = \"all\"\n[schedule]\n{schedule}\n"
+        );
+        Config::parse(&text, &std::env::temp_dir().join("c.toml")).unwrap()
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+    }
+
+    #[test]
+    fn wakes_at_the_schedule_or_an_embargo_whichever_is_first() {
+        let every = config("every = \"5m\"");
+        let now = t("2026-11-28T10:00:00Z");
+        assert_eq!(
+            next_wake(&every, now, None),
+            Some(t("2026-11-28T10:05:00Z"))
+        );
+        let due = t("2026-11-28T10:01:30Z");
+        assert_eq!(next_wake(&every, now, Some(due)), Some(due));
+        // Cron in the site's zone: 09:00 in Seoul is 00:00 UTC.
+        let cron = config("cron = \"0 9 * * *\"");
+        assert_eq!(next_wake(&cron, now, None), Some(t("2026-11-29T00:00:00Z")));
+    }
+}

@@ -1,0 +1,114 @@
+//! A fake HTTP target in the test process: stores PUT files, injects
+//! faults, records WebSub pings and webhook bodies.
+
+#![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+/// What the fake server does and saw.
+#[derive(Default)]
+pub struct Server {
+    /// Path → stored bytes.
+    pub stored: HashMap<String, Vec<u8>>,
+    /// Path → PUTs received.
+    pub puts: HashMap<String, usize>,
+    /// Path → faults to answer with first, in order.
+    pub faults: HashMap<String, Vec<Fault>>,
+    /// Paths always refused with 403.
+    pub forbidden: Vec<String>,
+    /// Form bodies the hub received.
+    pub pings: Vec<String>,
+    /// Webhook bodies received.
+    pub hooks: Vec<serde_json::Value>,
+    /// Bearer tokens seen.
+    pub tokens: Vec<String>,
+    /// Every PUT waits this long (for the kill test).
+    pub slow: Duration,
+}
+
+#[derive(Clone, Copy)]
+pub enum Fault {
+    Status500,
+    TooMany,
+    Stall,
+}
+
+pub type Shared = Arc<Mutex<Server>>;
+
+async fn handle(
+    State(s): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_owned();
+    if let Some(token) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        s.lock().unwrap().tokens.push(token.to_owned());
+    }
+    if path == "/hub" {
+        s.lock()
+            .unwrap()
+            .pings
+            .push(String::from_utf8_lossy(&body).into_owned());
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    if path == "/hook" {
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        s.lock().unwrap().hooks.push(v);
+        return StatusCode::OK.into_response();
+    }
+    if method != Method::PUT {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let (fault, slow) = {
+        let mut s = s.lock().unwrap();
+        *s.puts.entry(path.clone()).or_default() += 1;
+        if s.forbidden.contains(&path) {
+            return (StatusCode::FORBIDDEN, "not allowed here").into_response();
+        }
+        let fault = s
+            .faults
+            .get_mut(&path)
+            .and_then(|f| (!f.is_empty()).then(|| f.remove(0)));
+        (fault, s.slow)
+    };
+    tokio::time::sleep(slow).await;
+    match fault {
+        Some(Fault::Status500) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Some(Fault::TooMany) => {
+            return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response()
+        }
+        Some(Fault::Stall) => {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+        None => {}
+    }
+    s.lock().unwrap().stored.insert(path, body.to_vec());
+    StatusCode::CREATED.into_response()
+}
+
+/// Starts the server on 127.0.0.1:0 in a runtime of its own; returns its
+/// base URL. It runs until the test process ends.
+pub fn start(shared: Shared) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let app = Router::new().fallback(handle).with_state(shared);
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
+}
