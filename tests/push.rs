@@ -70,6 +70,8 @@ fn faults_are_retried_refusals_reported_and_nothing_sent_twice() {
         s.faults
             .insert("/site/all.atom".into(), vec![Fault::TooMany]);
         s.faults.insert("/site/all.json".into(), vec![Fault::Stall]);
+        s.faults
+            .insert("/site/index.html".into(), vec![Fault::Drop]);
         s.forbidden.push("/site/feeds.opml".into());
     }
     let dir = site(&base, "");
@@ -245,4 +247,43 @@ fn a_webhook_hears_which_items_came_and_went() {
     let id = |s: &str| format!("tag:news.example.com,2026-10-0{s}");
     assert_eq!(all_rss["added"], serde_json::json!([id("3:c")]));
     assert_eq!(all_rss["removed"], serde_json::json!([id("1:a")]));
+}
+
+#[test]
+fn a_dead_target_does_not_hold_up_the_others() {
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    // A port nothing listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://{}/", dead.local_addr().unwrap());
+    drop(dead);
+    let extra = format!(
+        "\n[[push]]\nname = \"dead\"\nkind = \"http-put\"\nurl = \"{dead_url}\"\nmax_attempts = 2\ntimeout_secs = 1\n"
+    );
+    let dir = site(&base, &extra);
+    let started = Instant::now();
+    let run = push(dir.path(), &[]);
+    run.expect_code(1);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_mirrors(&shared, &dir.path().join("feeds"), &[]);
+    assert!(
+        run.stderr().contains("dead: all.rss: cannot connect"),
+        "{}",
+        run.stderr()
+    );
+    // The hub waits until every target has a feed.
+    assert!(shared.lock().unwrap().pings.is_empty());
+    let status = wirefeed(dir.path(), &["status"]);
+    assert!(
+        status.stdout().contains("dav: 0 pending"),
+        "{}",
+        status.stdout()
+    );
+    assert!(
+        status
+            .stdout()
+            .contains("pending, 2 attempts: cannot connect"),
+        "{}",
+        status.stdout()
+    );
 }

@@ -37,6 +37,8 @@ pub struct Server {
 
 #[derive(Clone, Copy)]
 pub enum Fault {
+    /// Close the connection without an answer.
+    Drop,
     Status500,
     TooMany,
     Stall,
@@ -84,6 +86,9 @@ async fn handle(
     };
     tokio::time::sleep(slow).await;
     match fault {
+        // Unwinding out of the handler makes the server close the
+        // connection mid-request (without the panic hook's message).
+        Some(Fault::Drop) => std::panic::resume_unwind(Box::new(())),
         Some(Fault::Status500) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Some(Fault::TooMany) => {
             return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")]).into_response()
