@@ -60,6 +60,22 @@ pub struct BuildOptions {
     pub lock: bool,
 }
 
+impl BuildOptions {
+    /// A build that writes the configured output folder, with the cache and
+    /// the lock, without a progress bar: what services (`serve --watch`,
+    /// `run`) do at time `now`.
+    pub fn service(now: DateTime<Utc>) -> BuildOptions {
+        BuildOptions {
+            out: None,
+            now,
+            write: true,
+            progress: false,
+            cache: true,
+            lock: true,
+        }
+    }
+}
+
 /// What a build did. Article problems are here, not in [`BuildError`]:
 /// they do not stop the build.
 #[derive(Debug, Default)]
@@ -179,15 +195,7 @@ pub fn serve(
 ) -> Result<(), ServeError> {
     let config = Config::load(config_path)?;
     if watch {
-        let options = BuildOptions {
-            out: None,
-            now: now(),
-            write: true,
-            progress: false,
-            cache: true,
-            lock: true,
-        };
-        let report = build(&config, &options)?;
+        let report = build(&config, &BuildOptions::service(now()))?;
         for e in &report.errors {
             tracing::warn!("{e}");
         }

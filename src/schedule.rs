@@ -83,13 +83,10 @@ async fn tick(
     now: fn() -> DateTime<Utc>,
     shutdown: &CancellationToken,
 ) -> Option<DateTime<Utc>> {
+    // `run` holds the lock for its whole life.
     let options = BuildOptions {
-        out: None,
-        now: now(),
-        write: true,
-        progress: false,
-        cache: true,
         lock: false,
+        ..BuildOptions::service(now())
     };
     let built = {
         let config = config.clone();

@@ -127,15 +127,7 @@ fn rebuild(config_path: &Path, now: DateTime<Utc>) -> Option<PathBuf> {
             return None;
         }
     };
-    let options = BuildOptions {
-        out: None,
-        now,
-        write: true,
-        progress: false,
-        cache: true,
-        lock: true,
-    };
-    match crate::build(&config, &options) {
+    match crate::build(&config, &BuildOptions::service(now)) {
         Ok(report) => {
             for e in &report.errors {
                 tracing::warn!("{e}");

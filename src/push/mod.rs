@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::config::{Config, PushKind, PushTarget};
+use crate::config::{Config, PushKind};
 use crate::output::OutputError;
 use send::{Client, Delivery};
 
@@ -192,12 +192,8 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
     }
     while let Some(done) = jobs.join_next().await {
         let Ok((t, delivery)) = done else { continue };
-        record(
-            &mut outbox,
-            &mut report.targets[t],
-            &config.push[t],
-            delivery,
-        );
+        let tb = outbox.target(&config.push[t].name);
+        record(tb, &mut report.targets[t], delivery);
         // Every acknowledgement is on disk before the next one counts.
         outbox.save(&dir)?;
     }
@@ -208,25 +204,14 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
             outbox.save(&dir)?;
         }
     }
-    for (t, target) in config.push.iter().enumerate() {
-        let tb = outbox.target(&target.name);
-        for (file, p) in &tb.pending {
-            let error = p
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "not sent yet".into());
-            if p.permanent {
-                report.targets[t].refused.push((file.clone(), error));
-            } else if !report.targets[t].sent.contains(file) && !options.dry_run {
-                report.targets[t].pending.push((file.clone(), error));
-            }
-        }
+    for report in &mut report.targets {
+        outstanding(outbox.target(&report.name), report, options.dry_run);
     }
     Ok(report)
 }
 
-fn record(outbox: &mut Outbox, report: &mut TargetReport, target: &PushTarget, delivery: Delivery) {
-    let tb = outbox.target(&target.name);
+/// Notes a delivery's outcome in the target's box and report.
+fn record(tb: &mut TargetBox, report: &mut TargetReport, delivery: Delivery) {
     match delivery {
         Delivery::Acked { files, announced } => {
             for (file, sha) in files {
@@ -244,6 +229,22 @@ fn record(outbox: &mut Outbox, report: &mut TargetReport, target: &PushTarget, d
             for (file, sha) in files {
                 tb.fail(&file, &sha, attempts, error.clone(), permanent);
             }
+        }
+    }
+}
+
+/// Lists what the target still lacks after this push: refused versions,
+/// and pending ones (a dry run reports those as "would send" instead).
+fn outstanding(tb: &TargetBox, report: &mut TargetReport, dry_run: bool) {
+    for (file, p) in &tb.pending {
+        let error = p
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "not sent yet".into());
+        if p.permanent {
+            report.refused.push((file.clone(), error));
+        } else if !dry_run && !report.sent.contains(file) {
+            report.pending.push((file.clone(), error));
         }
     }
 }
@@ -283,30 +284,7 @@ async fn ping_hub(
         let url = config.site.feed_url_of_file(&file);
         let sha = feeds.get(&file).cloned().unwrap_or_default();
         let delivery = client.ping(&url, file.clone(), sha).await;
-        let tb = outbox.target(HUB);
-        match delivery {
-            Delivery::Acked { files, .. } => {
-                for (f, s) in files {
-                    tb.ack(&f, &s);
-                    report.sent.push(f);
-                }
-            }
-            Delivery::Failed {
-                files,
-                attempts,
-                error,
-                permanent,
-            } => {
-                for (f, s) in files {
-                    tb.fail(&f, &s, attempts, error.clone(), permanent);
-                    if permanent {
-                        report.refused.push((f, error.clone()));
-                    } else {
-                        report.pending.push((f, error.clone()));
-                    }
-                }
-            }
-        }
+        record(outbox.target(HUB), &mut report, delivery);
     }
     report
 }
