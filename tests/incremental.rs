@@ -108,6 +108,12 @@ fn incremental_builds_equal_fresh_single_threaded_builds() {
     )
     .unwrap();
     fs::write(root.join("articles/broken.txt"), "no time line").unwrap();
+    // Minified: both objects on line 1.
+    fs::write(
+        root.join("articles/minified.json"),
+        r#"[{"id":"m1","title":"Minified one","date":"2026-03-03T09:00:00+09:00","content_text":"One."},{"id":"m2","title":"Minified two","date":"2026-03-04T09:00:00+09:00","content_text":"Two."}]"#,
+    )
+    .unwrap();
     age_everything(root);
     let out = root.join("feeds");
 
@@ -119,7 +125,8 @@ fn incremental_builds_equal_fresh_single_threaded_builds() {
     // Nothing changed: every file comes from the cache, nothing is written.
     let again = wirefeed(root, &["-v", "build"]);
     again.expect_code(1);
-    assert_eq!(cached_count(&again.stderr()), n + 2);
+    assert_eq!(cached_count(&again.stderr()), n + 3);
+    assert_same_as_fresh_build(root, &out, 1);
     assert!(
         again.stdout().contains(" 0 files written"),
         "{}",
@@ -173,9 +180,9 @@ fn incremental_builds_equal_fresh_single_threaded_builds() {
 
     let incremental = wirefeed(root, &["-v", "build"]);
     incremental.expect_code(0);
-    // Still n + 2 files (7 is gone, one is new); re-read: 5, 6, both
+    // Still n + 3 files (7 is gone, one is new); re-read: 5, 6, both
     // renamed files, the touched one, the new one, briefs.json, broken.txt.
-    assert_eq!(cached_count(&incremental.stderr()), n + 2 - 8);
+    assert_eq!(cached_count(&incremental.stderr()), n + 3 - 8);
     assert_same_as_fresh_build(root, &out, 0);
     let all = fs::read_to_string(out.join("archive.rss")).unwrap();
     assert!(all.contains("An edited body"));
@@ -183,4 +190,5 @@ fn incremental_builds_equal_fresh_single_threaded_builds() {
     assert!(!all.contains("Headline 7<"));
     assert!(all.contains("Brief one, corrected"));
     assert!(all.contains("renamed-story"));
+    assert!(all.contains("Minified one") && all.contains("Minified two"));
 }

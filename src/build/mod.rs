@@ -26,6 +26,8 @@ use crate::{BuildError, BuildOptions, BuildReport};
 /// it was parsed in this build (cached ones are read again when written).
 pub(crate) struct Candidate {
     file: usize,
+    /// Its place among its file's articles.
+    position: usize,
     line: usize,
     article: Option<Article>,
 }

@@ -123,6 +123,9 @@ impl Scanner<'_, '_> {
                 self.report.legacy_encoded.push(file.path.clone());
             }
             let mut articles = scan.articles.into_iter();
+            // The article's place among the file's articles: several can
+            // share a line (a JSON array on one line).
+            let mut position = 0;
             for outcome in scan.record.results {
                 let header = match outcome {
                     Outcome::Header(h) => h,
@@ -134,6 +137,7 @@ impl Scanner<'_, '_> {
                 };
                 // Fresh scans carry their articles in the same order.
                 let article = articles.next();
+                position += 1;
                 self.report.articles += 1;
                 let hash = id_hash(&header.id);
                 if let Some(&first) = self.first_file.get(&hash) {
@@ -144,6 +148,7 @@ impl Scanner<'_, '_> {
                 self.first_file.insert(hash, index);
                 let candidate = Candidate {
                     file: index,
+                    position: position - 1,
                     line: header.line,
                     article,
                 };

@@ -202,8 +202,8 @@ impl FeedWriter<'_> {
         let parsed = source::parse_file(&file.path, file.format, self.ctx);
         parsed
             .articles
-            .iter()
-            .find(|a| a.line == candidate.line)
+            .get(candidate.position)
+            .filter(|a| a.line == candidate.line)
             .map(|a| self.normalizer.item(a))
             .ok_or_else(|| SourceError {
                 path: file.path.clone(),
