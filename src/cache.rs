@@ -240,9 +240,10 @@ impl Writer {
         self.frame(&body)
     }
 
-    /// Puts the new cache in place.
+    /// Puts the new cache in place, always: its modification time is what
+    /// records are judged racy against, so it must be this build's.
     pub fn commit(self) -> Result<Written, OutputError> {
-        self.file.commit()
+        self.file.commit_always()
     }
 }
 

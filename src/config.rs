@@ -114,20 +114,24 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let n: u64 = number
         .parse()
         .map_err(|_| format!("schedule.every: `{text}` is not an interval like 30s, 5m, 2h"))?;
-    let secs = match unit.trim() {
-        "s" | "sec" | "" => n,
-        "m" | "min" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86400,
+    let unit_secs: u64 = match unit.trim() {
+        "s" | "sec" | "" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86400,
         other => {
             return Err(format!(
                 "schedule.every: unknown unit `{other}` (use s, m, h or d)"
             ))
         }
     };
-    if secs == 0 {
-        return Err("schedule.every: must be at least 1s".into());
-    }
+    const YEAR: u64 = 366 * 86400;
+    let secs = n.checked_mul(unit_secs).filter(|&s| s <= YEAR);
+    let Some(secs) = secs.filter(|&s| s > 0) else {
+        return Err(format!(
+            "schedule.every: `{text}` must be between 1s and 366d"
+        ));
+    };
     Ok(std::time::Duration::from_secs(secs))
 }
 
@@ -581,6 +585,8 @@ impl Config {
         };
         let mut site = raw.site;
         site.hub = raw.websub.as_ref().map(|w| w.hub.clone());
+        // The home page is a folder: relative links and `feeds/` go below it.
+        site.base_url = with_trailing_slash(site.base_url);
         Ok(Config {
             path: path.to_owned(),
             output: dir.join(raw.output.unwrap_or_else(|| PathBuf::from("feeds"))),
@@ -730,6 +736,13 @@ name = "all"
             c.site.feed_url("all", Format::Atom),
             "https://news.example.com/feeds/all.atom"
         );
+        let sub =
+            parse(&GOOD.replace("https://news.example.com/", "https://news.example.com/site"))
+                .unwrap();
+        assert_eq!(
+            sub.site.feed_url("all", Format::Rss),
+            "https://news.example.com/site/feeds/all.rss"
+        );
         assert_eq!(
             c.site.feed_url("category/반도체", Format::Rss),
             "https://news.example.com/feeds/category/%EB%B0%98%EB%8F%84%EC%B2%B4.rss"
@@ -796,6 +809,8 @@ name = "all"
             e.contains(":12: schedule.every: unknown unit `weeks`"),
             "{e}"
         );
+        let e = error_of(&format!("{GOOD}[schedule]\nevery = \"213503982334602d\"\n"));
+        assert!(e.contains("must be between 1s and 366d"), "{e}");
         let e = error_of(&format!("{GOOD}[schedule]\ncron = \"61 * * * *\"\n"));
         assert!(e.contains(":12: schedule.cron: `61 * * * *`"), "{e}");
         let e = error_of(&format!(

@@ -54,12 +54,14 @@ fn main() -> ExitCode {
             let options = wirefeed::schedule::RunOptions { once };
             return match wirefeed::run(&cli.config, options, chrono::Utc::now) {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(e @ wirefeed::schedule::RunError::Locked(_)) => fail(3, &e),
                 Err(e) => fail(2, &e),
             };
         }
         Command::Serve { bind, watch } => {
             return match wirefeed::serve(&cli.config, bind, watch, chrono::Utc::now) {
                 Ok(()) => ExitCode::SUCCESS,
+                Err(e @ wirefeed::ServeError::Build(_)) => fail(3, &e),
                 Err(e) => fail(2, &e),
             };
         }

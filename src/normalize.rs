@@ -81,7 +81,7 @@ impl<'a> Normalizer<'a> {
         let id = self.item_id(article);
         let id_is_url = id.starts_with("https://") || id.starts_with("http://");
         let link = match &article.link {
-            Some(link) => Some(self.absolute(link)),
+            Some(link) => self.absolute(link),
             None if id_is_url => Some(id.clone()),
             None => site.item_link.as_ref().map(|t| {
                 t.replace(
@@ -127,10 +127,12 @@ impl<'a> Normalizer<'a> {
                 .or(site.rights.as_ref())
                 .map(|r| one_line(r)),
             language: article.language.clone(),
-            image: article.image.as_ref().map(|i| self.absolute(i)),
-            enclosure: article.enclosure.as_ref().map(|e| Enclosure {
-                url: self.absolute(&e.url),
-                ..e.clone()
+            image: article.image.as_ref().and_then(|i| self.absolute(i)),
+            enclosure: article.enclosure.as_ref().and_then(|e| {
+                Some(Enclosure {
+                    url: self.absolute(&e.url)?,
+                    ..e.clone()
+                })
             }),
             draft: article.draft,
             source: article.path.clone(),
@@ -182,11 +184,12 @@ impl<'a> Normalizer<'a> {
         )
     }
 
-    fn absolute(&self, url: &str) -> String {
-        match self.site.base_url.join(url.trim()) {
-            Ok(u) => u.to_string(),
-            Err(_) => url.trim().to_owned(),
-        }
+    /// `url` made absolute against the site, or `None` unless it is
+    /// http(s): a `javascript:` or `data:` link would run in a reader or
+    /// in the browser view.
+    fn absolute(&self, url: &str) -> Option<String> {
+        let url = self.site.base_url.join(url.trim()).ok()?;
+        matches!(url.scheme(), "http" | "https").then(|| url.to_string())
     }
 }
 
@@ -338,6 +341,23 @@ mod tests {
              <img src=\"https://news.example.com/i.png\">"
         );
         assert_eq!(item.summary.as_deref(), Some("Hi old bad"));
+    }
+
+    #[test]
+    fn only_web_links_are_kept() {
+        let site = site();
+        let mut a = article();
+        a.link = Some("javascript:alert(document.domain)".into());
+        a.image = Some("data:image/png;base64,AAAA".into());
+        let item = Normalizer::new(&site).item(&a);
+        assert_eq!(item.link, None);
+        assert_eq!(item.image, None);
+        a.link = Some("/news/1".into());
+        let item = Normalizer::new(&site).item(&a);
+        assert_eq!(
+            item.link.as_deref(),
+            Some("https://news.example.com/news/1")
+        );
     }
 
     #[test]

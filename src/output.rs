@@ -118,8 +118,19 @@ impl AtomicFile {
 
     /// Finishes the file: renamed into place when its bytes differ from the
     /// old file's, discarded when they are the same.
-    pub fn commit(mut self) -> Result<Written, OutputError> {
-        let unchanged = self.same
+    pub fn commit(self) -> Result<Written, OutputError> {
+        self.finish(false)
+    }
+
+    /// Finishes the file and puts it in place even when its bytes are the
+    /// same, for files whose modification time matters (the build cache).
+    pub fn commit_always(self) -> Result<Written, OutputError> {
+        self.finish(true)
+    }
+
+    fn finish(mut self, always: bool) -> Result<Written, OutputError> {
+        let unchanged = !always
+            && self.same
             && self
                 .old
                 .as_mut()

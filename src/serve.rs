@@ -175,7 +175,13 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
         full.push(segment);
     }
     let real = full.canonicalize().ok()?;
-    (real.starts_with(root) && real.is_file()).then_some(real)
+    // A link may not lead to a hidden file (the outbox, the cache) either.
+    let hidden = real
+        .strip_prefix(root)
+        .ok()?
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'));
+    (!hidden && real.is_file()).then_some(real)
 }
 
 /// A browser opening a page asks for HTML first; feed readers ask for
@@ -207,6 +213,8 @@ mod tests {
         std::fs::write(root.join("index.html"), "x").unwrap();
         std::fs::write(root.join("category/반도체.rss"), "x").unwrap();
         std::fs::write(root.join(".wirefeed-cache"), "x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(root.join(".wirefeed-cache"), root.join("cache.rss")).unwrap();
         assert_eq!(resolve(&root, "/all.rss"), Some(root.join("all.rss")));
         assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
         assert_eq!(
@@ -219,6 +227,7 @@ mod tests {
             "/category/..%2F..%2Fetc%2Fpasswd",
             "//etc/passwd",
             "/.wirefeed-cache",
+            "/cache.rss",
             "/category",
             "/nope.rss",
             "/%FF",

@@ -60,12 +60,14 @@ pub async fn run(
                     continue;
                 }
                 let path = config_path.clone();
-                match tokio::task::spawn_blocking(move || rebuild(&path, now())).await {
-                    Ok(Some(output)) if output != watched.output => {
-                        tracing::info!("the output folder moved; watching again");
+                let config = tokio::task::spawn_blocking(move || rebuild(&path, now())).await;
+                if let Ok(Some(config)) = config {
+                    let sources: Vec<PathBuf> =
+                        config.sources.iter().map(|s| absolute(&s.path)).collect();
+                    if sources != watched.sources || absolute(&config.output) != watched.output {
+                        tracing::info!("the sources or the output folder changed; watching again");
                         watched = watch_all(&mut watcher, &config_path)?;
                     }
-                    _ => {}
                 }
             }
         }
@@ -118,8 +120,8 @@ fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
-/// Reloads the config and builds; returns the output folder on success.
-fn rebuild(config_path: &Path, now: DateTime<Utc>) -> Option<PathBuf> {
+/// Reloads the config and builds; returns the config it built with.
+fn rebuild(config_path: &Path, now: DateTime<Utc>) -> Option<Config> {
     let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {
@@ -133,7 +135,7 @@ fn rebuild(config_path: &Path, now: DateTime<Utc>) -> Option<PathBuf> {
                 tracing::warn!("{e}");
             }
             tracing::info!("rebuilt: {report}");
-            Some(absolute(&config.output))
+            Some(config)
         }
         Err(e) => {
             tracing::error!("not rebuilt: {e}");

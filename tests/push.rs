@@ -287,3 +287,30 @@ fn a_dead_target_does_not_hold_up_the_others() {
         status.stdout()
     );
 }
+
+#[test]
+fn a_redirect_is_not_a_delivery() {
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    let extra =
+        format!("\n[[push]]\nname = \"moved\"\nkind = \"webhook\"\nurl = \"{base}/redirect\"\n");
+    let dir = site(&base, &extra);
+    let run = push(dir.path(), &[]);
+    run.expect_code(1);
+    assert!(
+        shared.lock().unwrap().hooks.is_empty(),
+        "the body never arrived anywhere"
+    );
+    assert!(
+        run.stderr()
+            .contains("HTTP 301 Moved Permanently: redirected to /hook"),
+        "{}",
+        run.stderr()
+    );
+    let status = wirefeed(dir.path(), &["status"]);
+    assert!(
+        !status.stdout().contains("moved: 0 pending"),
+        "{}",
+        status.stdout()
+    );
+}

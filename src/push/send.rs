@@ -77,6 +77,9 @@ impl Client {
             headers.insert(name, value);
         }
         let http = reqwest::Client::builder()
+            // A redirect would turn a PUT or POST into a bodiless GET whose
+            // 2xx would count as delivery: a 3xx is a failure instead.
+            .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
             .timeout(Duration::from_secs(target.timeout_secs))
             .user_agent(concat!("wirefeed/", env!("CARGO_PKG_VERSION")))
@@ -94,6 +97,7 @@ impl Client {
     pub fn hub(url: url::Url) -> Client {
         Client {
             http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(30))
                 .build()
                 .unwrap_or_default(),
@@ -125,16 +129,13 @@ impl Client {
             }
         };
         let sha = sha256(&bytes);
-        let url = match self.url.join(&file) {
-            Ok(u) => u,
-            Err(e) => {
-                return Delivery::Failed {
-                    files: vec![(file, sha)],
-                    attempts: 1,
-                    error: format!("no URL for it: {e}"),
-                    permanent: true,
-                }
-            }
+        let Some(url) = file_url(&self.url, &file) else {
+            return Delivery::Failed {
+                files: vec![(file, sha)],
+                attempts: 1,
+                error: "no URL below the target's for this file name".into(),
+                permanent: true,
+            };
         };
         let content_type = media_type(Path::new(&file));
         let files = vec![(file, sha)];
@@ -190,6 +191,25 @@ impl Client {
         for attempt in 1..=self.attempts {
             let wait = match request().send().await {
                 Ok(r) if r.status().is_success() => return Delivery::Acked { files, announced },
+                Ok(r) if r.status().is_redirection() => {
+                    let to = r
+                        .headers()
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|l| l.to_str().ok())
+                        .unwrap_or("nowhere")
+                        .to_owned();
+                    // Not delivered; tried again next push (the URL may be
+                    // fixed by then), not now.
+                    return Delivery::Failed {
+                        files,
+                        attempts: attempt,
+                        error: format!(
+                            "HTTP {}: redirected to {to}; point the target there",
+                            r.status()
+                        ),
+                        permanent: false,
+                    };
+                }
                 Ok(r) if retryable(r.status()) => {
                     error = format!("HTTP {}", r.status());
                     retry_after(r.headers())
@@ -232,6 +252,29 @@ impl Client {
             permanent: false,
         }
     }
+}
+
+/// `{base}{file}` with every path segment percent-encoded, so that no
+/// file name (`#`, `?`, `%2e%2e`, `http:`) can point elsewhere; `None` if
+/// the result would not be below `base`.
+fn file_url(base: &url::Url, file: &str) -> Option<url::Url> {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let encoded: Vec<String> = file
+        .split('/')
+        .map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string())
+        .collect();
+    if encoded
+        .iter()
+        .any(|s| s.is_empty() || s == "." || s == "..")
+    {
+        return None;
+    }
+    let url = base.join(&encoded.join("/")).ok()?;
+    url.as_str().starts_with(base.as_str()).then_some(url)
 }
 
 fn retryable(status: StatusCode) -> bool {
@@ -389,6 +432,33 @@ fn item_ids(format: &str, bytes: &[u8]) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_cannot_leave_the_target() {
+        let base = url::Url::parse("https://dav.example.com/feeds/").unwrap();
+        let url = |f: &str| file_url(&base, f).map(|u| u.to_string());
+        assert_eq!(
+            url("all.rss").unwrap(),
+            "https://dav.example.com/feeds/all.rss"
+        );
+        assert_eq!(
+            url("category/반도체.rss").unwrap(),
+            "https://dav.example.com/feeds/category/%EB%B0%98%EB%8F%84%EC%B2%B4.rss"
+        );
+        assert_eq!(
+            url("a#b?c.rss").unwrap(),
+            "https://dav.example.com/feeds/a%23b%3Fc.rss"
+        );
+        assert_eq!(
+            url("%2e%2e/x").unwrap(),
+            "https://dav.example.com/feeds/%252e%252e/x"
+        );
+        assert_eq!(
+            url("http:/evil.example/x").unwrap(),
+            "https://dav.example.com/feeds/http%3A/evil.example/x"
+        );
+        assert_eq!(url("../x"), None);
+    }
 
     #[test]
     fn retry_after_in_seconds_or_as_a_date_and_backoff_grows() {

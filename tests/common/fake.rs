@@ -64,6 +64,9 @@ async fn handle(
             .push(String::from_utf8_lossy(&body).into_owned());
         return StatusCode::NO_CONTENT.into_response();
     }
+    if path == "/redirect" {
+        return (StatusCode::MOVED_PERMANENTLY, [("location", "/hook")]).into_response();
+    }
     if path == "/hook" {
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         s.lock().unwrap().hooks.push(v);
