@@ -109,24 +109,14 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
     let options = wirefeed::push::PushOptions { dry_run, force };
     match wirefeed::push::push(&config, options) {
         Ok(report) => {
-            let verb = if dry_run { "would send" } else { "sent" };
             for t in &report.targets {
-                for file in &t.sent {
-                    if dry_run {
-                        println!("{}: would send {file}", t.name);
-                    }
+                for file in t.sent.iter().filter(|_| dry_run) {
+                    println!("{}: would send {file}", t.name);
                 }
                 for (file, error) in t.pending.iter().chain(&t.refused) {
                     eprintln!("{}: {file}: {error}", t.name);
                 }
-                println!(
-                    "{}: {verb} {}, unchanged {}, pending {}, refused {}",
-                    t.name,
-                    t.sent.len(),
-                    t.unchanged,
-                    t.pending.len(),
-                    t.refused.len()
-                );
+                println!("{t}");
             }
             ExitCode::from(u8::from(!dry_run && !report.complete()))
         }
@@ -144,13 +134,7 @@ fn status(config: &std::path::Path) -> ExitCode {
             for (name, pending) in targets {
                 println!("{name}: {} pending", pending.len());
                 for (file, p) in pending {
-                    let state = if p.permanent { "refused" } else { "pending" };
-                    let error = p.last_error.as_deref().unwrap_or("not sent yet");
-                    let version = p.sha256.get(..12).unwrap_or(&p.sha256);
-                    println!(
-                        "  {file}  {version}  {state}, {} attempts: {error}",
-                        p.attempts
-                    );
+                    println!("  {file}  {p}");
                 }
             }
             ExitCode::SUCCESS

@@ -63,6 +63,31 @@ pub struct TargetReport {
     pub refused: Vec<(String, String)>,
 }
 
+impl std::fmt::Display for TargetReport {
+    /// `cdn: sent 3, unchanged 104, pending 0, refused 0`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: sent {}, unchanged {}, pending {}, refused {}",
+            self.name,
+            self.sent.len(),
+            self.unchanged,
+            self.pending.len(),
+            self.refused.len()
+        )
+    }
+}
+
+impl std::fmt::Display for Pending {
+    /// `0123456789ab  refused, 1 attempts: HTTP 403 Forbidden`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = if self.permanent { "refused" } else { "pending" };
+        let error = self.last_error.as_deref().unwrap_or("not sent yet");
+        let version = self.sha256.get(..12).unwrap_or(&self.sha256);
+        write!(f, "{version}  {state}, {} attempts: {error}", self.attempts)
+    }
+}
+
 impl PushReport {
     /// True when every target holds every file.
     pub fn complete(&self) -> bool {
