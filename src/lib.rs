@@ -11,11 +11,15 @@
 //! select    Headers + Config + now ── filters, embargo ──► Feed (newest N each)
 //! render    Feed ── rss / atom / jsonfeed / site ────────► bytes, streamed
 //! output    bytes ── temp file, sync, rename ────────────► feeds/
+//! push      feeds/ + outbox ── PUT / POST, WebSub ping ──► remote targets
+//! schedule  (build → push) on an interval or cron, embargo wake-ups
+//! serve     feeds/ over HTTP, conditional GET; watch: rebuild on change
 //! ```
 //!
-//! [`build`] wires the stages (module `build`); the `wirefeed` binary only
-//! parses the command line and calls it. `model` holds the types handed
-//! between stages, `text` small string helpers any stage may use.
+//! [`build`] wires the stages (module `build`); [`serve`] and [`run`] start
+//! the long-running ones. The `wirefeed` binary only parses the command
+//! line and calls these. `model` holds the types handed between stages,
+//! `text` small string helpers any stage may use.
 
 mod build;
 pub mod cache;
