@@ -16,7 +16,7 @@
 //! serve     feeds/ over HTTP, conditional GET; watch: rebuild on change
 //! ```
 //!
-//! [`build`] wires the stages (module `build`); [`serve`] and [`run`] start
+//! [`build`] wires the stages (module `build`); [`serve()`] and [`run`] start
 //! the long-running ones. The `wirefeed` binary only parses the command
 //! line and calls these. `model` holds the types handed between stages,
 //! `text` small string helpers any stage may use.
