@@ -115,23 +115,33 @@ pub struct BuildReport {
 
 impl fmt::Display for BuildReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = |count: usize, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
         write!(
             f,
-            "{} files read, {} articles, {} items published in {} feeds, {} files written, {} unchanged, {} {}",
-            self.files,
-            self.articles,
-            self.published,
-            self.feeds,
-            self.written,
+            "{} read, {}, {} published in {}, {} written, {} unchanged, {}",
+            n(self.files, "file", "files"),
+            n(self.articles, "article", "articles"),
+            n(self.published, "item", "items"),
+            n(self.feeds, "feed", "feeds"),
+            n(self.written, "file", "files"),
             self.unchanged,
-            self.errors.len(),
-            if self.errors.len() == 1 { "error" } else { "errors" },
+            n(self.errors.len(), "error", "errors"),
         )?;
         if self.archive_pages > 0 {
-            write!(f, ", {} archive pages", self.archive_pages)?;
+            write!(
+                f,
+                ", {}",
+                n(self.archive_pages, "archive page", "archive pages")
+            )?;
         }
         if self.removed > 0 {
-            write!(f, ", {} stale files removed", self.removed)?;
+            write!(
+                f,
+                ", {} removed",
+                n(self.removed, "stale file", "stale files")
+            )?;
         }
         if self.embargoed > 0 {
             write!(f, ", {} embargoed", self.embargoed)?;

@@ -71,7 +71,7 @@ fn summary_line_counts_what_happened() {
     run.expect_code(0);
     assert_eq!(
         run.stdout().trim(),
-        "built: 2 files read, 2 articles, 2 items published in 1 feeds, 6 files written, 0 unchanged, 0 errors"
+        "built: 2 files read, 2 articles, 2 items published in 1 feed, 6 files written, 0 unchanged, 0 errors"
     );
     let rss = fs::read_to_string(dir.path().join("feeds/all.rss")).unwrap();
     assert!(rss.contains("<title>Second story</title>"));
@@ -237,7 +237,7 @@ fn init_makes_a_project_that_builds() {
     let built = wirefeed(&target, &["build"]);
     built.expect_code(0);
     assert!(
-        built.stdout().contains("1 items published"),
+        built.stdout().contains("1 item published"),
         "{}",
         built.stdout()
     );
