@@ -91,17 +91,18 @@ type Key = (String, Stamp);
 /// parallel by the caller).
 pub struct Raw {
     key: Key,
+    key_bytes: Vec<u8>,
     body: Vec<u8>,
 }
 
 impl Raw {
     /// The record, or `None` when its bytes are damaged (the file is then
     /// simply read again).
-    pub fn decode(self) -> Option<Record> {
+    pub fn decode(&self) -> Option<Record> {
         let (legacy_encoded, results): (bool, Vec<Outcome>) =
             postcard::from_bytes(&self.body).ok()?;
         Some(Record {
-            path: self.key.0,
+            path: self.key.0.clone(),
             stamp: self.key.1,
             legacy_encoded,
             results,
@@ -113,7 +114,8 @@ impl Raw {
 pub struct Reader {
     input: BufReader<File>,
     written_ns: i128,
-    next: Option<Key>,
+    /// The next record's key, decoded and as stored.
+    next: Option<(Key, Vec<u8>)>,
 }
 
 impl Reader {
@@ -157,8 +159,10 @@ impl Reader {
 
     /// The next key; a damaged tail ends the stream (those files are simply
     /// read again).
-    fn key(&mut self) -> Option<Key> {
-        postcard::from_bytes(&self.frame()?).ok()
+    fn key(&mut self) -> Option<(Key, Vec<u8>)> {
+        let bytes = self.frame()?;
+        let key = postcard::from_bytes(&bytes).ok()?;
+        Some((key, bytes))
     }
 
     fn skip_body(&mut self) -> Option<()> {
@@ -170,7 +174,7 @@ impl Reader {
     /// are gone are skipped on the way.
     pub fn lookup(&mut self, file: &SourceFile) -> Option<Raw> {
         loop {
-            let next = self.next.as_ref()?;
+            let (next, _) = self.next.as_ref()?;
             match path_order(Path::new(&next.0), &file.path) {
                 Ordering::Less => {
                     self.next = self.skip_body().and_then(|()| self.key());
@@ -186,10 +190,14 @@ impl Reader {
                 self.next = self.skip_body().and_then(|()| self.key());
                 return None;
             }
-            let key = self.next.take()?;
+            let (key, key_bytes) = self.next.take()?;
             let body = self.frame();
             self.next = self.key();
-            return Some(Raw { key, body: body? });
+            return Some(Raw {
+                key,
+                key_bytes,
+                body: body?,
+            });
         }
     }
 }
@@ -238,6 +246,12 @@ impl Writer {
             .map_err(|e| self.error(e.to_string()))?;
         self.frame(&key)?;
         self.frame(&body)
+    }
+
+    /// Appends a record read from the old cache, as it was stored.
+    pub fn push_raw(&mut self, raw: &Raw) -> Result<(), OutputError> {
+        self.frame(&raw.key_bytes)?;
+        self.frame(&raw.body)
     }
 
     /// Puts the new cache in place, always: its modification time is what

@@ -22,6 +22,8 @@ const SCAN_CHUNK: usize = 512;
 struct Scan {
     record: Record,
     articles: Vec<Article>,
+    /// The record as the old cache stored it, to copy into the new one.
+    raw: Option<cache::Raw>,
 }
 
 /// The first pass: every file parsed (or taken from the cache) and offered
@@ -113,7 +115,10 @@ impl Scanner<'_, '_> {
             let file = &self.files[index];
             self.from_cache += usize::from(cached);
             if let Some(w) = self.new_cache.as_mut() {
-                w.push(&scan.record)?;
+                match &scan.raw {
+                    Some(raw) => w.push_raw(raw)?,
+                    None => w.push(&scan.record)?,
+                }
             }
             if scan.record.legacy_encoded {
                 tracing::warn!(
@@ -169,16 +174,19 @@ fn parse_chunk(
     chunk
         .par_iter()
         .zip(raws)
-        .map(|(file, raw)| match raw.and_then(cache::Raw::decode) {
-            Some(record) => {
-                let scan = Scan {
-                    record,
-                    articles: Vec::new(),
-                };
-                (scan, true)
-            }
-            None => (scan(file, ctx, normalizer), false),
-        })
+        .map(
+            |(file, raw)| match raw.as_ref().and_then(cache::Raw::decode) {
+                Some(record) => {
+                    let scan = Scan {
+                        record,
+                        articles: Vec::new(),
+                        raw,
+                    };
+                    (scan, true)
+                }
+                None => (scan(file, ctx, normalizer), false),
+            },
+        )
         .collect()
 }
 
@@ -207,6 +215,7 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
             results: results.into_iter().map(|(_, o)| o).collect(),
         },
         articles: parsed.articles,
+        raw: None,
     }
 }
 
