@@ -11,8 +11,7 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{repo, wirefeed};
-use tokio_util::sync::CancellationToken;
+use common::{repo, serve_built_samples};
 
 fn chromium() -> Option<PathBuf> {
     let candidates = [
@@ -48,18 +47,7 @@ async fn feeds_open_in_a_browser_as_a_readable_page() {
         println!("skipped: Chromium not found (set CHROMIUM, or run .ci/run, which installs it)");
         return;
     };
-    let out = tempfile::tempdir().unwrap();
-    let out_arg = out.path().to_str().unwrap().to_owned();
-    wirefeed(&repo(), &["-q", "build", "--out", &out_arg]).expect_code(0);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let token = CancellationToken::new();
-    let (root, t) = (out.path().to_owned(), token.clone());
-    tokio::spawn(async move {
-        wirefeed::serve::run(listener, &root, "no-cache", t)
-            .await
-            .unwrap();
-    });
+    let (_out, base, token) = serve_built_samples("no-cache").await;
 
     let shots = repo().join("target/browser");
     std::fs::create_dir_all(&shots).unwrap();

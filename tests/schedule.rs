@@ -9,11 +9,11 @@ mod common;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{FixedOffset, Utc};
 use common::fake::{start, Shared};
-use common::{project, story, wirefeed};
+use common::{project, story, terminate, wait_until, wirefeed};
 
 fn site(base: &str, every: &str) -> tempfile::TempDir {
     let dir = project(&[("a.txt", &story("2026-10-01 09:00:00", "First story"))]);
@@ -45,31 +45,13 @@ fn stored(shared: &Shared, path: &str) -> String {
         .unwrap_or_default()
 }
 
-fn wait_for(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// SIGTERM; the run must exit 0 by itself. Returns its log.
-fn stop(child: Child) -> String {
-    // SAFETY: signals our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let out = child.wait_with_output().unwrap();
-    let log = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "exit {}:\n{log}", out.status);
-    log
-}
-
 #[test]
 fn each_tick_builds_and_pushes_what_is_new() {
     let shared: Shared = Arc::default();
     let base = start(shared.clone());
     let dir = site(&base, "1s");
     let child = spawn_run(dir.path(), &[]);
-    wait_for("the first push", Duration::from_secs(15), || {
+    wait_until("the first push", Duration::from_secs(15), || {
         stored(&shared, "/site/all.rss").contains("First story")
     });
 
@@ -87,10 +69,10 @@ fn each_tick_builds_and_pushes_what_is_new() {
         story("2026-10-02 09:00:00", "Second story"),
     )
     .unwrap();
-    wait_for("the next tick", Duration::from_secs(15), || {
+    wait_until("the next tick", Duration::from_secs(15), || {
         stored(&shared, "/site/all.rss").contains("Second story")
     });
-    let log = stop(child);
+    let log = terminate(child);
     assert!(log.contains("tick: built:"), "{log}");
     assert!(log.contains("dav sent"), "{log}");
 }
@@ -112,14 +94,14 @@ fn an_embargoed_story_goes_out_at_its_time_not_at_the_next_tick() {
     )
     .unwrap();
     let child = spawn_run(dir.path(), &[]);
-    wait_for("the first push", Duration::from_secs(15), || {
+    wait_until("the first push", Duration::from_secs(15), || {
         stored(&shared, "/site/all.rss").contains("First story")
     });
     assert!(!stored(&shared, "/site/all.rss").contains("Embargoed story"));
-    wait_for("the embargo to lift", Duration::from_secs(15), || {
+    wait_until("the embargo to lift", Duration::from_secs(15), || {
         stored(&shared, "/site/all.rss").contains("Embargoed story")
     });
-    let log = stop(child);
+    let log = terminate(child);
     assert!(log.contains("1 embargoed (next due"), "{log}");
 }
 

@@ -8,30 +8,18 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{project, repo, story, wirefeed};
+use common::{project, repo, serve_built_samples, story, terminate, wait_until, wirefeed};
 use reqwest::header;
 use tokio_util::sync::CancellationToken;
 
-/// Builds the samples into a temp folder and serves it in this process.
+/// The samples, served in this process, with a link that leads out of the
+/// folder (which must not be followed).
 async fn serve_samples() -> (tempfile::TempDir, String, CancellationToken) {
-    let out = tempfile::tempdir().unwrap();
-    let out_arg = out.path().to_str().unwrap().to_owned();
-    wirefeed(&repo(), &["-q", "build", "--out", &out_arg]).expect_code(0);
-    // A link that leads out of the folder must not be followed.
+    let (out, base, token) = serve_built_samples("public, max-age=60").await;
     #[cfg(unix)]
     std::os::unix::fs::symlink(repo().join("Cargo.toml"), out.path().join("escape.rss")).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let token = CancellationToken::new();
-    let (root, t) = (out.path().to_owned(), token.clone());
-    tokio::spawn(async move {
-        wirefeed::serve::run(listener, &root, "public, max-age=60", t)
-            .await
-            .unwrap();
-    });
     (out, base, token)
 }
 
@@ -273,6 +261,8 @@ async fn paths_outside_the_folder_are_404() {
     token.cancel();
 }
 
+const LIMIT: Duration = Duration::from_secs(15);
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -304,29 +294,18 @@ fn get(port: u16, path: &str, etag: Option<&str>) -> (u16, String, String) {
     (code, etag, response)
 }
 
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ready() {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn watch_rebuilds_and_readers_see_a_change_only_when_there_is_one() {
     let dir = project(&[("a.txt", &story("2026-10-01 09:00:00", "First story"))]);
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
         .args(["serve", "--watch", "--bind", &bind])
         .current_dir(dir.path())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    wait_until("the server", || {
+    wait_until("the server", LIMIT, || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
     });
     let (code, etag, body) = get(port, "/all.rss", None);
@@ -344,41 +323,12 @@ fn watch_rebuilds_and_readers_see_a_change_only_when_there_is_one() {
         story("2026-10-02 09:00:00", "Second story"),
     )
     .unwrap();
-    wait_until("the rebuild", || {
+    wait_until("the rebuild", LIMIT, || {
         get(port, "/all.rss", Some(&etag)).0 == 200
     });
     let (_, new_etag, body) = get(port, "/all.rss", None);
     assert!(body.contains("Second story"));
     assert_eq!(get(port, "/all.rss", Some(&new_etag)).0, 304);
 
-    stop(&mut child, dir.path());
-}
-
-/// SIGTERM, then the server must exit 0 by itself.
-fn stop(child: &mut std::process::Child, _dir: &Path) {
-    #[cfg(unix)]
-    {
-        // SAFETY: signals our own child process.
-        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        let start = Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                assert!(status.success(), "exit {status}:\n{err}");
-                return;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "no exit after SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = child.kill();
-    }
+    terminate(child);
 }

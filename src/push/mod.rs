@@ -223,7 +223,8 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
         outbox.save(&dir)?;
     }
     if let Some(websub) = &config.websub {
-        let hub = ping_hub(config, &websub.hub, &current, &mut outbox, options).await;
+        let client = Client::hub(websub.hub.clone()).map_err(PushError::Setup)?;
+        let hub = ping_hub(config, &client, &current, &mut outbox, options).await;
         report.targets.push(hub);
         if !options.dry_run {
             outbox.save(&dir)?;
@@ -278,7 +279,7 @@ fn outstanding(tb: &TargetBox, report: &mut TargetReport, dry_run: bool) {
 /// acknowledged and the hub has not been told about.
 async fn ping_hub(
     config: &Config,
-    hub: &url::Url,
+    client: &Client,
     current: &BTreeMap<String, String>,
     outbox: &mut Outbox,
     options: PushOptions,
@@ -304,7 +305,6 @@ async fn ping_hub(
         report.sent = todo;
         return report;
     }
-    let client = Client::hub(hub.clone());
     for file in todo {
         let url = config.site.feed_url_of_file(&file);
         let sha = feeds.get(&file).cloned().unwrap_or_default();

@@ -61,6 +61,18 @@ fn secret(target: &str, var: &str) -> Result<String, String> {
     })
 }
 
+/// Every client of a push: no redirects (one would turn a PUT or POST
+/// into a bodiless GET whose 2xx would count as delivery; a 3xx is a
+/// failure instead), a timeout, our user agent.
+fn http(timeout: Duration, headers: HeaderMap) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .timeout(timeout)
+        .user_agent(concat!("wirefeed/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 impl Client {
     pub fn new(target: &PushTarget) -> Result<Client, String> {
         let auth = match (&target.token_env, &target.user, &target.password_env) {
@@ -76,14 +88,7 @@ impl Client {
                 .map_err(|_| format!("push `{}`: bad value for header `{k}`", target.name))?;
             headers.insert(name, value);
         }
-        let http = reqwest::Client::builder()
-            // A redirect would turn a PUT or POST into a bodiless GET whose
-            // 2xx would count as delivery: a 3xx is a failure instead.
-            .redirect(reqwest::redirect::Policy::none())
-            .default_headers(headers)
-            .timeout(Duration::from_secs(target.timeout_secs))
-            .user_agent(concat!("wirefeed/", env!("CARGO_PKG_VERSION")))
-            .build()
+        let http = http(Duration::from_secs(target.timeout_secs), headers)
             .map_err(|e| format!("push `{}`: {e}", target.name))?;
         Ok(Client {
             http,
@@ -94,17 +99,15 @@ impl Client {
     }
 
     /// A client for a WebSub hub.
-    pub fn hub(url: url::Url) -> Client {
-        Client {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap_or_default(),
+    pub fn hub(url: url::Url) -> Result<Client, String> {
+        let http = http(Duration::from_secs(30), HeaderMap::new())
+            .map_err(|e| format!("websub hub: {e}"))?;
+        Ok(Client {
+            http,
             url,
             auth: Auth::None,
             attempts: 5,
-        }
+        })
     }
 
     fn authorize(&self, request: RequestBuilder) -> RequestBuilder {

@@ -7,8 +7,12 @@
 
 pub mod fake;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
 
 /// The repository root (where config.toml and articles/ live).
 pub fn repo() -> PathBuf {
@@ -118,4 +122,60 @@ pub fn story(time: &str, headline: &str) -> Vec<u8> {
          SEOUL, Oct. 1 (Yonhap) -- {headline}, officials said.\nA second paragraph.\n(END)"
     )
     .into_bytes()
+}
+
+/// Builds the samples into a temp folder and serves it in this process on
+/// 127.0.0.1:0; returns the folder, the base URL and the server's stop
+/// token.
+pub async fn serve_built_samples(
+    cache_control: &str,
+) -> (tempfile::TempDir, String, CancellationToken) {
+    let out = tempfile::tempdir().unwrap();
+    let out_arg = out.path().to_str().unwrap().to_owned();
+    wirefeed(&repo(), &["-q", "build", "--out", &out_arg]).expect_code(0);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let token = CancellationToken::new();
+    let (root, t, cc) = (
+        out.path().to_owned(),
+        token.clone(),
+        cache_control.to_owned(),
+    );
+    tokio::spawn(async move {
+        wirefeed::serve::run(listener, &root, &cc, t).await.unwrap();
+    });
+    (out, base, token)
+}
+
+/// Polls `ready` until it holds, failing after `limit`.
+pub fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends SIGTERM; the child must exit 0 by itself within 10 seconds.
+/// Returns what it wrote to stderr (when piped).
+pub fn terminate(mut child: Child) -> String {
+    // SAFETY: signals our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut log = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        let _ = e.read_to_string(&mut log);
+    }
+    assert!(status.success(), "exit {status}:\n{log}");
+    log
 }
