@@ -7,10 +7,7 @@
 //! handlers, `style` or `javascript:` URLs; relative URLs made absolute).
 //! It does not decide which feeds an item goes to.
 
-use std::sync::LazyLock;
-
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
-use regex::Regex;
 use url::Url;
 
 use crate::config::Site;
@@ -38,9 +35,15 @@ const ID_ESCAPE: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'}');
 
-static ID_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Z]{3}(\d{4})(\d{2})(\d{2})\d{9}$").unwrap_or_else(|e| unreachable!("{e}"))
-});
+/// The date in a Yonhap-style story id (`AEN20260901001234315`: three
+/// capitals, then year, month, day and a nine-digit serial).
+fn story_id_date(id: &str) -> Option<(&str, &str, &str)> {
+    let b = id.as_bytes();
+    let shaped = b.len() == 20
+        && b[..3].iter().all(u8::is_ascii_uppercase)
+        && b[3..].iter().all(u8::is_ascii_digit);
+    shaped.then(|| (&id[3..7], &id[7..9], &id[9..11]))
+}
 
 /// Normalizes articles for one site. Build once, use for every article.
 pub struct Normalizer<'a> {
@@ -167,14 +170,15 @@ impl<'a> Normalizer<'a> {
     /// body edits and rebuilds never change it.
     fn item_id(&self, article: &Article) -> String {
         let short_id = short_id(article);
-        if let Some(id) = &article.id {
-            // The URL's serialized form: percent-encoded, so an ASCII IRI.
+        // The URL's serialized form: percent-encoded, so an ASCII IRI (a
+        // URL has a scheme, so a colon).
+        if let Some(id) = article.id.as_ref().filter(|id| id.contains(':')) {
             if let Ok(url) = Url::parse(&xml_safe(id)) {
                 return url.to_string();
             }
         }
-        let date = match ID_DATE.captures(short_id) {
-            Some(c) => format!("{}-{}-{}", &c[1], &c[2], &c[3]),
+        let date = match story_id_date(short_id) {
+            Some((y, m, d)) => format!("{y}-{m}-{d}"),
             None => article.published.format("%Y-%m-%d").to_string(),
         };
         format!(

@@ -33,6 +33,25 @@ limit = 100000
 limit = 5
 "#;
 
+/// Small feeds only: the first pass parses headers, and the published
+/// files are read again when written.
+const SMALL_FEEDS: &str = r#"
+[site]
+title = "Cache Desk"
+base_url = "https://news.example.com/"
+item_link = "https://news.example.com/news/{id}"
+
+[[source]]
+path = "articles"
+
+[[feed]]
+name = "archive"
+limit = 1000
+
+[category_feeds]
+limit = 5
+"#;
+
 const CATEGORIES: [&str; 6] = ["Seoul", "Busan", "economy", "culture", "sports", "tech"];
 
 fn story(i: usize, body: &str) -> String {
@@ -92,9 +111,18 @@ fn assert_same_as_fresh_build(dir: &Path, incremental: &Path, code: i32) {
 
 #[test]
 fn incremental_builds_equal_fresh_single_threaded_builds() {
+    edits_deletions_and_renames(CONFIG);
+}
+
+#[test]
+fn incremental_builds_equal_fresh_builds_when_bodies_are_read_again() {
+    edits_deletions_and_renames(SMALL_FEEDS);
+}
+
+fn edits_deletions_and_renames(config: &str) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    fs::write(root.join("config.toml"), CONFIG).unwrap();
+    fs::write(root.join("config.toml"), config).unwrap();
     let n = 300;
     for i in 0..n {
         let path = root.join(path_of(i));

@@ -21,6 +21,7 @@ fn sample_items(config: &Config) -> Vec<Item> {
     let files = source::discover(&config.sources).unwrap();
     let ctx = ParseContext {
         timezone: config.site.timezone,
+        bodies: true,
     };
     let loaded = source::load(&files, ctx, &|| {});
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);

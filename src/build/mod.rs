@@ -44,6 +44,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     let out_dir = options.out.clone().unwrap_or_else(|| config.output.clone());
     let ctx = ParseContext {
         timezone: config.site.timezone,
+        bodies: true,
     };
     let normalizer = Normalizer::new(&config.site);
     let mut report = BuildReport {

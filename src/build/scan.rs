@@ -37,8 +37,12 @@ pub(super) fn scan_all(
     normalizer: &Normalizer,
     report: &mut BuildReport,
 ) -> Result<(Selection<Arc<Candidate>>, usize), BuildError> {
+    // Bodies are kept from the first pass only when the feeds may publish
+    // many items; otherwise the few published files are read again.
+    let keep_articles = publishes_many(config);
     let ctx = ParseContext {
         timezone: config.site.timezone,
+        bodies: keep_articles,
     };
     let cache_path = out_dir.join(cache::FILE_NAME);
     let fingerprint = cache::fingerprint(config);
@@ -192,7 +196,7 @@ fn parse_chunk(
 
 /// Parses one file into its record and articles.
 fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
-    let parsed = source::parse_file(&file.path, file.format, ctx);
+    let parsed = source::parse_file(file, ctx);
     let mut results: Vec<(usize, Outcome)> = parsed
         .articles
         .iter()
@@ -214,9 +218,25 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
             legacy_encoded: parsed.legacy_encoded,
             results: results.into_iter().map(|(_, o)| o).collect(),
         },
-        articles: parsed.articles,
+        // Without bodies, the articles are headers only: nothing to keep.
+        articles: match ctx.bodies {
+            true => parsed.articles,
+            false => Vec::new(),
+        },
         raw: None,
     }
+}
+
+/// Feeds that may publish more than this many items keep the articles the
+/// first pass parsed: reading them again would cost more than holding them.
+const MANY: usize = 2_000;
+
+fn publishes_many(config: &Config) -> bool {
+    config.feeds.iter().any(|f| f.archive || f.limit > MANY)
+        || config
+            .category_feeds
+            .as_ref()
+            .is_some_and(|c| c.limit > MANY)
 }
 
 fn id_hash(id: &str) -> u64 {

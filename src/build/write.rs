@@ -199,7 +199,7 @@ impl FeedWriter<'_> {
             return Ok(self.normalizer.item(article));
         }
         let file = &self.files[candidate.file];
-        let parsed = source::parse_file(&file.path, file.format, self.ctx);
+        let parsed = source::parse_file(file, self.ctx);
         parsed
             .articles
             .get(candidate.position)

@@ -124,6 +124,7 @@ mod tests {
 
     const CTX: ParseContext = ParseContext {
         timezone: chrono_tz::Asia::Seoul,
+        bodies: true,
     };
 
     #[test]

@@ -54,7 +54,11 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
     }
     .map_err(|(line, reason)| err(first + line - 1, reason))?;
 
-    let (html, lede) = render(body_text);
+    // Rendering finds no errors: without bodies it is skipped.
+    let (html, lede) = match ctx.bodies {
+        true => render(body_text),
+        false => (String::new(), None),
+    };
     let mut article = fields
         .into_article(path, 1, ArticleFormat::Markdown, Body::Html(html), ctx)
         .map_err(|FieldError { key, reason }| {
@@ -153,6 +157,7 @@ mod tests {
 
     const CTX: ParseContext = ParseContext {
         timezone: chrono_tz::Asia::Seoul,
+        bodies: true,
     };
 
     fn parse_str(text: &str) -> Result<Article, SourceError> {

@@ -61,6 +61,10 @@ pub struct Loaded {
 pub struct ParseContext {
     /// Zone of times written without an offset.
     pub timezone: Tz,
+    /// False when only the headers are wanted (a build's first pass, which
+    /// reads every file but publishes few): bodies are still checked, so
+    /// the same errors are found, but not kept.
+    pub bodies: bool,
 }
 
 /// One file found in a source folder, with the format it will be read as.
@@ -232,7 +236,7 @@ pub fn load(files: &[SourceFile], ctx: ParseContext, tick: &(dyn Fn() + Sync)) -
     let results: Vec<Parsed> = files
         .par_iter()
         .map(|file| {
-            let r = parse_file(&file.path, file.format, ctx);
+            let r = parse_file(file, ctx);
             tick();
             r
         })
@@ -263,17 +267,18 @@ pub struct Parsed {
     pub legacy_encoded: bool,
 }
 
-/// Reads, decodes and parses one file.
-pub fn parse_file(path: &Path, format: ArticleFormat, ctx: ParseContext) -> Parsed {
+/// Reads, decodes and parses one listed file.
+pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> Parsed {
+    let (path, format) = (file.path.as_path(), file.format);
     let failed = |reason: String| Parsed {
         errors: vec![SourceError::new(path, 1, reason)],
         ..Parsed::default()
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match read(path, file.stamp.len) {
         Ok(b) => b,
         Err(e) => return failed(format!("cannot read: {e}")),
     };
-    let (text, legacy_encoded) = match decode(&bytes) {
+    let (text, legacy_encoded) = match decode(bytes) {
         Ok(decoded) => decoded,
         Err(reason) => return failed(reason),
     };
@@ -289,6 +294,17 @@ pub fn parse_file(path: &Path, format: ArticleFormat, ctx: ParseContext) -> Pars
     }
 }
 
+/// The whole file. The size it had when listed saves asking again (the
+/// read still goes on to the end, so a file that grew is read whole).
+fn read(path: &Path, listed_len: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let hint = usize::try_from(listed_len).map_or(0, |l| l.min(64 << 20));
+    let mut bytes = Vec::with_capacity(hint + 1);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 fn single(result: Result<Article, SourceError>) -> (Vec<Article>, Vec<SourceError>) {
     match result {
         Ok(a) => (vec![a], vec![]),
@@ -298,11 +314,15 @@ fn single(result: Result<Article, SourceError>) -> (Vec<Article>, Vec<SourceErro
 
 /// Decodes a file's bytes: UTF-8 (a BOM is dropped), or else EUC-KR/CP949,
 /// which older Korean systems still export. The flag is true for EUC-KR.
-pub fn decode(bytes: &[u8]) -> Result<(String, bool), String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok((text.to_owned(), false)),
-        Err(utf8_error) => {
+pub fn decode(mut bytes: Vec<u8>) -> Result<(String, bool), String> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, false)),
+        Err(not_utf8) => {
+            let utf8_error = not_utf8.utf8_error();
+            let bytes = not_utf8.as_bytes();
             let (text, had_errors) = encoding_rs::EUC_KR.decode_without_bom_handling(bytes);
             if had_errors {
                 Err(format!(
@@ -369,10 +389,13 @@ mod tests {
 
     #[test]
     fn decode_handles_bom_utf8_and_euc_kr() -> Result<(), String> {
-        assert_eq!(decode(b"\xEF\xBB\xBFabc")?, ("abc".to_owned(), false));
+        assert_eq!(
+            decode(b"\xEF\xBB\xBFabc".to_vec())?,
+            ("abc".to_owned(), false)
+        );
         let (euc, _, _) = encoding_rs::EUC_KR.encode("박보람 ⓒ");
-        assert_eq!(decode(&euc)?, ("박보람 ⓒ".to_owned(), true));
-        let e = decode(b"ok \xFF\xFF").err().unwrap_or_default();
+        assert_eq!(decode(euc.into_owned())?, ("박보람 ⓒ".to_owned(), true));
+        let e = decode(b"ok \xFF\xFF".to_vec()).err().unwrap_or_default();
         assert!(e.contains("not UTF-8 (invalid byte at offset 3)"), "{e}");
         Ok(())
     }

@@ -99,8 +99,9 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         ));
     }
     let title = headline.text.to_owned();
-    let version = VERSION_TAG
-        .captures(&title)
+    let version = Some(&title)
+        .filter(|t| t.starts_with('('))
+        .and_then(|t| VERSION_TAG.captures(t))
         .and_then(|c| c.get(1))
         .map(|m| m.as_str().to_owned());
 
@@ -109,8 +110,12 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         Some(l) if l.text.starts_with("By ") => (Some(l.text), 1),
         _ => (None, 0),
     };
-    let (paragraphs, rights) = split_body(&rest[body_start..]);
-    if paragraphs.is_empty() {
+    let body = &rest[body_start..];
+    let (paragraphs, rights) = match ctx.bodies {
+        true => split_body(body),
+        false => (Vec::new(), None),
+    };
+    if !has_paragraph(body) {
         let line = rest.last().map_or(headline.number + 1, |l| l.number);
         return Err(err(line, "no body paragraphs after the headline".into()));
     }
@@ -120,10 +125,13 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         // No byline: the reporter's own name is all there is.
         None => pair_names(native_names, &[]),
     };
-    let dateline = DATELINE.captures(&paragraphs[0]).map(|c| Dateline {
-        place: c[1].to_owned(),
-        agency: c[2].to_owned(),
-    });
+    let dateline = paragraphs
+        .first()
+        .and_then(|p| DATELINE.captures(p))
+        .map(|c| Dateline {
+            place: c[1].to_owned(),
+            agency: c[2].to_owned(),
+        });
     let stem = stem_of(path);
     Ok(Article {
         path: path.to_owned(),
@@ -159,13 +167,41 @@ fn parse_time_line(
             shorten(text)
         ));
     };
-    let naive = NaiveDateTime::parse_from_str(rest.trim(), "%Y-%m-%d %H:%M:%S").map_err(|e| {
-        format!(
-            "filing time `{}` is not `YYYY-MM-DD HH:MM:SS` ({e})",
-            rest.trim()
-        )
-    })?;
+    let rest = rest.trim();
+    let naive = match exact_time(rest) {
+        Some(naive) => naive,
+        None => NaiveDateTime::parse_from_str(rest, "%Y-%m-%d %H:%M:%S")
+            .map_err(|e| format!("filing time `{rest}` is not `YYYY-MM-DD HH:MM:SS` ({e})"))?,
+    };
     local_time(naive, ctx.timezone)
+}
+
+/// `YYYY-MM-DD HH:MM:SS` exactly, read without a format interpreter (it is
+/// on every story); anything else goes to chrono, which also explains
+/// what is wrong.
+fn exact_time(text: &str) -> Option<NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() != 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let year = i32::try_from(num(0..4)?).ok()?;
+    // A leap second (`:60`) is left to chrono.
+    chrono::NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)?.and_hms_opt(
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    )
 }
 
 /// Body paragraphs, stopping at `(END)`; a bracketed last line is the
@@ -188,6 +224,16 @@ fn split_body(lines: &[Line]) -> (Vec<String>, Option<String>) {
         paragraphs.push(line.text.to_owned());
     }
     (paragraphs, rights)
+}
+
+/// Whether [`split_body`] finds a paragraph, without splitting: only the
+/// first line decides.
+fn has_paragraph(lines: &[Line]) -> bool {
+    match lines.first() {
+        None => false,
+        Some(l) if l.text == "(END)" => false,
+        Some(l) => lines.len() > 1 || bracketed(l.text).is_none(),
+    }
 }
 
 fn bracketed(text: &str) -> Option<String> {
@@ -244,6 +290,7 @@ mod tests {
 
     const SEOUL: ParseContext = ParseContext {
         timezone: chrono_tz::Asia::Seoul,
+        bodies: true,
     };
 
     const STORY: &str = "윤다은\n| 2026-10-14 08:42:17\nBusan-harbor festival-tourism\n\
@@ -332,6 +379,72 @@ mod tests {
         let a = parse(Path::new("x/typhoon.txt"), STORY, SEOUL).unwrap();
         assert_eq!(a.id, None);
         assert_eq!(a.stem, "typhoon");
+    }
+
+    #[test]
+    fn filing_times_read_fast_agree_with_chrono() {
+        for text in [
+            "2026-10-14 08:42:17",
+            "1999-12-31 23:59:59",
+            "2024-02-29 00:00:00",
+            "2025-02-29 00:00:00",
+            "2026-13-14 08:42:17",
+            "2026-10-14 24:00:00",
+            "2026-10-14 08:42:60",
+            "2026-1a-14 08:42:17",
+            "+026-10-14 08:42:17",
+        ] {
+            let chrono = NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").ok();
+            // What the fast path does not read is left to chrono.
+            if let Some(fast) = exact_time(text) {
+                assert_eq!(Some(fast), chrono, "{text}");
+            }
+        }
+        assert!(exact_time("2026-10-14 08:42:17").is_some());
+    }
+
+    /// The first pass parses without bodies: the same header fields and the
+    /// same errors as a full parse.
+    fn headers_only(text: &str) -> Result<Article, SourceError> {
+        let ctx = ParseContext {
+            bodies: false,
+            ..SEOUL
+        };
+        parse(Path::new("wire/AEN20261014000300315.txt"), text, ctx)
+    }
+
+    #[test]
+    fn a_parse_without_bodies_agrees_on_headers_and_errors() {
+        let variants = [
+            STORY.to_owned(),
+            STORY.replace("(END)\n", ""),
+            STORY.replace("By Yoon Da-eun\n", ""),
+            STORY.replace("Busan's harbor", "(LEAD) Busan's harbor"),
+            "| 2026-10-14 08:42:17\nslug\nHeadline\nBy Someone\n(END)".into(),
+            "| 2026-10-14 08:42:17\nslug\nHeadline\n[rights]".into(),
+            "| 2026-10-14 08:42:17\nslug\nHeadline\n[photo]\n[rights]".into(),
+            "| 2026-10-14 08:42:17\nslug\nHeadline\n(END)\nafter".into(),
+            "| 2026-10-14 08:42\nslug\nHeadline\nBody.".into(),
+            "| 2026-10-14 08:42:17\nslug".into(),
+        ];
+        for text in &variants {
+            match (parse_str(text), headers_only(text)) {
+                (Ok(full), Ok(head)) => {
+                    assert_eq!(
+                        (&full.id, &full.title, &full.version, &full.authors),
+                        (&head.id, &head.title, &head.version, &head.authors),
+                        "{text}"
+                    );
+                    assert_eq!(
+                        (full.published, &full.categories, full.draft),
+                        (head.published, &head.categories, head.draft)
+                    );
+                    assert_eq!(head.body, Body::Paragraphs(Vec::new()));
+                }
+                (Err(full), Err(head)) => assert_eq!(full, head, "{text}"),
+                (full, head) => panic!("{text}: {full:?} but {head:?}"),
+            }
+        }
     }
 
     fn reason(text: &str) -> String {
