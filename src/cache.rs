@@ -13,9 +13,11 @@
 //! "racy" records are re-read, as git does). A cache written by another
 //! version or for other settings is ignored.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fs::File;
 use std::io::{BufReader, Read};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -23,12 +25,12 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::model::Header;
 use crate::output::{AtomicFile, OutputError, Written};
-use crate::source::{path_order, SourceFile, Stamp};
+use crate::source::{SourceFile, Stamp};
 
 /// The cache's file name inside the output folder.
 pub const FILE_NAME: &str = ".wirefeed-cache";
 
-const MAGIC: &[u8; 8] = b"WFCACHE1";
+const MAGIC: &[u8; 8] = b"WFCACHE2";
 
 /// No record is this large (a damaged length must not allocate gigabytes).
 const MAX_FRAME: usize = 64 << 20;
@@ -37,8 +39,8 @@ const MAX_FRAME: usize = 64 << 20;
 /// systems keep modification times in coarse ticks.
 const RACY_NS: i128 = 2_000_000_000;
 
-/// What one file gave.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What one file gave, as a build that parsed it writes it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     /// The file, as listed.
     pub path: String,
@@ -47,20 +49,33 @@ pub struct Record {
     /// True when it was decoded as EUC-KR.
     pub legacy_encoded: bool,
     /// Its articles' headers and its errors, in file order.
-    pub results: Vec<Outcome>,
+    pub results: Vec<Outcome<'static>>,
+}
+
+/// What one file gave, as read back from the cache: texts borrowed from
+/// the cache's bytes.
+#[derive(Debug, PartialEq, Deserialize)]
+pub struct Cached<'a> {
+    /// True when it was decoded as EUC-KR.
+    pub legacy_encoded: bool,
+    /// Its articles' headers and its errors, in file order.
+    #[serde(borrow)]
+    pub results: Vec<Outcome<'a>>,
 }
 
 /// One article's header, or one problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Outcome {
+pub enum Outcome<'a> {
     /// An article that parsed.
-    Header(Header),
+    #[serde(borrow)]
+    Header(Header<'a>),
     /// A problem at a line.
     Error {
         /// 1-based line.
         line: usize,
         /// What is wrong.
-        reason: String,
+        #[serde(borrow)]
+        reason: Cow<'a, str>,
     },
 }
 
@@ -83,39 +98,45 @@ pub fn fingerprint(config: &Config) -> String {
     )
 }
 
-/// A record's key, written before its body so that a lookup can skip a
-/// body without decoding it.
-type Key = (String, Stamp);
-
-/// A record found for a file, not decoded yet (decoding is done in
-/// parallel by the caller).
-pub struct Raw {
-    key: Key,
-    key_bytes: Vec<u8>,
-    body: Vec<u8>,
+/// The records found for a run of listed files, as stored: each is copied
+/// into the new cache as it is, and decoded (without copying its texts)
+/// only when the build takes it in.
+#[derive(Default)]
+pub struct Stored {
+    bytes: Vec<u8>,
+    /// Per file: the record's bytes (both frames) and its body's.
+    found: Vec<Option<(Range<usize>, Range<usize>)>>,
 }
 
-impl Raw {
-    /// The record, or `None` when its bytes are damaged (the file is then
-    /// simply read again).
-    pub fn decode(&self) -> Option<Record> {
-        let (legacy_encoded, results): (bool, Vec<Outcome>) =
-            postcard::from_bytes(&self.body).ok()?;
-        Some(Record {
-            path: self.key.0.clone(),
-            stamp: self.key.1,
-            legacy_encoded,
-            results,
-        })
+impl Stored {
+    /// Whether the `i`th file of the run has a trusted record.
+    pub fn has(&self, i: usize) -> bool {
+        self.found.get(i).is_some_and(Option::is_some)
+    }
+
+    /// The `i`th file's record decoded, and its stored bytes; `None` when
+    /// there is none or its bytes are damaged (the file is then simply
+    /// read again).
+    pub fn get(&self, i: usize) -> Option<(Cached<'_>, &[u8])> {
+        let (record, body) = self.found.get(i)?.clone()?;
+        let cached = postcard::from_bytes(&self.bytes[body]).ok()?;
+        Some((cached, &self.bytes[record]))
     }
 }
 
-/// Reads a cache file record by record, in path order.
+/// The key of the record the reader stands at: its frame, and what it says.
+struct Key {
+    frame: Vec<u8>,
+    path: Range<usize>,
+    stamp: Stamp,
+}
+
+/// Reads a cache file record by record, in path order, a run of files at a
+/// time: it never holds the whole cache.
 pub struct Reader {
     input: BufReader<File>,
     written_ns: i128,
-    /// The next record's key, decoded and as stored.
-    next: Option<(Key, Vec<u8>)>,
+    next: Option<Key>,
 }
 
 impl Reader {
@@ -135,11 +156,12 @@ impl Reader {
             written_ns,
             next: None,
         };
-        let stored = reader.frame()?;
+        let mut stored = Vec::new();
+        reader.frame_into(&mut stored)?;
         if stored != fingerprint.as_bytes() {
             return None;
         }
-        reader.next = reader.key();
+        reader.next = reader.key(Vec::new());
         Some(reader)
     }
 
@@ -150,19 +172,29 @@ impl Reader {
         (len <= MAX_FRAME).then_some(len)
     }
 
-    /// The next length-prefixed frame.
-    fn frame(&mut self) -> Option<Vec<u8>> {
-        let mut buf = vec![0u8; self.frame_len()?];
-        self.input.read_exact(&mut buf).ok()?;
-        Some(buf)
+    /// Appends the next frame's bytes (without its length) to `out`;
+    /// returns where they are.
+    fn frame_into(&mut self, out: &mut Vec<u8>) -> Option<Range<usize>> {
+        let len = self.frame_len()?;
+        let start = out.len();
+        out.resize(start + len, 0);
+        self.input.read_exact(&mut out[start..]).ok()?;
+        Some(start..start + len)
     }
 
-    /// The next key; a damaged tail ends the stream (those files are simply
-    /// read again).
-    fn key(&mut self) -> Option<(Key, Vec<u8>)> {
-        let bytes = self.frame()?;
-        let key = postcard::from_bytes(&bytes).ok()?;
-        Some((key, bytes))
+    /// The next key, read into `buf` (a spent key's buffer); a damaged
+    /// tail ends the stream (those files are simply read again).
+    fn key(&mut self, mut buf: Vec<u8>) -> Option<Key> {
+        buf.clear();
+        self.frame_into(&mut buf)?;
+        let (path, stamp): (&str, Stamp) = postcard::from_bytes(&buf).ok()?;
+        let offset = path.as_ptr() as usize - buf.as_ptr() as usize;
+        let path = offset..offset + path.len();
+        Some(Key {
+            frame: buf,
+            path,
+            stamp,
+        })
     }
 
     fn skip_body(&mut self) -> Option<()> {
@@ -170,36 +202,66 @@ impl Reader {
         self.input.seek_relative(len as i64).ok()
     }
 
-    /// The record for `file` if it can be trusted; records of files that
-    /// are gone are skipped on the way.
-    pub fn lookup(&mut self, file: &SourceFile) -> Option<Raw> {
+    /// Steps past the current record without reading its body.
+    fn advance(&mut self) {
+        let spent = self.next.take().map(|k| k.frame).unwrap_or_default();
+        self.next = self.skip_body().and_then(|()| self.key(spent));
+    }
+
+    /// The trusted records of `files` (a run of listed files, in path
+    /// order); records of files that are gone are skipped on the way.
+    pub fn lookup(&mut self, files: &[SourceFile]) -> Stored {
+        let mut stored = Stored {
+            bytes: Vec::new(),
+            found: Vec::with_capacity(files.len()),
+        };
+        for file in files {
+            let found = self.find(file, &mut stored.bytes);
+            stored.found.push(found);
+        }
+        stored
+    }
+
+    fn find(
+        &mut self,
+        file: &SourceFile,
+        out: &mut Vec<u8>,
+    ) -> Option<(Range<usize>, Range<usize>)> {
+        let wanted = file.path.as_os_str().as_encoded_bytes();
         loop {
-            let (next, _) = self.next.as_ref()?;
-            match path_order(Path::new(&next.0), &file.path) {
+            let next = self.next.as_ref()?;
+            match next.frame[next.path.clone()].cmp(wanted) {
                 Ordering::Less => {
-                    self.next = self.skip_body().and_then(|()| self.key());
+                    self.advance();
                     continue;
                 }
                 Ordering::Greater => return None,
                 Ordering::Equal => {}
             }
-            let stamp = next.1;
+            let stamp = next.stamp;
             let racy = stamp.modified_ns + RACY_NS >= self.written_ns
                 || stamp.changed_ns + RACY_NS >= self.written_ns;
             if stamp != file.stamp || racy {
-                self.next = self.skip_body().and_then(|()| self.key());
+                self.advance();
                 return None;
             }
-            let (key, key_bytes) = self.next.take()?;
-            let body = self.frame();
-            self.next = self.key();
-            return Some(Raw {
-                key,
-                key_bytes,
-                body: body?,
-            });
+            let key = self.next.take()?;
+            let start = out.len();
+            push_frame(out, &key.frame);
+            let len_at = out.len();
+            out.extend_from_slice(&[0; 4]);
+            let body = self.frame_into(out);
+            self.next = self.key(key.frame);
+            let body = body?;
+            out[len_at..len_at + 4].copy_from_slice(&(body.len() as u32).to_le_bytes());
+            return Some((start..body.end, body));
         }
     }
+}
+
+fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
 }
 
 /// Writes a new cache, atomically: a build that fails halfway leaves the
@@ -207,28 +269,32 @@ impl Reader {
 pub struct Writer {
     file: AtomicFile,
     path: PathBuf,
+    buf: Vec<u8>,
 }
 
 impl Writer {
     /// Starts a cache at `path` for `fingerprint`.
     pub fn create(path: &Path, fingerprint: &str) -> Result<Writer, OutputError> {
-        let mut file = AtomicFile::create(path)?;
+        let mut file = AtomicFile::memo(path)?;
         file.write(MAGIC)?;
         let mut writer = Writer {
             file,
             path: path.to_owned(),
+            buf: Vec::new(),
         };
-        writer.frame(fingerprint.as_bytes())?;
+        writer.frame(fingerprint.as_bytes().to_vec())?;
         Ok(writer)
     }
 
-    fn frame(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
+    fn frame(&mut self, bytes: Vec<u8>) -> Result<(), OutputError> {
         let len = u32::try_from(bytes.len())
             .ok()
             .filter(|&l| l as usize <= MAX_FRAME)
             .ok_or_else(|| self.error("cache record too large".into()))?;
         self.file.write(&len.to_le_bytes())?;
-        self.file.write(bytes)
+        self.file.write(&bytes)?;
+        self.buf = bytes;
+        Ok(())
     }
 
     fn error(&self, message: String) -> OutputError {
@@ -240,18 +306,21 @@ impl Writer {
 
     /// Appends one file's record; records must come in path order.
     pub fn push(&mut self, record: &Record) -> Result<(), OutputError> {
-        let key = postcard::to_stdvec(&(&record.path, record.stamp))
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let key = postcard::to_extend(&(&record.path, record.stamp), buf)
             .map_err(|e| self.error(e.to_string()))?;
-        let body = postcard::to_stdvec(&(record.legacy_encoded, &record.results))
+        self.frame(key)?;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let body = postcard::to_extend(&(record.legacy_encoded, &record.results), buf)
             .map_err(|e| self.error(e.to_string()))?;
-        self.frame(&key)?;
-        self.frame(&body)
+        self.frame(body)
     }
 
-    /// Appends a record read from the old cache, as it was stored.
-    pub fn push_raw(&mut self, raw: &Raw) -> Result<(), OutputError> {
-        self.frame(&raw.key_bytes)?;
-        self.frame(&raw.body)
+    /// Appends a record as [`Stored::get`] gave it.
+    pub fn push_stored(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
+        self.file.write(bytes)
     }
 
     /// Puts the new cache in place, always: its modification time is what
@@ -267,16 +336,46 @@ mod tests {
     use crate::model::ArticleFormat;
     use chrono::DateTime;
 
-    fn header(id: &str) -> Header {
+    fn header(id: &str) -> Header<'static> {
         let t = DateTime::parse_from_rfc3339("2026-10-01T09:00:00+09:00").unwrap();
         Header {
-            id: id.into(),
+            id: id.to_owned().into(),
             line: 1,
             published: t,
             updated: t,
             categories: vec!["Seoul".into()],
             authors: vec!["Kim".into(), "김".into()],
             draft: false,
+        }
+    }
+
+    /// Looks `file` up alone: its decoded record, if trusted.
+    fn lookup(reader: &mut Reader, file: &SourceFile) -> Option<Vec<Outcome<'static>>> {
+        let stored = reader.lookup(std::slice::from_ref(file));
+        let (cached, _) = stored.get(0)?;
+        Some(cached.results.into_iter().map(own).collect())
+    }
+
+    fn own(outcome: Outcome<'_>) -> Outcome<'static> {
+        match outcome {
+            Outcome::Header(h) => Outcome::Header(Header {
+                id: h.id.into_owned().into(),
+                categories: h
+                    .categories
+                    .into_iter()
+                    .map(|c| c.into_owned().into())
+                    .collect(),
+                authors: h
+                    .authors
+                    .into_iter()
+                    .map(|a| a.into_owned().into())
+                    .collect(),
+                ..h
+            }),
+            Outcome::Error { line, reason } => Outcome::Error {
+                line,
+                reason: reason.into_owned().into(),
+            },
         }
     }
 
@@ -293,7 +392,7 @@ mod tests {
         }
     }
 
-    fn record(f: &SourceFile, outcome: Outcome) -> Record {
+    fn record(f: &SourceFile, outcome: Outcome<'static>) -> Record {
         Record {
             path: f.path.to_string_lossy().into_owned(),
             stamp: f.stamp,
@@ -327,17 +426,20 @@ mod tests {
         assert!(Reader::open(&path, "other settings").is_none());
         let mut r = Reader::open(&path, "fp").unwrap();
         // a/1.txt was deleted; a/2.txt is unchanged; b/3.txt grew.
-        let got = r.lookup(&b).unwrap().decode().unwrap();
+        let got = lookup(&mut r, &b).unwrap();
         assert_eq!(
-            got.results,
+            got,
             [Outcome::Error {
                 line: 2,
                 reason: "bad".into()
             }]
         );
-        assert!(r.lookup(&file("a/9.txt", 1)).is_none(), "a new file");
-        assert!(r.lookup(&file("b/3.txt", 31)).is_none(), "an edited file");
-        assert!(r.lookup(&file("c/4.txt", 1)).is_none());
+        assert!(lookup(&mut r, &file("a/9.txt", 1)).is_none(), "a new file");
+        assert!(
+            lookup(&mut r, &file("b/3.txt", 31)).is_none(),
+            "an edited file"
+        );
+        assert!(lookup(&mut r, &file("c/4.txt", 1)).is_none());
     }
 
     #[test]
@@ -354,14 +456,14 @@ mod tests {
         w.push(&record(&racy, Outcome::Header(header("1"))))
             .unwrap();
         w.commit().unwrap();
-        assert!(Reader::open(&path, "fp").unwrap().lookup(&racy).is_none());
+        assert!(lookup(&mut Reader::open(&path, "fp").unwrap(), &racy).is_none());
     }
 
     #[test]
     fn a_damaged_cache_is_ignored_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
-        std::fs::write(&path, b"WFCACHE1\xff\xff\xff\xffjunk").unwrap();
+        std::fs::write(&path, b"WFCACHE2\xff\xff\xff\xffjunk").unwrap();
         assert!(Reader::open(&path, "fp").is_none());
         let a = file("a.txt", 1);
         let mut w = Writer::create(&path, "fp").unwrap();
@@ -370,6 +472,6 @@ mod tests {
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 3);
         std::fs::write(&path, bytes).unwrap();
-        assert!(Reader::open(&path, "fp").unwrap().lookup(&a).is_none());
+        assert!(lookup(&mut Reader::open(&path, "fp").unwrap(), &a).is_none());
     }
 }

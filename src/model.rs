@@ -5,6 +5,7 @@
 //! cleaned and complete), and `select` groups items into [`Feed`]s. No type
 //! here does I/O or knows about a feed format.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset};
@@ -167,10 +168,14 @@ pub struct Item {
 
 /// What selection needs to know of an item, and all that the build cache
 /// keeps of it: small enough to hold for every article of a large archive.
+/// Its texts are borrowed when it is read from the cache (no copy for the
+/// many articles that are not published) and owned when an article was
+/// just parsed.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Header {
+pub struct Header<'a> {
     /// The item's id (see [`Item::id`]).
-    pub id: String,
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
     /// Line in the source file where the article starts.
     pub line: usize,
     /// See [`Item::published`].
@@ -180,11 +185,42 @@ pub struct Header {
     #[serde(with = "compact_time")]
     pub updated: DateTime<FixedOffset>,
     /// See [`Item::categories`].
-    pub categories: Vec<String>,
+    #[serde(borrow, deserialize_with = "borrowed_texts")]
+    pub categories: Vec<Cow<'a, str>>,
     /// Author names and native names, for `authors` filters.
-    pub authors: Vec<String>,
+    #[serde(borrow, deserialize_with = "borrowed_texts")]
+    pub authors: Vec<Cow<'a, str>>,
     /// Never published while true.
     pub draft: bool,
+}
+
+/// A list of texts, borrowed from the input where it allows (serde borrows
+/// a `Cow` field only directly, not inside a `Vec`).
+fn borrowed_texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Cow<'de, str>>, D::Error> {
+    struct Text<'a>(Cow<'a, str>);
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Text<'de>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+            Ok(Text(Cow::Owned(v)))
+        }
+    }
+    impl<'de> serde::Deserialize<'de> for Text<'de> {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_str(Visitor)
+        }
+    }
+    let texts = <Vec<Text<'de>> as serde::Deserialize>::deserialize(d)?;
+    Ok(texts.into_iter().map(|t| t.0).collect())
 }
 
 /// A time as (seconds, nanoseconds, offset seconds): far cheaper to store

@@ -7,6 +7,8 @@
 //! handlers, `style` or `javascript:` URLs; relative URLs made absolute).
 //! It does not decide which feeds an item goes to.
 
+use std::borrow::Cow;
+
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use url::Url;
 
@@ -62,17 +64,18 @@ impl<'a> Normalizer<'a> {
     }
 
     /// What selection needs of `article`; agrees with [`Self::item`].
-    pub fn header(&self, article: &Article) -> Header {
+    pub fn header(&self, article: &Article) -> Header<'static> {
         let authors = self.authors(article);
         Header {
-            id: self.item_id(article),
+            id: self.item_id(article).into(),
             line: article.line,
             published: article.published,
             updated: updated(article),
-            categories: categories(article),
+            categories: categories(article).into_iter().map(Cow::Owned).collect(),
             authors: authors
                 .into_iter()
                 .flat_map(|p| std::iter::once(p.name).chain(p.native_name))
+                .map(Cow::Owned)
                 .collect(),
             draft: article.draft,
         }

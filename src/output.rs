@@ -49,6 +49,8 @@ pub struct AtomicFile {
     old: Option<BufReader<fs::File>>,
     same: bool,
     scratch: Vec<u8>,
+    /// Not synced to disk on commit.
+    memo: bool,
 }
 
 impl AtomicFile {
@@ -77,7 +79,20 @@ impl AtomicFile {
             old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
             out: Some(BufWriter::with_capacity(1 << 16, out)),
             scratch: Vec::new(),
+            memo: false,
         })
+    }
+
+    /// Starts writing `path`, a file rebuilt by every build and cheap to
+    /// lose (the build cache): not compared with the old one, and not
+    /// forced to disk when committed (after a crash it may be missing or
+    /// damaged, and a damaged cache is ignored).
+    pub fn memo(path: &Path) -> Result<AtomicFile, OutputError> {
+        let mut file = AtomicFile::create(path)?;
+        file.old = None;
+        file.same = false;
+        file.memo = true;
+        Ok(file)
     }
 
     /// Compares with `path` without writing anything: [`commit`](Self::commit)
@@ -94,6 +109,7 @@ impl AtomicFile {
             old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
             out: None,
             scratch: Vec::new(),
+            memo: false,
         }
     }
 
@@ -148,11 +164,15 @@ impl AtomicFile {
             let _ = fs::remove_file(&self.tmp);
             return Ok(Written::Unchanged);
         }
+        let memo = self.memo;
         let synced = match out {
-            Some(out) => out
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .and_then(|f| f.sync_all()),
+            Some(out) => out.into_inner().map_err(|e| e.into_error()).and_then(|f| {
+                if memo {
+                    Ok(())
+                } else {
+                    f.sync_all()
+                }
+            }),
             None => Ok(()),
         };
         synced
@@ -160,7 +180,7 @@ impl AtomicFile {
             .map_err(|e| self.fail(e))?;
         // Make the rename itself durable; a failure here loses nothing
         // visible, so it is not an error.
-        if let Some(dir) = self.path.parent() {
+        if let Some(dir) = self.path.parent().filter(|_| !memo) {
             if let Ok(d) = fs::File::open(dir) {
                 let _ = d.sync_all();
             }

@@ -7,6 +7,7 @@
 //! size, and no feed sorts the whole archive. The order is total:
 //! (published desc, id asc). No I/O, no rendering.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 
@@ -39,17 +40,22 @@ pub fn select<'a>(items: &'a [Item], config: &Config, now: DateTime<Utc>) -> Sel
     selector.finish()
 }
 
-fn header_of(item: &Item) -> Header {
+fn header_of(item: &Item) -> Header<'_> {
     Header {
-        id: item.id.clone(),
+        id: Cow::Borrowed(&item.id),
         line: item.line,
         published: item.published,
         updated: item.updated,
-        categories: item.categories.clone(),
+        categories: item
+            .categories
+            .iter()
+            .map(|c| Cow::Borrowed(c.as_str()))
+            .collect(),
         authors: item
             .authors
             .iter()
-            .flat_map(|p| std::iter::once(p.name.clone()).chain(p.native_name.clone()))
+            .flat_map(|p| std::iter::once(&p.name).chain(&p.native_name))
+            .map(|n| Cow::Borrowed(n.as_str()))
             .collect(),
         draft: item.draft,
     }
@@ -69,6 +75,7 @@ pub struct Selector<'c, T> {
     drafts: usize,
     next_release: Option<DateTime<Utc>>,
     newest: Option<DateTime<FixedOffset>>,
+    targets: Vec<usize>,
 }
 
 struct Slot<T> {
@@ -145,12 +152,13 @@ impl<'c, T: Clone> Selector<'c, T> {
             drafts: 0,
             next_release: None,
             newest: None,
+            targets: Vec::new(),
         }
     }
 
     /// Offers one item; it lands in every feed it matches and is new
     /// enough for.
-    pub fn offer(&mut self, header: &Header, value: T) {
+    pub fn offer(&mut self, header: &Header<'_>, value: T) {
         if header.draft {
             self.drafts += 1;
             return;
@@ -165,7 +173,9 @@ impl<'c, T: Clone> Selector<'c, T> {
             self.newest
                 .map_or(header.updated, |n| n.max(header.updated)),
         );
-        let mut targets: Vec<usize> = Vec::new();
+        // The feeds it goes to; the buffer is reused from offer to offer.
+        let mut targets = std::mem::take(&mut self.targets);
+        targets.clear();
         for (i, spec) in self.config.feeds.iter().enumerate() {
             if matches(header, spec) {
                 targets.push(i);
@@ -180,16 +190,15 @@ impl<'c, T: Clone> Selector<'c, T> {
                 }
             }
         }
-        for i in targets {
+        for &i in &targets {
             let slot = &mut self.slots[i];
-            let entry = || Ranked {
-                published: header.published,
-                updated: header.updated,
-                id: header.id.clone(),
-                value: value.clone(),
-            };
             if slot.archive || slot.heap.len() < slot.limit {
-                slot.heap.push(entry());
+                slot.heap.push(Ranked {
+                    published: header.published,
+                    updated: header.updated,
+                    id: header.id.clone().into_owned(),
+                    value: value.clone(),
+                });
             } else if let Some(mut worst) = slot.heap.peek_mut() {
                 // Newer than the oldest kept, or as new with a smaller id.
                 let better = header
@@ -198,10 +207,16 @@ impl<'c, T: Clone> Selector<'c, T> {
                     .then_with(|| worst.id.as_str().cmp(&header.id))
                     .is_gt();
                 if better {
-                    *worst = entry();
+                    // In place: the id's buffer is reused.
+                    worst.published = header.published;
+                    worst.updated = header.updated;
+                    worst.id.clear();
+                    worst.id.push_str(&header.id);
+                    worst.value = value.clone();
                 }
             }
         }
+        self.targets = targets;
     }
 
     fn category_slot(&mut self, category: &str) -> Option<usize> {
@@ -341,7 +356,7 @@ fn description(feed: &FeedConfig, config: &Config) -> String {
         .unwrap_or_else(|| feed.title.clone())
 }
 
-fn matches(header: &Header, feed: &FeedConfig) -> bool {
+fn matches(header: &Header<'_>, feed: &FeedConfig) -> bool {
     let by_category = feed.categories.is_empty()
         || header
             .categories

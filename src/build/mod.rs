@@ -13,6 +13,8 @@
 mod scan;
 mod write;
 
+use std::sync::Arc;
+
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::Config;
@@ -24,12 +26,13 @@ use crate::{BuildError, BuildOptions, BuildReport};
 
 /// An item a feed will publish: where it comes from, and the article when
 /// it was parsed in this build (cached ones are read again when written).
+#[derive(Clone)]
 pub(crate) struct Candidate {
     file: usize,
     /// Its place among its file's articles.
     position: usize,
     line: usize,
-    article: Option<Article>,
+    article: Option<Arc<Article>>,
 }
 
 /// See [`crate::build`].

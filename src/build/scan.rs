@@ -1,7 +1,7 @@
 //! The first pass of a build: list, parse or take from the cache, select.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -22,8 +22,6 @@ const SCAN_CHUNK: usize = 512;
 struct Scan {
     record: Record,
     articles: Vec<Article>,
-    /// The record as the old cache stored it, to copy into the new one.
-    raw: Option<cache::Raw>,
 }
 
 /// The first pass: every file parsed (or taken from the cache) and offered
@@ -36,7 +34,7 @@ pub(super) fn scan_all(
     out_dir: &Path,
     normalizer: &Normalizer,
     report: &mut BuildReport,
-) -> Result<(Selection<Arc<Candidate>>, usize), BuildError> {
+) -> Result<(Selection<Candidate>, usize), BuildError> {
     // Bodies are kept from the first pass only when the feeds may publish
     // many items; otherwise the few published files are read again.
     let keep_articles = publishes_many(config);
@@ -57,33 +55,36 @@ pub(super) fn scan_all(
     let mut scanner = Scanner {
         files,
         selector: Selector::new(config, options.now),
-        first_file: HashMap::new(),
+        first_file: HashMap::with_capacity_and_hasher(files.len(), Default::default()),
         new_cache,
         report,
         from_cache: 0,
+        ctx,
+        normalizer,
     };
     let bar = progress_bar(options.progress, files.len() as u64, "articles read");
-    // Chunk k is parsed on the pool while chunk k-1 is taken in.
+    // Chunk k is looked up in the cache and its other files parsed on the
+    // pool while chunk k-1 is taken in.
     let mut chunks = files.chunks(SCAN_CHUNK).enumerate();
-    let mut pending: Option<(usize, Vec<(Scan, bool)>)> = None;
+    let mut pending: Option<Chunk> = None;
     loop {
         let next = chunks.next();
         if next.is_none() && pending.is_none() {
             break;
         }
-        let raws: Vec<Option<cache::Raw>> = next.map_or_else(Vec::new, |(_, chunk)| {
-            chunk
-                .iter()
-                .map(|f| cached.as_mut().and_then(|c| c.lookup(f)))
-                .collect()
-        });
         let previous = pending.take();
         let (parsed, taken) = rayon::join(
-            || next.map(|(no, chunk)| (no, parse_chunk(chunk, raws, ctx, normalizer))),
+            || {
+                next.map(|(no, files)| {
+                    let stored = cached.as_mut().map(|c| c.lookup(files)).unwrap_or_default();
+                    let scans = parse_chunk(files, &stored, ctx, normalizer);
+                    Chunk { no, stored, scans }
+                })
+            },
             || match previous {
-                Some((no, scans)) => {
-                    let len = scans.len();
-                    scanner.take_in(no, scans)?;
+                Some(chunk) => {
+                    let len = chunk.scans.len();
+                    scanner.take_in(chunk)?;
                     bar.inc(len as u64);
                     Ok(())
                 }
@@ -100,97 +101,124 @@ pub(super) fn scan_all(
     Ok((scanner.selector.finish(), scanner.from_cache))
 }
 
-/// The sequential half of the scan: takes in parsed chunks in path order.
+/// A chunk of files, scanned: each file's record from the cache, or what
+/// parsing it gave.
+struct Chunk {
+    no: usize,
+    stored: cache::Stored,
+    scans: Vec<Option<Scan>>,
+}
+
+/// The sequential half of the scan: takes in scanned chunks in path order.
 struct Scanner<'a, 'c> {
     files: &'a [SourceFile],
-    selector: Selector<'c, Arc<Candidate>>,
+    selector: Selector<'c, Candidate>,
     /// Id hash → file index of its first article. 64-bit hashes of a few
     /// million ids practically never collide.
-    first_file: HashMap<u64, usize>,
+    first_file: HashMap<u64, usize, BuildHasherDefault<Prehashed>>,
     new_cache: Option<cache::Writer>,
     report: &'a mut BuildReport,
     from_cache: usize,
+    ctx: ParseContext,
+    normalizer: &'a Normalizer<'a>,
 }
 
 impl Scanner<'_, '_> {
-    fn take_in(&mut self, chunk_no: usize, scans: Vec<(Scan, bool)>) -> Result<(), BuildError> {
-        for (offset, (scan, cached)) in scans.into_iter().enumerate() {
-            let index = chunk_no * SCAN_CHUNK + offset;
+    fn take_in(&mut self, chunk: Chunk) -> Result<(), BuildError> {
+        for (offset, scan) in chunk.scans.into_iter().enumerate() {
+            let index = chunk.no * SCAN_CHUNK + offset;
             let file = &self.files[index];
-            self.from_cache += usize::from(cached);
+            // A record that cannot be decoded (a damaged cache) is
+            // replaced by reading the file.
+            let stored = match scan {
+                Some(_) => None,
+                None => chunk.stored.get(offset),
+            };
+            if let Some((cached, bytes)) = stored {
+                self.from_cache += 1;
+                if let Some(w) = self.new_cache.as_mut() {
+                    w.push_stored(bytes)?;
+                }
+                self.take_file(index, cached.legacy_encoded, cached.results, Vec::new());
+                continue;
+            }
+            let scan = scan.unwrap_or_else(|| self::scan(file, self.ctx, self.normalizer));
             if let Some(w) = self.new_cache.as_mut() {
-                match &scan.raw {
-                    Some(raw) => w.push_raw(raw)?,
-                    None => w.push(&scan.record)?,
-                }
+                w.push(&scan.record)?;
             }
-            if scan.record.legacy_encoded {
-                tracing::warn!(
-                    "{}: not UTF-8, decoded as EUC-KR (CP949)",
-                    file.path.display()
-                );
-                self.report.legacy_encoded.push(file.path.clone());
-            }
-            let mut articles = scan.articles.into_iter();
-            // The article's place among the file's articles: several can
-            // share a line (a JSON array on one line).
-            let mut position = 0;
-            for outcome in scan.record.results {
-                let header = match outcome {
-                    Outcome::Header(h) => h,
-                    Outcome::Error { line, reason } => {
-                        let path = file.path.clone();
-                        self.report.errors.push(SourceError { path, line, reason });
-                        continue;
-                    }
-                };
-                // Fresh scans carry their articles in the same order.
-                let article = articles.next();
-                position += 1;
-                self.report.articles += 1;
-                let hash = id_hash(&header.id);
-                if let Some(&first) = self.first_file.get(&hash) {
-                    let error = duplicate(file, &header, &self.files[first].path);
-                    self.report.errors.push(error);
-                    continue;
-                }
-                self.first_file.insert(hash, index);
-                let candidate = Candidate {
-                    file: index,
-                    position: position - 1,
-                    line: header.line,
-                    article,
-                };
-                self.selector.offer(&header, Arc::new(candidate));
-            }
+            let Record {
+                legacy_encoded,
+                results,
+                ..
+            } = scan.record;
+            self.take_file(index, legacy_encoded, results, scan.articles);
         }
         Ok(())
     }
+
+    /// Offers one file's articles to the selector and notes its problems.
+    fn take_file(
+        &mut self,
+        index: usize,
+        legacy_encoded: bool,
+        results: Vec<Outcome<'_>>,
+        articles: Vec<Article>,
+    ) {
+        let file = &self.files[index];
+        if legacy_encoded {
+            tracing::warn!(
+                "{}: not UTF-8, decoded as EUC-KR (CP949)",
+                file.path.display()
+            );
+            self.report.legacy_encoded.push(file.path.clone());
+        }
+        let mut articles = articles.into_iter();
+        // The article's place among the file's articles: several can
+        // share a line (a JSON array on one line).
+        let mut position = 0;
+        for outcome in results {
+            let header = match outcome {
+                Outcome::Header(h) => h,
+                Outcome::Error { line, reason } => {
+                    let path = file.path.clone();
+                    let reason = reason.into_owned();
+                    self.report.errors.push(SourceError { path, line, reason });
+                    continue;
+                }
+            };
+            // Fresh scans carry their articles in the same order.
+            let article = articles.next().map(Arc::new);
+            position += 1;
+            self.report.articles += 1;
+            let hash = id_hash(&header.id);
+            if let Some(&first) = self.first_file.get(&hash) {
+                let error = duplicate(file, &header, &self.files[first].path);
+                self.report.errors.push(error);
+                continue;
+            }
+            self.first_file.insert(hash, index);
+            let candidate = Candidate {
+                file: index,
+                position: position - 1,
+                line: header.line,
+                article,
+            };
+            self.selector.offer(&header, candidate);
+        }
+    }
 }
 
-/// Parses a chunk of files on all cores, or decodes their cached records.
+/// Parses, on all cores, the files of a chunk the cache has no record for.
 fn parse_chunk(
     chunk: &[SourceFile],
-    raws: Vec<Option<cache::Raw>>,
+    stored: &cache::Stored,
     ctx: ParseContext,
     normalizer: &Normalizer,
-) -> Vec<(Scan, bool)> {
+) -> Vec<Option<Scan>> {
     chunk
         .par_iter()
-        .zip(raws)
-        .map(
-            |(file, raw)| match raw.as_ref().and_then(cache::Raw::decode) {
-                Some(record) => {
-                    let scan = Scan {
-                        record,
-                        articles: Vec::new(),
-                        raw,
-                    };
-                    (scan, true)
-                }
-                None => (scan(file, ctx, normalizer), false),
-            },
-        )
+        .enumerate()
+        .map(|(i, file)| (!stored.has(i)).then(|| scan(file, ctx, normalizer)))
         .collect()
 }
 
@@ -204,7 +232,7 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
         .chain(parsed.errors.into_iter().map(|e| {
             let outcome = Outcome::Error {
                 line: e.line,
-                reason: e.reason,
+                reason: e.reason.into(),
             };
             (e.line, outcome)
         }))
@@ -223,7 +251,6 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
             true => parsed.articles,
             false => Vec::new(),
         },
-        raw: None,
     }
 }
 
@@ -239,6 +266,24 @@ fn publishes_many(config: &Config) -> bool {
             .is_some_and(|c| c.limit > MANY)
 }
 
+/// A hasher for keys that are hashes already.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 fn id_hash(id: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     id.hash(&mut h);
@@ -247,7 +292,7 @@ fn id_hash(id: &str) -> u64 {
 
 /// Keeps the first article (in path order) of each id; later ones are
 /// errors, since readers would merge or drop items that share an id.
-fn duplicate(file: &SourceFile, header: &Header, first: &Path) -> SourceError {
+fn duplicate(file: &SourceFile, header: &Header<'_>, first: &Path) -> SourceError {
     SourceError {
         path: file.path.clone(),
         line: header.line,

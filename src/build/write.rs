@@ -1,7 +1,6 @@
 //! The second pass of a build: stream every feed to its files.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -42,7 +41,7 @@ impl FeedWriter<'_> {
     /// feeds that are gone.
     pub(super) fn write_all(
         &self,
-        feeds: Vec<Feed<Arc<Candidate>>>,
+        feeds: Vec<Feed<Candidate>>,
         progress: bool,
         report: &mut BuildReport,
     ) -> Result<(), BuildError> {
@@ -90,7 +89,7 @@ impl FeedWriter<'_> {
     /// Writes every format of `feed`, a chunk of items at a time.
     fn write(
         &self,
-        feed: Feed<Arc<Candidate>>,
+        feed: Feed<Candidate>,
         bar: &ProgressBar,
         report: &mut BuildReport,
     ) -> Result<(), BuildError> {
@@ -111,7 +110,7 @@ impl FeedWriter<'_> {
         let mut candidates = feed.items.into_iter();
         let mut pending: Option<Rendered> = None;
         loop {
-            let chunk: Vec<Arc<Candidate>> = candidates.by_ref().take(WRITE_CHUNK).collect();
+            let chunk: Vec<Candidate> = candidates.by_ref().take(WRITE_CHUNK).collect();
             if chunk.is_empty() && pending.is_none() {
                 break;
             }
@@ -149,7 +148,7 @@ impl FeedWriter<'_> {
     /// cores.
     fn render_chunk(
         &self,
-        chunk: Vec<Arc<Candidate>>,
+        chunk: Vec<Candidate>,
         formats: &[Format],
         first: bool,
     ) -> Result<Rendered, BuildError> {
