@@ -136,20 +136,61 @@ impl Stamp {
     }
 }
 
+/// Files stated per parallel batch while the walk goes on.
+const STAT_BATCH: usize = 2048;
+
 /// Lists the article files of `sources`, sorted by path, with their
 /// stamps. Hidden files and files whose extension names no format are
-/// skipped.
+/// skipped. Files are stated on the other cores while the walk goes on.
 pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
-    let mut found: Vec<(PathBuf, ArticleFormat)> = Vec::new();
-    for source in sources {
-        walk(&source.path, source.format, false, &mut found)?;
+    let stamped: std::sync::Mutex<Vec<Result<Vec<SourceFile>, SourceError>>> = Default::default();
+    let keep = |batch: Result<Vec<SourceFile>, SourceError>| {
+        if let Ok(mut all) = stamped.lock() {
+            all.push(batch);
+        }
+    };
+    let walked = rayon::scope(|scope| {
+        let mut batch = Vec::with_capacity(STAT_BATCH);
+        let mut found = |path: PathBuf, format: ArticleFormat| {
+            batch.push((path, format));
+            if batch.len() == STAT_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(STAT_BATCH));
+                let keep = &keep;
+                scope.spawn(move |_| keep(stat_all(full)));
+            }
+        };
+        let walked = sources
+            .iter()
+            .try_for_each(|source| walk(&source.path, source.format, false, &mut found));
+        keep(stat_all(batch));
+        walked
+    });
+    walked?;
+    let batches = stamped.into_inner().unwrap_or_default();
+    let mut files = Vec::with_capacity(batches.iter().flatten().map(Vec::len).sum());
+    let mut first_error: Option<SourceError> = None;
+    for batch in batches {
+        match batch {
+            Ok(mut batch) => files.append(&mut batch),
+            // The same error whatever order the batches finished in.
+            Err(e) if first_error.as_ref().is_none_or(|f| e.path < f.path) => first_error = Some(e),
+            Err(_) => {}
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
     }
     // Byte order of the paths: cheap to compare, and the order the build
     // cache is written and read in.
-    found.par_sort_unstable_by(|a, b| path_order(&a.0, &b.0));
-    found.dedup_by(|a, b| a.0 == b.0);
+    files.par_sort_unstable_by(|a, b| path_order(&a.path, &b.path));
+    files.dedup_by(|a, b| a.path == b.path);
+    Ok(files)
+}
+
+/// Stamps a batch of listed files.
+fn stat_all(found: Vec<(PathBuf, ArticleFormat)>) -> Result<Vec<SourceFile>, SourceError> {
     found
-        .into_par_iter()
+        .into_iter()
         .map(|(path, format)| {
             let meta = std::fs::metadata(&path).map_err(|e| {
                 SourceError::new(&path, 1, format!("cannot read its metadata: {e}"))
@@ -171,7 +212,7 @@ fn walk(
     root: &Path,
     format: SourceFormat,
     follow: bool,
-    found: &mut Vec<(PathBuf, ArticleFormat)>,
+    found: &mut dyn FnMut(PathBuf, ArticleFormat),
 ) -> Result<(), SourceError> {
     let walker = walkdir::WalkDir::new(root)
         .follow_links(follow)
@@ -196,7 +237,7 @@ fn walk(
         };
         if is_file {
             if let Some(f) = format_of(entry.path(), format) {
-                found.push((entry.into_path(), f));
+                found(entry.into_path(), f);
             }
         }
     }
