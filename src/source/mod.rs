@@ -143,6 +143,7 @@ const STAT_BATCH: usize = 2048;
 /// stamps. Hidden files and files whose extension names no format are
 /// skipped. Files are stated on the other cores while the walk goes on.
 pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
+    let started = std::time::Instant::now();
     let stamped: std::sync::Mutex<Vec<Result<Vec<SourceFile>, SourceError>>> = Default::default();
     let keep = |batch: Result<Vec<SourceFile>, SourceError>| {
         if let Ok(mut all) = stamped.lock() {
@@ -162,9 +163,11 @@ pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
         let walked = sources
             .iter()
             .try_for_each(|source| walk(&source.path, source.format, false, &mut found));
+        tracing::debug!("walked in {:.2?}", started.elapsed());
         keep(stat_all(batch));
         walked
     });
+    tracing::debug!("stated in {:.2?}", started.elapsed());
     walked?;
     let batches = stamped.into_inner().unwrap_or_default();
     let mut files = Vec::with_capacity(batches.iter().flatten().map(Vec::len).sum());
@@ -184,6 +187,7 @@ pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
     // cache is written and read in.
     files.par_sort_unstable_by(|a, b| path_order(&a.path, &b.path));
     files.dedup_by(|a, b| a.path == b.path);
+    tracing::debug!("sorted in {:.2?}", started.elapsed());
     Ok(files)
 }
 
