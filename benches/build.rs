@@ -10,8 +10,10 @@
 //! whole `wirefeed build` processes for three workloads and prints the
 //! median wall time and the median peak resident memory (from `wait4`):
 //!
-//! - archive: one feed with every item, RSS + Atom + JSON Feed, no cache;
-//! - newsroom: the newest 50 plus one feed per category (20 each), no cache;
+//! - archive: one feed with every item, RSS + Atom + JSON Feed, no cache
+//!   and no earlier output;
+//! - newsroom: the newest 50 plus one feed per category (20 each), no cache
+//!   and no earlier output;
 //! - newsroom, cached: the same with the cache of the previous build and
 //!   nothing changed;
 //! - incremental: the newsroom workload rebuilt after one story was added or
@@ -325,6 +327,9 @@ fn main() {
                     }
                     vec!["-q", "-c", &cfg, "build"]
                 } else {
+                    // A first build: no cache and no earlier output to
+                    // compare with.
+                    let _ = fs::remove_dir_all(dir.join(format!("out-{kind}")));
                     vec!["-q", "-c", &cfg, "build", "--no-cache"]
                 };
                 let (wall, peak) = run(&dir, &args);
