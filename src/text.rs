@@ -1,6 +1,8 @@
 //! Small text helpers shared by the stages: XML-safe text and HTML
 //! escaping. Pure functions over `&str`; no stage state.
 
+use std::borrow::Cow;
+
 /// True for characters XML 1.0 allows in a document.
 fn is_xml_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
@@ -8,26 +10,36 @@ fn is_xml_char(c: char) -> bool {
 
 /// `text` without the characters XML 1.0 forbids (C0 controls other than
 /// tab/newline/CR, U+FFFE, U+FFFF); quick-xml would write them as they are.
-pub fn xml_safe(text: &str) -> String {
+/// Borrowed when there is nothing to remove, the usual case.
+pub fn xml_safe(text: &str) -> Cow<'_, str> {
     // Every forbidden character is a byte below 0x20 or starts with 0xEF
     // in UTF-8: a byte scan finds the (usual) clean case fast.
     let suspect = text
         .bytes()
         .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF);
     if suspect {
-        text.chars().filter(|&c| is_xml_char(c)).collect()
+        Cow::Owned(text.chars().filter(|&c| is_xml_char(c)).collect())
     } else {
-        text.to_owned()
+        Cow::Borrowed(text)
     }
 }
 
 /// `text` made XML-safe, with runs of white space folded to one space and
 /// the ends trimmed: for titles, names and summaries.
 pub fn one_line(text: &str) -> String {
-    xml_safe(text)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let safe = xml_safe(text);
+    // Usually there is nothing to fold: no white space but single spaces
+    // between words.
+    let b = safe.as_bytes();
+    let folded = b.first() != Some(&b' ')
+        && b.last() != Some(&b' ')
+        && !b.windows(2).any(|w| w == b"  ")
+        && safe.is_ascii()
+        && !b.iter().any(|c| c.is_ascii_whitespace() && *c != b' ');
+    if folded {
+        return safe.into_owned();
+    }
+    safe.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Escapes `& < > " '` for HTML text and attribute values.
@@ -39,20 +51,38 @@ pub fn escape_html(text: &str) -> String {
 
 /// Appends `text` to `out` with `& < > " '` escaped.
 pub fn push_escaped_html(out: &mut String, text: &str) {
+    const fn table() -> [bool; 256] {
+        let mut t = [false; 256];
+        t[b'&' as usize] = true;
+        t[b'<' as usize] = true;
+        t[b'>' as usize] = true;
+        t[b'"' as usize] = true;
+        t[b'\'' as usize] = true;
+        t
+    }
+    const ESCAPED: [bool; 256] = table();
+    out.reserve(text.len());
+    let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, b) in text.bytes().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !ESCAPED[usize::from(b)] {
+            i += 1;
+            continue;
+        }
         let entity = match b {
             b'&' => "&amp;",
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
+            _ => "&#39;",
         };
         // The bytes escaped are ASCII, so `i` is a character boundary.
         out.push_str(&text[start..i]);
         out.push_str(entity);
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.push_str(&text[start..]);
 }
@@ -162,6 +192,30 @@ mod tests {
             "abc\tdefg🎉"
         );
         assert_eq!(one_line("  Kim\u{1F}  and\n Lee "), "Kim and Lee");
+    }
+
+    #[test]
+    fn one_line_folds_white_space_like_split_whitespace() {
+        for text in [
+            "Plain headline",
+            " leading",
+            "trailing ",
+            "two  spaces",
+            "tab\there",
+            "new\nline",
+            "",
+            " ",
+            "박보람 기자",
+            "ideographic\u{3000}space",
+            "no\u{A0}break",
+            "control\u{1}char  and space",
+        ] {
+            let reference = xml_safe(text)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert_eq!(one_line(text), reference, "{text:?}");
+        }
     }
 
     #[test]
