@@ -25,12 +25,12 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::model::Header;
 use crate::output::{AtomicFile, OutputError, Written};
-use crate::source::{SourceFile, Stamp};
+use crate::source::{path_bytes_order, SourceFile, Stamp};
 
 /// The cache's file name inside the output folder.
 pub const FILE_NAME: &str = ".wirefeed-cache";
 
-const MAGIC: &[u8; 8] = b"WFCACHE2";
+const MAGIC: &[u8; 8] = b"WFCACHE3";
 
 /// No record is this large (a damaged length must not allocate gigabytes).
 const MAX_FRAME: usize = 64 << 20;
@@ -230,7 +230,7 @@ impl Reader {
         let wanted = file.path.as_os_str().as_encoded_bytes();
         loop {
             let next = self.next.as_ref()?;
-            match next.frame[next.path.clone()].cmp(wanted) {
+            match path_bytes_order(&next.frame[next.path.clone()], wanted) {
                 Ordering::Less => {
                     self.advance();
                     continue;
@@ -463,7 +463,7 @@ mod tests {
     fn a_damaged_cache_is_ignored_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
-        std::fs::write(&path, b"WFCACHE2\xff\xff\xff\xffjunk").unwrap();
+        std::fs::write(&path, b"WFCACHE3\xff\xff\xff\xffjunk").unwrap();
         assert!(Reader::open(&path, "fp").is_none());
         let a = file("a.txt", 1);
         let mut w = Writer::create(&path, "fp").unwrap();

@@ -38,26 +38,20 @@ pub(crate) struct Candidate {
 /// See [`crate::build`].
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
     let started = std::time::Instant::now();
-    let files = source::discover(&config.sources)?;
-    tracing::info!(
-        "listed {} article files in {:.2?}",
-        files.len(),
-        started.elapsed()
-    );
+    let listing = source::list(&config.sources);
     let out_dir = options.out.clone().unwrap_or_else(|| config.output.clone());
     let ctx = ParseContext {
         timezone: config.site.timezone,
         bodies: true,
     };
     let normalizer = Normalizer::new(&config.site);
-    let mut report = BuildReport {
-        files: files.len(),
-        ..BuildReport::default()
-    };
-    let (selection, from_cache) =
-        scan::scan_all(config, options, &files, &out_dir, &normalizer, &mut report)?;
+    let mut report = BuildReport::default();
+    let (files, selection, from_cache) =
+        scan::scan_all(config, options, listing, &out_dir, &normalizer, &mut report)?;
+    report.files = files.len();
     tracing::info!(
-        "scanned in {:.2?} ({from_cache} from the cache)",
+        "listed and scanned {} article files in {:.2?} ({from_cache} from the cache)",
+        files.len(),
         started.elapsed()
     );
     report.embargoed = selection.embargoed;
@@ -92,6 +86,19 @@ fn count(written: Written, report: &mut BuildReport) {
         Written::Changed => report.written += 1,
         Written::Unchanged => report.unchanged += 1,
     }
+}
+
+/// A count of work whose total is not known yet.
+fn progress_counter(enabled: bool, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let template = format!("{{spinner}} {{pos}} {what} {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {

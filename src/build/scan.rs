@@ -7,34 +7,33 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{progress_bar, Candidate};
+use super::{progress_counter, Candidate};
 use crate::cache::{self, Outcome, Record};
 use crate::config::Config;
 use crate::model::{Article, Header};
 use crate::normalize::Normalizer;
 use crate::select::{Selection, Selector};
-use crate::source::{self, ParseContext, SourceError, SourceFile};
+use crate::source::{self, Listing, ParseContext, SourceError, SourceFile};
 use crate::{BuildError, BuildOptions, BuildReport};
 
-/// Files parsed per parallel batch.
-const SCAN_CHUNK: usize = 512;
 /// What scanning one file gave.
 struct Scan {
     record: Record,
     articles: Vec<Article>,
 }
 
-/// The first pass: every file parsed (or taken from the cache) and offered
-/// to the selector; the new cache written. Returns the selection and how
+/// The first pass: every file listed, stamped, parsed (or taken from the
+/// cache) and offered to the selector, while the listing goes on; the new
+/// cache written. Returns the files in path order, the selection and how
 /// many files came from the cache.
 pub(super) fn scan_all(
     config: &Config,
     options: &BuildOptions,
-    files: &[SourceFile],
+    mut listing: Listing,
     out_dir: &Path,
     normalizer: &Normalizer,
     report: &mut BuildReport,
-) -> Result<(Selection<Candidate>, usize), BuildError> {
+) -> Result<(Vec<SourceFile>, Selection<Candidate>, usize), BuildError> {
     // Bodies are kept from the first pass only when the feeds may publish
     // many items; otherwise the few published files are read again.
     let keep_articles = publishes_many(config);
@@ -53,37 +52,42 @@ pub(super) fn scan_all(
         false => None,
     };
     let mut scanner = Scanner {
-        files,
+        files: Vec::new(),
         selector: Selector::new(config, options.now),
-        first_file: HashMap::with_capacity_and_hasher(files.len(), Default::default()),
+        first_file: HashMap::default(),
         new_cache,
         report,
         from_cache: 0,
         ctx,
         normalizer,
     };
-    let bar = progress_bar(options.progress, files.len() as u64, "articles read");
-    // Chunk k is looked up in the cache and its other files parsed on the
-    // pool while chunk k-1 is taken in.
-    let mut chunks = files.chunks(SCAN_CHUNK).enumerate();
+    let bar = progress_counter(options.progress, "articles read");
+    // Batch k is stamped, looked up in the cache and its other files
+    // parsed on the pool while batch k-1 is taken in.
     let mut pending: Option<Chunk> = None;
     loop {
-        let next = chunks.next();
-        if next.is_none() && pending.is_none() {
-            break;
-        }
         let previous = pending.take();
-        let (parsed, taken) = rayon::join(
+        let (scanned, taken) = rayon::join(
             || {
-                next.map(|(no, files)| {
-                    let stored = cached.as_mut().map(|c| c.lookup(files)).unwrap_or_default();
-                    let scans = parse_chunk(files, &stored, ctx, normalizer);
-                    Chunk { no, stored, scans }
-                })
+                let found = listing.next()?;
+                Some(found.map(|found| {
+                    let (files, unstamped) = source::stat_batch(found);
+                    let stored = cached
+                        .as_mut()
+                        .map(|c| c.lookup(&files))
+                        .unwrap_or_default();
+                    let scans = parse_chunk(&files, &stored, ctx, normalizer);
+                    Chunk {
+                        files,
+                        unstamped,
+                        stored,
+                        scans,
+                    }
+                }))
             },
             || match previous {
                 Some(chunk) => {
-                    let len = chunk.scans.len();
+                    let len = chunk.files.len();
                     scanner.take_in(chunk)?;
                     bar.inc(len as u64);
                     Ok(())
@@ -92,26 +96,33 @@ pub(super) fn scan_all(
             },
         );
         taken?;
-        pending = parsed;
+        match scanned {
+            Some(chunk) => pending = Some(chunk?),
+            None => break,
+        }
     }
     bar.finish_and_clear();
     if let Some(w) = scanner.new_cache {
         w.commit()?;
     }
-    Ok((scanner.selector.finish(), scanner.from_cache))
+    let selection = scanner.selector.finish();
+    Ok((scanner.files, selection, scanner.from_cache))
 }
 
-/// A chunk of files, scanned: each file's record from the cache, or what
-/// parsing it gave.
+/// A batch of listed files, scanned: each file's record from the cache, or
+/// what parsing it gave.
 struct Chunk {
-    no: usize,
+    files: Vec<SourceFile>,
+    /// Files that could not be stamped (gone since they were listed).
+    unstamped: Vec<SourceError>,
     stored: cache::Stored,
     scans: Vec<Option<Scan>>,
 }
 
 /// The sequential half of the scan: takes in scanned chunks in path order.
 struct Scanner<'a, 'c> {
-    files: &'a [SourceFile],
+    /// Every file taken in so far, in path order.
+    files: Vec<SourceFile>,
     selector: Selector<'c, Candidate>,
     /// Id hash → file index of its first article. 64-bit hashes of a few
     /// million ids practically never collide.
@@ -125,9 +136,11 @@ struct Scanner<'a, 'c> {
 
 impl Scanner<'_, '_> {
     fn take_in(&mut self, chunk: Chunk) -> Result<(), BuildError> {
+        let first = self.files.len();
+        self.files.extend(chunk.files);
+        self.report.errors.extend(chunk.unstamped);
         for (offset, scan) in chunk.scans.into_iter().enumerate() {
-            let index = chunk.no * SCAN_CHUNK + offset;
-            let file = &self.files[index];
+            let index = first + offset;
             // A record that cannot be decoded (a damaged cache) is
             // replaced by reading the file.
             let stored = match scan {
@@ -142,6 +155,7 @@ impl Scanner<'_, '_> {
                 self.take_file(index, cached.legacy_encoded, cached.results, Vec::new());
                 continue;
             }
+            let file = &self.files[index];
             let scan = scan.unwrap_or_else(|| self::scan(file, self.ctx, self.normalizer));
             if let Some(w) = self.new_cache.as_mut() {
                 w.push(&scan.record)?;

@@ -136,90 +136,163 @@ impl Stamp {
     }
 }
 
-/// Files stated per parallel batch while the walk goes on.
-const STAT_BATCH: usize = 2048;
+/// Files per batch of a [`Listing`].
+pub const LIST_BATCH: usize = 512;
 
-/// Lists the article files of `sources`, sorted by path, with their
-/// stamps. Hidden files and files whose extension names no format are
-/// skipped. Files are stated on the other cores while the walk goes on.
-pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
-    let started = std::time::Instant::now();
-    let stamped: std::sync::Mutex<Vec<Result<Vec<SourceFile>, SourceError>>> = Default::default();
-    let keep = |batch: Result<Vec<SourceFile>, SourceError>| {
-        if let Ok(mut all) = stamped.lock() {
-            all.push(batch);
-        }
-    };
-    let walked = rayon::scope(|scope| {
-        let mut batch = Vec::with_capacity(STAT_BATCH);
-        let mut found = |path: PathBuf, format: ArticleFormat| {
-            batch.push((path, format));
-            if batch.len() == STAT_BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(STAT_BATCH));
-                let keep = &keep;
-                scope.spawn(move |_| keep(stat_all(full)));
-            }
-        };
-        let walked = sources
-            .iter()
-            .try_for_each(|source| walk(&source.path, source.format, false, &mut found));
-        tracing::debug!("walked in {:.2?}", started.elapsed());
-        keep(stat_all(batch));
-        walked
-    });
-    tracing::debug!("stated in {:.2?}", started.elapsed());
-    walked?;
-    let batches = stamped.into_inner().unwrap_or_default();
-    let mut files = Vec::with_capacity(batches.iter().flatten().map(Vec::len).sum());
-    let mut first_error: Option<SourceError> = None;
-    for batch in batches {
-        match batch {
-            Ok(mut batch) => files.append(&mut batch),
-            // The same error whatever order the batches finished in.
-            Err(e) if first_error.as_ref().is_none_or(|f| e.path < f.path) => first_error = Some(e),
-            Err(_) => {}
-        }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    // Byte order of the paths: cheap to compare, and the order the build
-    // cache is written and read in.
-    files.par_sort_unstable_by(|a, b| path_order(&a.path, &b.path));
-    files.dedup_by(|a, b| a.path == b.path);
-    tracing::debug!("sorted in {:.2?}", started.elapsed());
-    Ok(files)
+/// Paths found by a walk, a batch at a time, or why the walk stopped.
+pub type Found = Result<Vec<(PathBuf, ArticleFormat)>, SourceError>;
+
+/// The article files of the sources, found by a walk on a thread of its
+/// own and handed over in path order, a batch at a time: a build starts on
+/// the first files while the walk goes on.
+pub struct Listing {
+    batches: std::sync::mpsc::Receiver<Found>,
 }
 
-/// Stamps a batch of listed files.
-fn stat_all(found: Vec<(PathBuf, ArticleFormat)>) -> Result<Vec<SourceFile>, SourceError> {
-    found
-        .into_iter()
-        .map(|(path, format)| {
-            let meta = std::fs::metadata(&path).map_err(|e| {
-                SourceError::new(&path, 1, format!("cannot read its metadata: {e}"))
-            })?;
-            Ok(SourceFile {
+impl Iterator for Listing {
+    type Item = Found;
+
+    fn next(&mut self) -> Option<Found> {
+        self.batches.recv().ok()
+    }
+}
+
+/// Starts listing the article files of `sources` (see [`Listing`]).
+/// Hidden files and files whose extension names no format are skipped.
+pub fn list(sources: &[Source]) -> Listing {
+    let sources: Vec<Source> = sources.to_vec();
+    // Batches waiting for the build: enough to keep it busy, few enough
+    // that a fast walk does not hold the whole listing.
+    let (tx, batches) = std::sync::mpsc::sync_channel::<Found>(32);
+    let spawned = std::thread::Builder::new()
+        .name("wirefeed-list".into())
+        .spawn({
+            let tx = tx.clone();
+            let sources = sources.clone();
+            move || list_into(&sources, &mut |found| tx.send(found).is_ok())
+        });
+    if spawned.is_err() {
+        // No thread: list here, whole, then hand it over.
+        let mut all = Vec::new();
+        list_into(&sources, &mut |found| {
+            all.push(found);
+            true
+        });
+        let (tx, batches) = std::sync::mpsc::channel();
+        for found in all {
+            let _ = tx.send(found);
+        }
+        return Listing { batches };
+    }
+    Listing { batches }
+}
+
+/// Walks `sources` and hands batches in path order to `send`, which says
+/// whether to go on. One folder is walked in order as it goes; several
+/// (which may nest or come in any order) are walked whole, then sorted.
+fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
+    let mut batch = Vec::with_capacity(LIST_BATCH);
+    let walked = match sources {
+        [source] => {
+            let mut open = true;
+            walk(&source.path, source.format, false, &mut |path, format| {
+                batch.push((path, format));
+                if batch.len() == LIST_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(LIST_BATCH));
+                    open = open && send(Ok(full));
+                }
+                open
+            })
+        }
+        _ => {
+            let mut all = Vec::new();
+            let walked = sources.iter().try_for_each(|source| {
+                walk(&source.path, source.format, false, &mut |path, format| {
+                    all.push((path, format));
+                    true
+                })
+            });
+            all.sort_unstable_by(|a, b| path_order(&a.0, &b.0));
+            all.dedup_by(|a, b| a.0 == b.0);
+            let mut all = all.into_iter().peekable();
+            while all.peek().is_some() {
+                let next: Vec<_> = all.by_ref().take(LIST_BATCH).collect();
+                if !send(Ok(next)) {
+                    return;
+                }
+            }
+            walked
+        }
+    };
+    match walked {
+        Ok(()) if !batch.is_empty() => {
+            send(Ok(batch));
+        }
+        Ok(()) => {}
+        Err(e) => {
+            send(Err(e));
+        }
+    }
+}
+
+/// Stamps a batch of listed files, on all cores. A file that is gone or
+/// cannot be looked at is left out, with its error.
+pub fn stat_batch(found: Vec<(PathBuf, ArticleFormat)>) -> (Vec<SourceFile>, Vec<SourceError>) {
+    let stated: Vec<Result<SourceFile, SourceError>> = found
+        .into_par_iter()
+        .map(|(path, format)| match std::fs::metadata(&path) {
+            Ok(meta) => Ok(SourceFile {
+                stamp: Stamp::of(&meta),
                 path,
                 format,
-                stamp: Stamp::of(&meta),
-            })
+            }),
+            Err(e) => Err(SourceError::new(
+                &path,
+                1,
+                format!("cannot read its metadata: {e}"),
+            )),
         })
-        .collect()
+        .collect();
+    let mut files = Vec::with_capacity(stated.len());
+    let mut errors = Vec::new();
+    for s in stated {
+        match s {
+            Ok(f) => files.push(f),
+            Err(e) => errors.push(e),
+        }
+    }
+    (files, errors)
+}
+
+/// Lists and stamps every article file of `sources`, in path order; the
+/// first problem stops it.
+pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
+    let mut files = Vec::new();
+    for found in list(sources) {
+        let (mut batch, errors) = stat_batch(found?);
+        if let Some(e) = errors.into_iter().next() {
+            return Err(e);
+        }
+        files.append(&mut batch);
+    }
+    Ok(files)
 }
 
 /// Collects the article files under `root`. Without following links the
 /// walk needs no `stat` per file (the kind comes with the directory
 /// listing); a linked folder is walked on its own, following links (with
 /// loop detection).
+/// Entries come in path order (names sorted in each folder, a folder's
+/// files at its place): see [`path_order`]. `found` says whether to go on.
 fn walk(
     root: &Path,
     format: SourceFormat,
     follow: bool,
-    found: &mut dyn FnMut(PathBuf, ArticleFormat),
+    found: &mut dyn FnMut(PathBuf, ArticleFormat) -> bool,
 ) -> Result<(), SourceError> {
     let walker = walkdir::WalkDir::new(root)
         .follow_links(follow)
+        .sort_by(|a, b| a.file_name().cmp(b.file_name()))
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
     for entry in walker {
@@ -241,18 +314,34 @@ fn walk(
         };
         if is_file {
             if let Some(f) = format_of(entry.path(), format) {
-                found(entry.into_path(), f);
+                if !found(entry.into_path(), f) {
+                    break;
+                }
             }
         }
     }
     Ok(())
 }
 
-/// The order files are listed, parsed, cached and deduplicated in.
+/// The order files are listed, parsed, cached and deduplicated in: byte
+/// order with the separator before every other byte, which is the order of
+/// a walk that takes each folder's names in byte order and a subfolder's
+/// files at its place (`a/z` before `a-b.txt`), so files can be handed on
+/// as they are found.
 pub fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
-    a.as_os_str()
-        .as_encoded_bytes()
-        .cmp(b.as_os_str().as_encoded_bytes())
+    path_bytes_order(
+        a.as_os_str().as_encoded_bytes(),
+        b.as_os_str().as_encoded_bytes(),
+    )
+}
+
+/// [`path_order`] on the paths' bytes.
+pub fn path_bytes_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let key = |c: u8| if c == b'/' { 0 } else { u16::from(c) + 1 };
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        Some(i) => key(a[i]).cmp(&key(b[i])),
+        None => a.len().cmp(&b.len()),
+    }
 }
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -431,6 +520,92 @@ pub fn local_time(naive: NaiveDateTime, zone: Tz) -> Result<DateTime<FixedOffset
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn names(files: &[SourceFile], root: &Path) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| {
+                f.path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_walk_hands_files_over_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let paths = [
+            "a/z.txt",
+            "a-b.txt",
+            "a.txt",
+            "a/b/c.txt",
+            "A.txt",
+            "a b.txt",
+            "b/c/d.md",
+            "b.json",
+            "ab/x.txt",
+        ];
+        for p in paths {
+            let path = root.join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let source = Source {
+            path: root.to_owned(),
+            format: SourceFormat::Auto,
+        };
+        let files = discover(std::slice::from_ref(&source)).unwrap();
+        let mut expected: Vec<PathBuf> = paths.iter().map(|p| root.join(p)).collect();
+        expected.sort_by(|a, b| path_order(a, b));
+        assert_eq!(
+            files.iter().map(|f| &f.path).collect::<Vec<_>>(),
+            expected.iter().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            names(&files, root),
+            [
+                "A.txt",
+                "a/b/c.txt",
+                "a/z.txt",
+                "a b.txt",
+                "a-b.txt",
+                "a.txt",
+                "ab/x.txt",
+                "b/c/d.md",
+                "b.json"
+            ]
+        );
+        // Several sources, nested and out of order: one list, in path
+        // order, each file once.
+        let sources = [
+            Source {
+                path: root.join("b"),
+                format: SourceFormat::Auto,
+            },
+            source.clone(),
+            Source {
+                path: root.join("a"),
+                format: SourceFormat::Auto,
+            },
+        ];
+        assert_eq!(
+            names(&discover(&sources).unwrap(), root),
+            names(&files, root)
+        );
+        // Batches of a long listing keep the order.
+        for i in 0..LIST_BATCH * 2 + 7 {
+            std::fs::write(root.join(format!("a/many-{i:05}.txt")), "x").unwrap();
+        }
+        let files = discover(std::slice::from_ref(&source)).unwrap();
+        assert!(files
+            .windows(2)
+            .all(|w| path_order(&w[0].path, &w[1].path).is_lt()));
+        assert_eq!(files.len(), paths.len() + LIST_BATCH * 2 + 7);
+    }
 
     #[test]
     fn decode_handles_bom_utf8_and_euc_kr() -> Result<(), String> {
