@@ -195,7 +195,7 @@ fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
     let walked = match sources {
         [source] => {
             let mut open = true;
-            walk(&source.path, source.format, false, &mut |path, format| {
+            walk(&source.path, source.format, &mut |path, format| {
                 batch.push((path, format));
                 if batch.len() == LIST_BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(LIST_BATCH));
@@ -207,7 +207,7 @@ fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
         _ => {
             let mut all = Vec::new();
             let walked = sources.iter().try_for_each(|source| {
-                walk(&source.path, source.format, false, &mut |path, format| {
+                walk(&source.path, source.format, &mut |path, format| {
                     all.push((path, format));
                     true
                 })
@@ -278,49 +278,94 @@ pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
     Ok(files)
 }
 
-/// Collects the article files under `root`. Without following links the
-/// walk needs no `stat` per file (the kind comes with the directory
-/// listing); a linked folder is walked on its own, following links (with
-/// loop detection).
-/// Entries come in path order (names sorted in each folder, a folder's
-/// files at its place): see [`path_order`]. `found` says whether to go on.
+/// Walks the article files under `root` in path order (each folder's
+/// names sorted, a subfolder's files at its place: see [`path_order`]).
+/// Hidden names are skipped. Entry kinds come with the folder listing, so
+/// no file is stated here; a linked folder is walked as if it were there,
+/// unless it leads back into a folder being walked. `found` says whether to
+/// go on.
 fn walk(
     root: &Path,
     format: SourceFormat,
-    follow: bool,
     found: &mut dyn FnMut(PathBuf, ArticleFormat) -> bool,
 ) -> Result<(), SourceError> {
-    let walker = walkdir::WalkDir::new(root)
-        .follow_links(follow)
-        .sort_by(|a, b| a.file_name().cmp(b.file_name()))
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()));
-    for entry in walker {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(root).to_owned();
-            SourceError::new(&path, 1, format!("cannot list: {e}"))
-        })?;
-        let is_file = if entry.path_is_symlink() && !follow {
-            match std::fs::metadata(entry.path()) {
-                Ok(m) if m.is_dir() => {
-                    walk(entry.path(), format, true, found)?;
-                    false
-                }
-                Ok(m) => m.is_file(),
-                Err(_) => false, // a dangling link is no article
-            }
-        } else {
-            entry.file_type().is_file()
+    let cannot_list =
+        |path: &Path, e: std::io::Error| SourceError::new(path, 1, format!("cannot list: {e}"));
+    let meta = std::fs::metadata(root).map_err(|e| cannot_list(root, e))?;
+    if !meta.is_dir() {
+        if let Some(f) = format_of(root, format) {
+            found(root.to_owned(), f);
+        }
+        return Ok(());
+    }
+    walk_folder(root, format, &mut Vec::new(), found).map(|_| ())
+}
+
+/// One folder of [`walk`]; `ancestors` are the folders being walked, by
+/// device and inode. Returns whether to go on.
+fn walk_folder(
+    dir: &Path,
+    format: SourceFormat,
+    ancestors: &mut Vec<(u64, u64)>,
+    found: &mut dyn FnMut(PathBuf, ArticleFormat) -> bool,
+) -> Result<bool, SourceError> {
+    let cannot_list = |e: std::io::Error| SourceError::new(dir, 1, format!("cannot list: {e}"));
+    let id = folder_id(&std::fs::metadata(dir).map_err(cannot_list)?);
+    if ancestors.contains(&id) {
+        return Err(SourceError::new(
+            dir,
+            1,
+            "cannot list: a linked folder leads back into a folder it is in",
+        ));
+    }
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(cannot_list)? {
+        let entry = entry.map_err(cannot_list)?;
+        let name = entry.file_name();
+        if is_hidden(&name) {
+            continue;
+        }
+        let kind = entry.file_type().map_err(cannot_list)?;
+        entries.push((name, kind));
+    }
+    entries.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+    ancestors.push(id);
+    for (name, kind) in entries {
+        let path = dir.join(&name);
+        let (is_dir, is_file) = match kind.is_symlink() {
+            true => match std::fs::metadata(&path) {
+                Ok(m) => (m.is_dir(), m.is_file()),
+                Err(_) => continue, // a dangling link is no article
+            },
+            false => (kind.is_dir(), kind.is_file()),
         };
-        if is_file {
-            if let Some(f) = format_of(entry.path(), format) {
-                if !found(entry.into_path(), f) {
-                    break;
-                }
-            }
+        let go_on = if is_dir {
+            walk_folder(&path, format, ancestors, found)?
+        } else if let Some(f) = format_of(&path, format).filter(|_| is_file) {
+            found(path, f)
+        } else {
+            true
+        };
+        if !go_on {
+            return Ok(false);
         }
     }
-    Ok(())
+    ancestors.pop();
+    Ok(true)
+}
+
+/// What tells folders apart: device and inode (on Unix).
+fn folder_id(meta: &std::fs::Metadata) -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        (0, 0)
+    }
 }
 
 /// The order files are listed, parsed, cached and deduplicated in: byte
@@ -596,6 +641,22 @@ mod tests {
             names(&discover(&sources).unwrap(), root),
             names(&files, root)
         );
+        // A linked folder is walked where the link is; a dangling link and
+        // hidden names are skipped; a link back up is an error.
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("b/c"), root.join("linked")).unwrap();
+            std::os::unix::fs::symlink(root.join("gone"), root.join("dangling.txt")).unwrap();
+            std::fs::write(root.join(".hidden.txt"), "x").unwrap();
+            let listed = names(&discover(std::slice::from_ref(&source)).unwrap(), root);
+            assert_eq!(listed.len(), paths.len() + 1);
+            assert!(listed.contains(&"linked/d.md".to_owned()), "{listed:?}");
+            std::fs::remove_file(root.join("linked")).unwrap();
+            std::os::unix::fs::symlink(root.join("a"), root.join("a/b/up")).unwrap();
+            let e = discover(std::slice::from_ref(&source)).unwrap_err();
+            assert!(e.reason.contains("leads back"), "{e:?}");
+            std::fs::remove_file(root.join("a/b/up")).unwrap();
+        }
         // Batches of a long listing keep the order.
         for i in 0..LIST_BATCH * 2 + 7 {
             std::fs::write(root.join(format!("a/many-{i:05}.txt")), "x").unwrap();
