@@ -10,7 +10,9 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
+
+use rustc_hash::FxHashMap;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -71,7 +73,8 @@ pub struct Selector<'c, T> {
     /// Category slug → (slot index, smallest spelling seen).
     categories: BTreeMap<String, (usize, String)>,
     /// Category spelling → its slot (none for a spelling with no slug).
-    spellings: HashMap<String, Option<usize>>,
+    /// Looked up for every category of every item: a fast hash.
+    spellings: FxHashMap<String, Option<usize>>,
     embargoed: usize,
     drafts: usize,
     next_release: Option<DateTime<Utc>>,
@@ -191,7 +194,7 @@ impl<'c, T: Clone> Selector<'c, T> {
             now,
             slots,
             categories: BTreeMap::new(),
-            spellings: HashMap::new(),
+            spellings: FxHashMap::default(),
             embargoed: 0,
             drafts: 0,
             next_release: None,

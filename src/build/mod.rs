@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::model::Article;
 use crate::normalize::Normalizer;
 use crate::output::Written;
-use crate::source::{self, ParseContext};
+use crate::source::{self, ParseContext, SourceFile};
 use crate::{BuildError, BuildOptions, BuildReport};
 
 /// An item a feed will publish: where it comes from, and the article when
@@ -33,6 +33,39 @@ pub(crate) struct Candidate {
     position: usize,
     line: usize,
     article: Option<Arc<Article>>,
+}
+
+/// The listed files, in path order, kept in the batches they were listed
+/// in: a list of a million files grows without ever being moved.
+#[derive(Default)]
+pub(crate) struct FileList {
+    batches: Vec<Vec<SourceFile>>,
+    /// The index of each batch's first file.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl FileList {
+    /// Appends a batch; returns the index of its first file.
+    fn push(&mut self, batch: Vec<SourceFile>) -> usize {
+        let first = self.len;
+        if !batch.is_empty() {
+            self.len += batch.len();
+            self.starts.push(first);
+            self.batches.push(batch);
+        }
+        first
+    }
+
+    /// The `index`th file; `index` must be below [`len`](Self::len).
+    fn get(&self, index: usize) -> &SourceFile {
+        let b = self.starts.partition_point(|&s| s <= index) - 1;
+        &self.batches[b][index - self.starts[b]]
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
 }
 
 /// See [`crate::build`].

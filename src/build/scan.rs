@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::{progress_counter, Candidate};
+use super::{progress_counter, Candidate, FileList};
 use crate::cache::{self, Outcome, Record};
 use crate::config::Config;
 use crate::model::{Article, Header};
@@ -33,7 +33,7 @@ pub(super) fn scan_all(
     out_dir: &Path,
     normalizer: &Normalizer,
     report: &mut BuildReport,
-) -> Result<(Vec<SourceFile>, Selection<Candidate>, usize), BuildError> {
+) -> Result<(FileList, Selection<Candidate>, usize), BuildError> {
     // Bodies are kept from the first pass only when the feeds may publish
     // many items; otherwise the few published files are read again.
     let keep_articles = publishes_many(config);
@@ -52,7 +52,7 @@ pub(super) fn scan_all(
         false => None,
     };
     let mut scanner = Scanner {
-        files: Vec::new(),
+        files: FileList::default(),
         selector: Selector::new(config, options.now),
         first_file: HashMap::default(),
         new_cache,
@@ -122,7 +122,7 @@ struct Chunk {
 /// The sequential half of the scan: takes in scanned chunks in path order.
 struct Scanner<'a, 'c> {
     /// Every file taken in so far, in path order.
-    files: Vec<SourceFile>,
+    files: FileList,
     selector: Selector<'c, Candidate>,
     /// Id hash → file index of its first article. 64-bit hashes of a few
     /// million ids practically never collide.
@@ -136,8 +136,7 @@ struct Scanner<'a, 'c> {
 
 impl Scanner<'_, '_> {
     fn take_in(&mut self, chunk: Chunk) -> Result<(), BuildError> {
-        let first = self.files.len();
-        self.files.extend(chunk.files);
+        let first = self.files.push(chunk.files);
         self.report.errors.extend(chunk.unstamped);
         for (offset, scan) in chunk.scans.into_iter().enumerate() {
             let index = first + offset;
@@ -155,7 +154,7 @@ impl Scanner<'_, '_> {
                 self.take_file(index, cached.legacy_encoded, cached.results, Vec::new());
                 continue;
             }
-            let file = &self.files[index];
+            let file = self.files.get(index);
             let scan = scan.unwrap_or_else(|| self::scan(file, self.ctx, self.normalizer));
             if let Some(w) = self.new_cache.as_mut() {
                 w.push(&scan.record)?;
@@ -178,7 +177,7 @@ impl Scanner<'_, '_> {
         results: Vec<Outcome<'_>>,
         articles: Vec<Article>,
     ) {
-        let file = &self.files[index];
+        let file = self.files.get(index);
         if legacy_encoded {
             tracing::warn!(
                 "{}: not UTF-8, decoded as EUC-KR (CP949)",
@@ -206,7 +205,7 @@ impl Scanner<'_, '_> {
             self.report.articles += 1;
             let hash = id_hash(&header.id);
             if let Some(&first) = self.first_file.get(&hash) {
-                let error = duplicate(file, &header, &self.files[first].path);
+                let error = duplicate(file, &header, &self.files.get(first).path);
                 self.report.errors.push(error);
                 continue;
             }

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 
-use super::{count, progress_bar, Candidate};
+use super::{count, progress_bar, Candidate, FileList};
 use crate::config::{Config, Format};
 use crate::model::{Feed, Item};
 use crate::normalize::Normalizer;
 use crate::output::{self, AtomicFile};
 use crate::render;
-use crate::source::{self, ParseContext, SourceError, SourceFile};
+use crate::source::{self, ParseContext, SourceError};
 use crate::{BuildError, BuildReport};
 
 /// Items normalized and rendered per parallel batch.
@@ -29,7 +29,7 @@ struct Rendered {
 /// Streams feeds to their files.
 pub(super) struct FeedWriter<'a> {
     pub(super) config: &'a Config,
-    pub(super) files: &'a [SourceFile],
+    pub(super) files: &'a FileList,
     pub(super) normalizer: &'a Normalizer<'a>,
     pub(super) ctx: ParseContext,
     pub(super) out_dir: &'a Path,
@@ -197,7 +197,7 @@ impl FeedWriter<'_> {
         if let Some(article) = &candidate.article {
             return Ok(self.normalizer.item(article));
         }
-        let file = &self.files[candidate.file];
+        let file = self.files.get(candidate.file);
         let parsed = source::parse_file(file, self.ctx);
         parsed
             .articles
