@@ -58,13 +58,17 @@ pub struct Record {
 pub struct Cached<'a> {
     /// True when it was decoded as EUC-KR.
     pub legacy_encoded: bool,
-    /// Its articles' headers and its errors, in file order.
+    /// Its articles' headers and its errors, in file order (inline: most
+    /// files give one).
     #[serde(borrow)]
-    pub results: Vec<Outcome<'a>>,
+    pub results: smallvec::SmallVec<[Outcome<'a>; 1]>,
 }
 
 /// One article's header, or one problem.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// The large variant is the common one; boxing it would cost an allocation
+// per cached article.
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome<'a> {
     /// An article that parsed.
     #[serde(borrow)]
@@ -343,8 +347,8 @@ mod tests {
             line: 1,
             published: t,
             updated: t,
-            categories: vec!["Seoul".into()],
-            authors: vec!["Kim".into(), "김".into()],
+            categories: vec!["Seoul".into()].into(),
+            authors: vec!["Kim".into(), "김".into()].into(),
             draft: false,
         }
     }

@@ -186,17 +186,21 @@ pub struct Header<'a> {
     pub updated: DateTime<FixedOffset>,
     /// See [`Item::categories`].
     #[serde(borrow, deserialize_with = "borrowed_texts")]
-    pub categories: Vec<Cow<'a, str>>,
+    pub categories: Texts<'a>,
     /// Author names and native names, for `authors` filters.
     #[serde(borrow, deserialize_with = "borrowed_texts")]
-    pub authors: Vec<Cow<'a, str>>,
+    pub authors: Texts<'a>,
     /// Never published while true.
     pub draft: bool,
 }
 
+/// A few texts (categories, names): held inline, so that reading a header
+/// from the cache allocates nothing.
+pub type Texts<'a> = smallvec::SmallVec<[Cow<'a, str>; 4]>;
+
 /// A list of texts, borrowed from the input where it allows (serde borrows
-/// a `Cow` field only directly, not inside a `Vec`).
-fn borrowed_texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Cow<'de, str>>, D::Error> {
+/// a `Cow` field only directly, not inside a list).
+fn borrowed_texts<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Texts<'a>, D::Error> {
     struct Text<'a>(Cow<'a, str>);
     struct Visitor;
     impl<'de> serde::de::Visitor<'de> for Visitor {
@@ -219,8 +223,24 @@ fn borrowed_texts<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Cow<'de,
             d.deserialize_str(Visitor)
         }
     }
-    let texts = <Vec<Text<'de>> as serde::Deserialize>::deserialize(d)?;
-    Ok(texts.into_iter().map(|t| t.0).collect())
+    struct Seq<'a>(std::marker::PhantomData<&'a ()>);
+    impl<'de: 'a, 'a> serde::de::Visitor<'de> for Seq<'a> {
+        type Value = Texts<'a>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of strings")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Texts<'a>, A::Error> {
+            let mut texts = Texts::new();
+            while let Some(Text(t)) = seq.next_element::<Text<'de>>()? {
+                texts.push(t);
+            }
+            Ok(texts)
+        }
+    }
+    d.deserialize_seq(Seq(std::marker::PhantomData))
 }
 
 /// A time as (seconds, nanoseconds, offset seconds): far cheaper to store

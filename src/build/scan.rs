@@ -170,11 +170,11 @@ impl Scanner<'_, '_> {
     }
 
     /// Offers one file's articles to the selector and notes its problems.
-    fn take_file(
+    fn take_file<'o>(
         &mut self,
         index: usize,
         legacy_encoded: bool,
-        results: Vec<Outcome<'_>>,
+        results: impl IntoIterator<Item = Outcome<'o>>,
         articles: Vec<Article>,
     ) {
         let file = self.files.get(index);
