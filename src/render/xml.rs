@@ -2,9 +2,11 @@
 //! bytes the feed crates' writer (quick-xml, pretty-printed) produces for
 //! the elements our items use, appended straight into a `Vec<u8>`.
 //!
-//! Text is escaped a clean run at a time: a lookup table finds the next
-//! byte to replace, and everything before it is copied with one
+//! Text is escaped a clean run at a time: `memchr` finds the next byte to
+//! replace, and everything before it is copied with one
 //! `extend_from_slice`.
+
+use memchr::{memchr2, memchr3};
 
 /// The replacements for the five bytes XML text may need escaped.
 pub(super) struct Escapes {
@@ -39,27 +41,25 @@ pub(super) const HTML: Escapes = Escapes {
     ..XML
 };
 
-/// True for the bytes that every [`Escapes`] replaces.
-const SPECIAL: [bool; 256] = {
-    let mut table = [false; 256];
-    table[b'&' as usize] = true;
-    table[b'<' as usize] = true;
-    table[b'>' as usize] = true;
-    table[b'"' as usize] = true;
-    table[b'\'' as usize] = true;
-    table
-};
-
 /// Appends `text` with `& < > " '` replaced as `escapes` says.
-#[inline]
+///
+/// Two cursors run ahead of the copy: the next markup byte (`< > &`) and
+/// the next quote (`" '`), each found with `memchr`; only the one that was
+/// just replaced searches again. Text between them is copied whole.
 pub(super) fn push_escaped(out: &mut Vec<u8>, text: &str, escapes: &Escapes) {
     let bytes = text.as_bytes();
+    let end = bytes.len();
+    let markup = |from: usize| memchr3(b'<', b'>', b'&', &bytes[from..]).map_or(end, |i| from + i);
+    let quote = |from: usize| memchr2(b'"', b'\'', &bytes[from..]).map_or(end, |i| from + i);
+    let mut next_markup = markup(0);
+    let mut next_quote = quote(0);
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !SPECIAL[usize::from(b)] {
-            continue;
+    loop {
+        let i = next_markup.min(next_quote);
+        if i == end {
+            break;
         }
-        let replacement = match b {
+        let replacement = match bytes[i] {
             b'&' => escapes.amp,
             b'<' => escapes.lt,
             b'>' => escapes.gt,
@@ -69,6 +69,11 @@ pub(super) fn push_escaped(out: &mut Vec<u8>, text: &str, escapes: &Escapes) {
         out.extend_from_slice(&bytes[start..i]);
         out.extend_from_slice(replacement);
         start = i + 1;
+        if i == next_markup {
+            next_markup = markup(start);
+        } else {
+            next_quote = quote(start);
+        }
     }
     out.extend_from_slice(&bytes[start..]);
 }
@@ -156,6 +161,35 @@ mod tests {
         );
         assert_eq!(escaped("", &XML), "");
         assert_eq!(escaped("회담", &XML), "회담");
+    }
+
+    /// Every string of up to six bytes over `a & < > " '`, against a
+    /// byte-by-byte escape.
+    #[test]
+    fn escaping_every_short_mix_of_markup_and_quotes() {
+        let alphabet = ["a", "&", "<", ">", "\"", "'"];
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            for text in &longer {
+                let naive: String = text
+                    .chars()
+                    .map(|c| match c {
+                        '&' => "&#x26;".to_owned(),
+                        '<' => "&#x3C;".to_owned(),
+                        '>' => "&gt;".to_owned(),
+                        '"' => "&quot;".to_owned(),
+                        '\'' => "&apos;".to_owned(),
+                        c => c.to_string(),
+                    })
+                    .collect();
+                assert_eq!(escaped(text, &RSS_TEXT), naive, "{text:?}");
+            }
+            texts = longer;
+        }
     }
 
     #[test]
