@@ -1,17 +1,18 @@
-//! Atom 1.0 (RFC 4287) with the `atom_syndication` crate. Every id, date and
-//! author is set from our data: the crate's defaults (empty id, 1970 dates)
-//! are never relied on.
+//! Atom 1.0 (RFC 4287): the frame with the `atom_syndication` crate, the
+//! entries written by hand into the same bytes the crate writes (tests
+//! compare the two), without building an `Entry` per item. Every id, date
+//! and author is set from our data: the crate's defaults (empty id, 1970
+//! dates) are never relied on.
 
 use atom_syndication::{
-    Category, Content, Entry, Feed as AtomFeed, Generator, Link, Person as AtomPerson, Text,
-    WriteConfig,
+    Feed as AtomFeed, Generator, Link, Person as AtomPerson, Text, WriteConfig,
 };
 
 use atom_syndication::extension::Extension;
 
+use super::xml::{push_attribute, push_escaped, push_line, push_text_element, XML};
 use super::{
-    archive_links, item_fragment, split_frame, Fragment, Frame, GENERATOR, HISTORY_NS, VERSION,
-    XML_DECLARATION,
+    archive_links, split_frame, Fragment, Frame, GENERATOR, HISTORY_NS, VERSION, XML_DECLARATION,
 };
 use crate::config::{Format, Site};
 use crate::model::{FeedInfo, Item, Person};
@@ -87,55 +88,82 @@ pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
     split_frame(write(&feed(info, site))?, "</feed>")
 }
 
+/// The `<entry>` elements of `items`, as the crate writes them inside a
+/// pretty-printed feed (see [`write_entry`]).
 pub fn items(items: &[&Item], feed_language: &str) -> Result<Fragment, String> {
-    let feed = AtomFeed {
-        entries: items.iter().map(|i| entry(i, feed_language)).collect(),
-        ..AtomFeed::default()
-    };
-    item_fragment(write(&feed)?, "<entry>", "</entry>")
+    let size: usize = items
+        .iter()
+        .map(|i| i.content_html.len() + i.content_html.len() / 4 + 1024)
+        .sum();
+    let mut out = Vec::with_capacity(size);
+    for item in items {
+        write_entry(&mut out, item, feed_language);
+    }
+    Ok(Fragment::whole(out))
 }
 
-fn entry(item: &Item, feed_language: &str) -> Entry {
-    let mut links = Vec::new();
+/// Appends the bytes `atom_syndication` writes for `tests::entry(item, ..)`
+/// (`Entry::to_xml` through quick-xml with an indent of 2): its elements in
+/// the crate's order, each on a line of its own indented by its depth,
+/// text and attribute values escaped as quick-xml escapes them, links and
+/// categories as empty elements.
+fn write_entry(out: &mut Vec<u8>, item: &Item, feed_language: &str) {
+    push_line(out, 2);
+    out.extend_from_slice(b"<entry>");
+    push_text_element(out, 4, "title", &item.title, &XML);
+    push_text_element(out, 4, "id", &item.id, &XML);
+    push_text_element(out, 4, "updated", &item.updated.to_rfc3339(), &XML);
+    for author in &item.authors {
+        push_line(out, 4);
+        out.extend_from_slice(b"<author>");
+        push_text_element(out, 6, "name", &author.name, &XML);
+        if let Some(email) = &author.email {
+            push_text_element(out, 6, "email", email, &XML);
+        }
+        push_line(out, 4);
+        out.extend_from_slice(b"</author>");
+    }
+    for category in &item.categories {
+        push_line(out, 4);
+        out.extend_from_slice(b"<category");
+        push_attribute(out, "term", category, &XML);
+        out.extend_from_slice(b"/>");
+    }
     if let Some(href) = &item.link {
-        links.push(link(href, "alternate", "text/html"));
+        push_line(out, 4);
+        out.extend_from_slice(b"<link");
+        push_attribute(out, "href", href, &XML);
+        out.extend_from_slice(b" rel=\"alternate\" type=\"text/html\"/>");
     }
     if let Some(e) = &item.enclosure {
-        let mut enclosure = link(&e.url, "enclosure", &e.mime_type);
-        enclosure.length = Some(e.length.to_string());
-        links.push(enclosure);
+        push_line(out, 4);
+        out.extend_from_slice(b"<link");
+        push_attribute(out, "href", &e.url, &XML);
+        out.extend_from_slice(b" rel=\"enclosure\"");
+        push_attribute(out, "type", &e.mime_type, &XML);
+        push_attribute(out, "length", &e.length.to_string(), &XML);
+        out.extend_from_slice(b"/>");
     }
+    push_text_element(out, 4, "published", &item.published.to_rfc3339(), &XML);
+    if let Some(rights) = &item.rights {
+        push_text_element(out, 4, "rights", rights, &XML);
+    }
+    if let Some(summary) = &item.summary {
+        push_text_element(out, 4, "summary", summary, &XML);
+    }
+    push_line(out, 4);
+    out.extend_from_slice(b"<content");
     // Atom has no xml:lang on entries; the content carries it instead.
-    let lang = item
-        .language
-        .clone()
-        .filter(|l| !l.eq_ignore_ascii_case(feed_language));
-    Entry {
-        id: item.id.clone(),
-        title: Text::plain(item.title.clone()),
-        updated: item.updated,
-        published: Some(item.published),
-        authors: item.authors.iter().map(person).collect(),
-        categories: item
-            .categories
-            .iter()
-            .map(|c| Category {
-                term: c.clone(),
-                scheme: None,
-                label: None,
-            })
-            .collect(),
-        links,
-        rights: item.rights.clone().map(Text::plain),
-        summary: item.summary.clone().map(Text::plain),
-        content: Some(Content {
-            value: Some(item.content_html.clone()),
-            content_type: Some("html".into()),
-            lang,
-            ..Content::default()
-        }),
-        ..Entry::default()
+    if let Some(lang) = &item.language {
+        if !lang.eq_ignore_ascii_case(feed_language) {
+            push_attribute(out, "xml:lang", lang, &XML);
+        }
     }
+    out.extend_from_slice(b" type=\"html\">");
+    push_escaped(out, &item.content_html, &XML);
+    out.extend_from_slice(b"</content>");
+    push_line(out, 2);
+    out.extend_from_slice(b"</entry>");
 }
 
 fn person(p: &Person) -> AtomPerson {
@@ -158,7 +186,99 @@ fn link(href: &str, rel: &str, mime_type: &str) -> Link {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::{info, items as sample, site};
+    use crate::render::item_fragment;
+    use crate::render::test_support::{generated_items, info, items as sample, site};
+    use atom_syndication::{Category, Content, Entry};
+
+    /// The entry the crate writes for `item`: the reference the hand-written
+    /// [`write_entry`] must match byte for byte.
+    fn entry(item: &Item, feed_language: &str) -> Entry {
+        let mut links = Vec::new();
+        if let Some(href) = &item.link {
+            links.push(link(href, "alternate", "text/html"));
+        }
+        if let Some(e) = &item.enclosure {
+            let mut enclosure = link(&e.url, "enclosure", &e.mime_type);
+            enclosure.length = Some(e.length.to_string());
+            links.push(enclosure);
+        }
+        let lang = item
+            .language
+            .clone()
+            .filter(|l| !l.eq_ignore_ascii_case(feed_language));
+        Entry {
+            id: item.id.clone(),
+            title: Text::plain(item.title.clone()),
+            updated: item.updated,
+            published: Some(item.published),
+            authors: item.authors.iter().map(person).collect(),
+            categories: item
+                .categories
+                .iter()
+                .map(|c| Category {
+                    term: c.clone(),
+                    scheme: None,
+                    label: None,
+                })
+                .collect(),
+            links,
+            rights: item.rights.clone().map(Text::plain),
+            summary: item.summary.clone().map(Text::plain),
+            content: Some(Content {
+                value: Some(item.content_html.clone()),
+                content_type: Some("html".into()),
+                lang,
+                ..Content::default()
+            }),
+            ..Entry::default()
+        }
+    }
+
+    /// The entries of `items` as the crate writes them in a whole feed.
+    fn crate_items(items: &[&Item], feed_language: &str) -> Vec<u8> {
+        let feed = AtomFeed {
+            entries: items.iter().map(|i| entry(i, feed_language)).collect(),
+            ..AtomFeed::default()
+        };
+        let fragment = item_fragment(write(&feed).unwrap(), "<entry>", "</entry>").unwrap();
+        fragment.as_bytes().to_vec()
+    }
+
+    fn assert_same(items: &[&Item], feed_language: &str) {
+        let expected = crate_items(items, feed_language);
+        let written = super::items(items, feed_language).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(written.as_bytes()),
+            String::from_utf8_lossy(&expected)
+        );
+        assert_eq!(written.as_bytes(), expected.as_slice());
+    }
+
+    #[test]
+    fn entries_are_the_crates_bytes_for_the_samples() {
+        let items = sample();
+        let refs: Vec<&Item> = items.iter().collect();
+        for language in ["en", "ko", "EN"] {
+            assert_same(&refs, language);
+            for item in &refs {
+                assert_same(&[item], language);
+            }
+        }
+    }
+
+    #[test]
+    fn entries_are_the_crates_bytes_for_generated_items() {
+        let items = generated_items(3000, 0x5eed_a70e);
+        let refs: Vec<&Item> = items.iter().collect();
+        for language in ["en", "ko"] {
+            for item in &refs {
+                assert_same(&[item], language);
+            }
+            for chunk in refs.chunks(61) {
+                assert_same(chunk, language);
+            }
+        }
+    }
 
     #[test]
     fn frame_and_fragments_are_the_crates_whole_document() {

@@ -13,6 +13,7 @@ mod atom;
 mod jsonfeed;
 mod rss;
 mod site;
+mod xml;
 
 pub use site::{index_html, opml};
 
@@ -209,7 +210,9 @@ fn split_frame(doc: Vec<u8>, close: &str) -> Result<Frame, String> {
 }
 
 /// The item elements of a document rendered by a crate: from the line that
-/// opens the first `<open>` to the end of the last `</close>`.
+/// opens the first `<open>` to the end of the last `</close>`. The
+/// renderers write items by hand; tests compare them with the crates'.
+#[cfg(test)]
 fn item_fragment(doc: Vec<u8>, open: &str, close: &str) -> Result<Fragment, String> {
     let first = memchr::memmem::find(&doc, open.as_bytes())
         .ok_or_else(|| format!("no {open} in the rendered document"))?;
@@ -225,8 +228,8 @@ fn item_fragment(doc: Vec<u8>, open: &str, close: &str) -> Result<Fragment, Stri
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::config::Site;
-    use crate::model::{FeedInfo, Item, Person};
-    use chrono::DateTime;
+    use crate::model::{Enclosure, FeedInfo, Item, Person};
+    use chrono::{DateTime, FixedOffset};
 
     pub fn site() -> Site {
         toml::from_str(
@@ -277,6 +280,177 @@ pub(crate) mod test_support {
                     draft: false,
                     source: "x.txt".into(),
                     line: 1,
+                }
+            })
+            .collect()
+    }
+
+    /// A deterministic stream of pseudo-random numbers (xorshift64*).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn chance(&mut self, percent: u64) -> bool {
+            self.below(100) < percent
+        }
+
+        fn pick<'a>(&mut self, pool: &[&'a str]) -> &'a str {
+            pool[self.below(pool.len() as u64) as usize]
+        }
+
+        /// Up to `max` fragments of `pool`, concatenated (maybe none).
+        fn text(&mut self, pool: &[&str], max: u64) -> String {
+            let n = self.below(max + 1);
+            (0..n).map(|_| self.pick(pool)).collect()
+        }
+    }
+
+    /// Text that escaping, CDATA and character references must get right.
+    const AWKWARD: &[&str] = &[
+        "&",
+        "<",
+        ">",
+        "\"",
+        "'",
+        "]]>",
+        "]]",
+        "]",
+        "]]]]>",
+        "]]]>",
+        "<![CDATA[",
+        "&amp;",
+        "&lt;",
+        "&#x26;",
+        "&gt;",
+        "\t",
+        "\n",
+        "\r\n",
+        "\r",
+        " ",
+        "  ",
+        "🎉",
+        "회담",
+        "박보람",
+        "é",
+        "ⓒ",
+        "plain words",
+        "Kim",
+        "x",
+        "-->",
+        "<!--",
+        "<p>",
+        "</p>",
+        "<b>",
+        "</b>",
+        "<a href=\"https://example.com/?a=1&amp;b=2\">",
+        "</a>",
+        "<img alt='x'/>",
+        "?>",
+        "\u{a0}",
+        "\u{1}",
+        "%20",
+        ";",
+        "=",
+    ];
+
+    /// Content ends: the start and the end of a CDATA section.
+    const EDGES: &[&str] = &["", "]]>", "]]", "]", ">", "]]]]>", "<p>", "&"];
+
+    fn date(rng: &mut Rng) -> DateTime<FixedOffset> {
+        let offset = match rng.below(4) {
+            0 => 0,
+            1 => 9 * 3600,
+            2 => -(5 * 3600 + 30 * 60),
+            _ => (rng.below(26 * 60) as i32 - 13 * 60) * 60,
+        };
+        let nanos = match rng.chance(20) {
+            true => rng.below(1_000_000_000) as u32,
+            false => 0,
+        };
+        let secs = 946_684_800 + rng.below(2_000_000_000) as i64;
+        DateTime::from_timestamp(secs, nanos)
+            .unwrap()
+            .with_timezone(&FixedOffset::east_opt(offset).unwrap())
+    }
+
+    /// `n` items from `seed`, every optional field present or absent, every
+    /// text drawn from [`AWKWARD`].
+    pub fn generated_items(n: usize, seed: u64) -> Vec<Item> {
+        let mut rng = Rng(seed | 1);
+        (0..n)
+            .map(|i| {
+                let id = match rng.below(4) {
+                    0 => format!(
+                        "https://news.example.com/{i}?a=1&b={}",
+                        rng.text(AWKWARD, 2)
+                    ),
+                    1 => format!("http://example.com/{i}"),
+                    2 => format!("tag:news.example.com,2025:{i}{}", rng.text(AWKWARD, 3)),
+                    _ => format!("{}{i}", rng.text(AWKWARD, 3)),
+                };
+                let authors = (0..rng.below(4))
+                    .map(|_| Person {
+                        name: rng.text(AWKWARD, 4),
+                        native_name: rng.chance(30).then(|| rng.text(AWKWARD, 2)),
+                        email: rng.chance(40).then(|| rng.text(AWKWARD, 3)),
+                    })
+                    .collect();
+                let published = date(&mut rng);
+                let updated = match rng.chance(50) {
+                    true => published,
+                    false => date(&mut rng),
+                };
+                let content_html = format!(
+                    "{}{}{}",
+                    rng.pick(EDGES),
+                    rng.text(AWKWARD, 40),
+                    rng.pick(EDGES)
+                );
+                Item {
+                    id,
+                    title: rng.text(AWKWARD, 8),
+                    version: rng.chance(20).then(|| "LEAD".to_owned()),
+                    link: rng.chance(70).then(|| {
+                        format!("https://news.example.com/{i}?q={}", rng.text(AWKWARD, 2))
+                    }),
+                    authors,
+                    published,
+                    updated,
+                    categories: (0..rng.below(5)).map(|_| rng.text(AWKWARD, 3)).collect(),
+                    dateline: None,
+                    summary: rng.chance(70).then(|| rng.text(AWKWARD, 10)),
+                    content_html,
+                    rights: rng.chance(50).then(|| rng.text(AWKWARD, 3)),
+                    language: match rng.below(5) {
+                        0 => Some("en".to_owned()),
+                        1 => Some("EN".to_owned()),
+                        2 => Some("ko".to_owned()),
+                        3 => Some(rng.text(AWKWARD, 2)),
+                        _ => None,
+                    },
+                    image: None,
+                    enclosure: rng.chance(30).then(|| Enclosure {
+                        url: format!("https://cdn.example.com/{i}.mp3?x={}", rng.text(AWKWARD, 2)),
+                        mime_type: rng.pick(&["audio/mpeg", "", "a&b<c>\"'"]).to_owned(),
+                        length: match rng.below(3) {
+                            0 => 0,
+                            1 => u64::MAX,
+                            _ => rng.below(100_000_000),
+                        },
+                    }),
+                    draft: false,
+                    source: "x.txt".into(),
+                    line: i + 1,
                 }
             })
             .collect()

@@ -1,21 +1,20 @@
-//! RSS 2.0 with the `rss` crate: `atom:link rel="self"`, `content:encoded`,
-//! `dc:creator`, guids with the right `isPermaLink`.
+//! RSS 2.0: `atom:link rel="self"`, `content:encoded`, `dc:creator`, guids
+//! with the right `isPermaLink`. The frame is written with the `rss` crate,
+//! the items by hand into the same bytes the crate writes (tests compare
+//! the two), without building an `rss::Item` per item.
 
 use std::collections::BTreeMap;
 
 use ::rss::extension::atom::AtomExtension;
-use ::rss::extension::dublincore::DublinCoreExtension;
 use ::rss::extension::{Extension, ExtensionMap};
-use ::rss::{Category, Channel, Enclosure, Guid, Item as RssItem};
+use ::rss::Channel;
 use atom_syndication::Link;
 
-use super::{
-    archive_links, item_fragment, rfc822, split_frame, Fragment, Frame, GENERATOR, HISTORY_NS,
-    VERSION,
-};
+use super::xml::{push_attribute, push_cdata, push_escaped, push_line, push_text_element};
+use super::xml::{HTML, RSS_TEXT};
+use super::{archive_links, rfc822, split_frame, Fragment, Frame, GENERATOR, HISTORY_NS, VERSION};
 use crate::config::{Format, Site};
 use crate::model::{FeedInfo, Item};
-use crate::text::escape_html;
 
 /// Declared on the root element whether or not a chunk uses them, so that
 /// frame and fragments agree.
@@ -87,13 +86,18 @@ pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
     split_frame(char_refs(write(&channel(info, site))?), "</channel>")
 }
 
+/// The `<item>` elements of `items`, as the crate writes them inside a
+/// pretty-printed channel and [`char_refs`] leaves them (see [`write_item`]).
 pub fn items(items: &[&Item]) -> Result<Fragment, String> {
-    let channel = Channel {
-        items: items.iter().map(|i| item(i)).collect(),
-        namespaces: namespaces(),
-        ..Channel::default()
-    };
-    item_fragment(char_refs(write(&channel)?), "<item>", "</item>")
+    let size: usize = items
+        .iter()
+        .map(|i| i.content_html.len() + i.summary.as_ref().map_or(0, String::len) + 1024)
+        .sum();
+    let mut out = Vec::with_capacity(size);
+    for item in items {
+        write_item(&mut out, item);
+    }
+    Ok(Fragment::whole(out))
 }
 
 /// The RSS Best Practices Profile wants `&` and `<` in plain-text elements
@@ -132,47 +136,152 @@ fn char_refs(xml: Vec<u8>) -> Vec<u8> {
     out
 }
 
+/// Appends the bytes the `rss` crate writes for `tests::item(item)`
+/// (`Item::to_xml` through quick-xml, pretty-printed with an indent of 2)
+/// after [`char_refs`]: the elements in the crate's order, each on a line
+/// of its own; text and attribute values escaped with `&` and `<` as
+/// character references; HTML in CDATA sections, split where it holds
+/// `]]>`.
+///
 /// Bylines go in `dc:creator`: RSS `author` must be an e-mail address, and
 /// a person in both would be reported as duplicate item semantics.
-fn item(item: &Item) -> RssItem {
-    let is_url = item.id.starts_with("http://") || item.id.starts_with("https://");
-    RssItem {
-        title: Some(item.title.clone()),
-        link: item.link.clone(),
-        // `description` is HTML: escape the plain-text summary. An item
-        // with no text of its own (an image, say) still needs one before
-        // `content:encoded`: its title.
-        description: Some(escape_html(item.summary.as_deref().unwrap_or(&item.title))),
-        content: Some(item.content_html.clone()),
-        categories: item
-            .categories
-            .iter()
-            .map(|c| Category {
-                name: c.clone(),
-                domain: None,
-            })
-            .collect(),
-        enclosure: item.enclosure.as_ref().map(|e| Enclosure {
-            url: e.url.clone(),
-            length: e.length.to_string(),
-            mime_type: e.mime_type.clone(),
-        }),
-        guid: Some(Guid {
-            value: item.id.clone(),
-            permalink: is_url,
-        }),
-        pub_date: Some(rfc822(&item.published)),
-        dublin_core_ext: Some(DublinCoreExtension {
-            creators: item.authors.iter().map(|p| p.name.clone()).collect(),
-            ..DublinCoreExtension::default()
-        }),
-        ..RssItem::default()
+fn write_item(out: &mut Vec<u8>, item: &Item) {
+    push_line(out, 4);
+    out.extend_from_slice(b"<item>");
+    push_text_element(out, 6, "title", &item.title, &RSS_TEXT);
+    if let Some(link) = &item.link {
+        push_text_element(out, 6, "link", link, &RSS_TEXT);
     }
+    // `description` is HTML: the plain-text summary escaped. An item with
+    // no text of its own (an image, say) still needs one before
+    // `content:encoded`: its title. Escaped HTML holds no `>`, so no `]]>`
+    // to split the section at.
+    push_line(out, 6);
+    out.extend_from_slice(b"<description><![CDATA[");
+    push_escaped(out, item.summary.as_deref().unwrap_or(&item.title), &HTML);
+    out.extend_from_slice(b"]]></description>");
+    for category in &item.categories {
+        push_text_element(out, 6, "category", category, &RSS_TEXT);
+    }
+    if let Some(e) = &item.enclosure {
+        push_line(out, 6);
+        out.extend_from_slice(b"<enclosure");
+        push_attribute(out, "url", &e.url, &RSS_TEXT);
+        push_attribute(out, "length", &e.length.to_string(), &RSS_TEXT);
+        push_attribute(out, "type", &e.mime_type, &RSS_TEXT);
+        out.extend_from_slice(b"/>");
+    }
+    push_line(out, 6);
+    out.extend_from_slice(match is_permalink(&item.id) {
+        true => b"<guid>".as_slice(),
+        false => b"<guid isPermaLink=\"false\">",
+    });
+    push_escaped(out, &item.id, &RSS_TEXT);
+    out.extend_from_slice(b"</guid>");
+    push_text_element(out, 6, "pubDate", &rfc822(&item.published), &RSS_TEXT);
+    push_line(out, 6);
+    out.extend_from_slice(b"<content:encoded>");
+    push_cdata(out, &item.content_html);
+    out.extend_from_slice(b"</content:encoded>");
+    for author in &item.authors {
+        push_text_element(out, 6, "dc:creator", &author.name, &RSS_TEXT);
+    }
+    push_line(out, 4);
+    out.extend_from_slice(b"</item>");
+}
+
+/// An id that is a URL is the item's permalink.
+fn is_permalink(id: &str) -> bool {
+    id.starts_with("http://") || id.starts_with("https://")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::render::item_fragment;
+    use crate::render::test_support::{generated_items, info, items as sample, site};
+    use crate::text::escape_html;
+    use ::rss::extension::dublincore::DublinCoreExtension;
+    use ::rss::{Category, Enclosure, Guid, Item as RssItem};
+
+    /// The item the crate writes for `item`: the reference the hand-written
+    /// [`write_item`] must match byte for byte.
+    fn item(item: &Item) -> RssItem {
+        RssItem {
+            title: Some(item.title.clone()),
+            link: item.link.clone(),
+            description: Some(escape_html(item.summary.as_deref().unwrap_or(&item.title))),
+            content: Some(item.content_html.clone()),
+            categories: item
+                .categories
+                .iter()
+                .map(|c| Category {
+                    name: c.clone(),
+                    domain: None,
+                })
+                .collect(),
+            enclosure: item.enclosure.as_ref().map(|e| Enclosure {
+                url: e.url.clone(),
+                length: e.length.to_string(),
+                mime_type: e.mime_type.clone(),
+            }),
+            guid: Some(Guid {
+                value: item.id.clone(),
+                permalink: is_permalink(&item.id),
+            }),
+            pub_date: Some(rfc822(&item.published)),
+            dublin_core_ext: Some(DublinCoreExtension {
+                creators: item.authors.iter().map(|p| p.name.clone()).collect(),
+                ..DublinCoreExtension::default()
+            }),
+            ..RssItem::default()
+        }
+    }
+
+    /// The items of `items` as the crate writes them in a whole channel,
+    /// after [`char_refs`].
+    fn crate_items(items: &[&Item]) -> Vec<u8> {
+        let channel = Channel {
+            items: items.iter().map(|i| item(i)).collect(),
+            namespaces: namespaces(),
+            ..Channel::default()
+        };
+        let xml = char_refs(write(&channel).unwrap());
+        let fragment = item_fragment(xml, "<item>", "</item>").unwrap();
+        fragment.as_bytes().to_vec()
+    }
+
+    fn assert_same(items: &[&Item]) {
+        let expected = crate_items(items);
+        let written = super::items(items).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(written.as_bytes()),
+            String::from_utf8_lossy(&expected)
+        );
+        assert_eq!(written.as_bytes(), expected.as_slice());
+    }
+
+    #[test]
+    fn items_are_the_crates_bytes_for_the_samples() {
+        let items = sample();
+        let refs: Vec<&Item> = items.iter().collect();
+        assert_same(&refs);
+        for item in &refs {
+            assert_same(&[item]);
+        }
+    }
+
+    #[test]
+    fn items_are_the_crates_bytes_for_generated_items() {
+        let items = generated_items(3000, 0x5eed_0255);
+        let refs: Vec<&Item> = items.iter().collect();
+        for item in &refs {
+            assert_same(&[item]);
+        }
+        for chunk in refs.chunks(61) {
+            assert_same(chunk);
+        }
+    }
 
     #[test]
     fn plain_text_gets_hex_references_and_cdata_is_untouched() {
@@ -182,7 +291,6 @@ mod tests {
             "<title>A &#x26; B &#x3C;C&gt;</title><description><![CDATA[x &amp; &lt;b&gt; ]]]]><![CDATA[>]]></description><category>&#x3C;</category>"
         );
     }
-    use crate::render::test_support::{info, items as sample, site};
 
     #[test]
     fn frame_and_fragments_are_the_crates_whole_document() {
