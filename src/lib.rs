@@ -62,9 +62,17 @@ pub struct BuildOptions {
     /// Take the output folder's lock while writing (false when the caller
     /// holds it, as `run` does).
     pub lock: bool,
+    /// Feeds of at most this many items in all are rendered whole, in
+    /// parallel, each item made once; larger ones are streamed a chunk of
+    /// items at a time, in bounded memory. The bytes are the same either
+    /// way. [`BuildOptions::WHOLE_UP_TO`] by default.
+    pub whole_up_to: usize,
 }
 
 impl BuildOptions {
+    /// The default of [`whole_up_to`](Self::whole_up_to).
+    pub const WHOLE_UP_TO: usize = 4096;
+
     /// A build that writes the configured output folder, with the cache and
     /// the lock, without a progress bar: what services (`serve --watch`,
     /// `run`) do at time `now`.
@@ -76,6 +84,7 @@ impl BuildOptions {
             progress: false,
             cache: true,
             lock: true,
+            whole_up_to: BuildOptions::WHOLE_UP_TO,
         }
     }
 }

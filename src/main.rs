@@ -79,6 +79,7 @@ fn main() -> ExitCode {
         progress: !cli.quiet,
         cache: !no_cache,
         lock: true,
+        whole_up_to: BuildOptions::WHOLE_UP_TO,
     };
     match wirefeed::build(&config, &options) {
         Ok(report) => summarize(&report, write, cli.quiet),

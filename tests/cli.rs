@@ -9,6 +9,28 @@ use std::fs;
 
 use common::{files, project, repo, story, wirefeed};
 
+/// Feeds are rendered whole when they are small and streamed a chunk at a
+/// time when they are large: the bytes are the same.
+#[test]
+fn streamed_feeds_are_the_bytes_of_feeds_rendered_whole() {
+    let config = wirefeed::config::Config::load(&repo().join("config.toml")).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let options = wirefeed::BuildOptions {
+        out: Some(out.path().to_owned()),
+        whole_up_to: 0,
+        ..wirefeed::BuildOptions::service(chrono::Utc::now())
+    };
+    let report = wirefeed::build(&config, &options).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let streamed = files(out.path());
+    let committed = files(&repo().join("feeds"));
+    assert_eq!(streamed.len(), committed.len());
+    for ((name, new), (old_name, old)) in streamed.iter().zip(&committed) {
+        assert_eq!(name, old_name);
+        assert!(new == old, "{name}: streamed differs from rendered whole");
+    }
+}
+
 #[test]
 fn fresh_build_of_the_samples_equals_the_committed_feeds() {
     let out = tempfile::tempdir().unwrap();

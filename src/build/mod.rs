@@ -105,6 +105,7 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         ctx,
         out_dir: &out_dir,
         write: options.write,
+        whole_up_to: options.whole_up_to,
     };
     writer.write_all(selection.feeds, options.progress, &mut report)?;
     tracing::info!("wrote the feeds in {:.2?}", started.elapsed());

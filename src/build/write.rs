@@ -1,5 +1,6 @@
 //! The second pass of a build: stream every feed to its files.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
@@ -9,7 +10,7 @@ use super::{count, progress_bar, Candidate, FileList};
 use crate::config::{Config, Format};
 use crate::model::{Feed, Item};
 use crate::normalize::Normalizer;
-use crate::output::{self, AtomicFile};
+use crate::output::{self, AtomicFile, Written};
 use crate::render;
 use crate::source::{self, ParseContext, SourceError};
 use crate::{BuildError, BuildReport};
@@ -34,6 +35,8 @@ pub(super) struct FeedWriter<'a> {
     pub(super) ctx: ParseContext,
     pub(super) out_dir: &'a Path,
     pub(super) write: bool,
+    /// See [`crate::BuildOptions::whole_up_to`].
+    pub(super) whole_up_to: usize,
 }
 
 impl FeedWriter<'_> {
@@ -48,11 +51,15 @@ impl FeedWriter<'_> {
         let site = &self.config.site;
         let infos: Vec<_> = feeds.iter().map(|f| f.info.clone()).collect();
         let total: usize = infos.iter().map(|i| i.len).sum();
-        let bar = progress_bar(progress, total as u64, "items written");
-        for feed in feeds {
-            self.write(feed, &bar, report)?;
+        if total <= self.whole_up_to {
+            self.write_few(feeds, report)?;
+        } else {
+            let bar = progress_bar(progress, total as u64, "items written");
+            for feed in feeds {
+                self.write(feed, &bar, report)?;
+            }
+            bar.finish_and_clear();
         }
-        bar.finish_and_clear();
         // Archive documents are reached through their feed, not listed.
         let subscribable: Vec<_> = infos
             .iter()
@@ -76,6 +83,62 @@ impl FeedWriter<'_> {
             .collect();
         names.sort();
         report.removed = output::prune(self.out_dir, &names, !self.write)?;
+        Ok(())
+    }
+
+    /// Writes feeds of few items in all: every item is made once (an item
+    /// is often in several feeds), then the feeds are rendered whole and
+    /// written in parallel.
+    fn write_few(
+        &self,
+        feeds: Vec<Feed<Candidate>>,
+        report: &mut BuildReport,
+    ) -> Result<(), BuildError> {
+        let mut wanted: Vec<&Candidate> = feeds.iter().flat_map(|f| &f.items).collect();
+        wanted.sort_unstable_by_key(|c| (c.file, c.position));
+        wanted.dedup_by_key(|c| (c.file, c.position));
+        let made: Vec<((usize, usize), Result<Item, SourceError>)> = wanted
+            .par_iter()
+            .map(|c| ((c.file, c.position), self.item(c)))
+            .collect();
+        let mut items = HashMap::with_capacity(made.len());
+        for (key, result) in made {
+            match result {
+                Ok(item) => {
+                    items.insert(key, item);
+                }
+                Err(e) => report.errors.push(e),
+            }
+        }
+        let site = &self.config.site;
+        let written: Vec<Result<Vec<Written>, BuildError>> = feeds
+            .par_iter()
+            .map(|feed| {
+                let refs: Vec<&Item> = feed
+                    .items
+                    .iter()
+                    .filter_map(|c| items.get(&(c.file, c.position)))
+                    .collect();
+                let whole = Feed {
+                    info: feed.info.clone(),
+                    items: refs,
+                };
+                let mut done = Vec::with_capacity(feed.info.formats.len());
+                for &format in &feed.info.formats {
+                    let bytes = render::render(&whole, format, site)?;
+                    let name = render::file_name(&feed.info.name, format);
+                    let mut file = self.open(&self.out_dir.join(name))?;
+                    file.write(&bytes)?;
+                    done.push(file.commit()?);
+                }
+                Ok(done)
+            })
+            .collect();
+        for result in written {
+            for w in result? {
+                count(w, report);
+            }
+        }
         Ok(())
     }
 
