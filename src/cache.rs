@@ -108,8 +108,9 @@ pub fn fingerprint(config: &Config) -> String {
 #[derive(Default)]
 pub struct Stored {
     bytes: Vec<u8>,
-    /// Per file: the record's bytes (both frames) and its body's.
-    found: Vec<Option<(Range<usize>, Range<usize>)>>,
+    /// Per file: the record's bytes (both frames), its body's, and where
+    /// the record is in the old cache.
+    found: Vec<Option<(Range<usize>, Range<usize>, u64)>>,
 }
 
 impl Stored {
@@ -118,14 +119,24 @@ impl Stored {
         self.found.get(i).is_some_and(Option::is_some)
     }
 
-    /// The `i`th file's record decoded, and its stored bytes; `None` when
-    /// there is none or its bytes are damaged (the file is then simply
-    /// read again).
-    pub fn get(&self, i: usize) -> Option<(Cached<'_>, &[u8])> {
-        let (record, body) = self.found.get(i)?.clone()?;
+    /// The `i`th file's record decoded, and its stored bytes with where
+    /// they are in the old cache; `None` when there is none or its bytes
+    /// are damaged (the file is then simply read again).
+    pub fn get(&self, i: usize) -> Option<(Cached<'_>, StoredBytes<'_>)> {
+        let (record, body, at) = self.found.get(i)?.clone()?;
         let cached = postcard::from_bytes(&self.bytes[body]).ok()?;
-        Some((cached, &self.bytes[record]))
+        let bytes = StoredBytes {
+            bytes: &self.bytes[record],
+            at,
+        };
+        Some((cached, bytes))
     }
+}
+
+/// A record's bytes as the old cache stores them, at offset `at`.
+pub struct StoredBytes<'a> {
+    bytes: &'a [u8],
+    at: u64,
 }
 
 /// The key of the record the reader stands at: its frame, and what it says.
@@ -133,6 +144,8 @@ struct Key {
     frame: Vec<u8>,
     path: Range<usize>,
     stamp: Stamp,
+    /// Where the record starts in the file.
+    at: u64,
 }
 
 /// Reads a cache file record by record, in path order, a run of files at a
@@ -141,6 +154,12 @@ pub struct Reader {
     input: BufReader<File>,
     written_ns: i128,
     next: Option<Key>,
+    /// Bytes read or skipped so far.
+    pos: u64,
+    /// The file's length.
+    len: u64,
+    /// The length of its header (everything before the records).
+    header_len: u64,
 }
 
 impl Reader {
@@ -148,7 +167,8 @@ impl Reader {
     /// written for another fingerprint or is damaged.
     pub fn open(path: &Path, fingerprint: &str) -> Option<Reader> {
         let file = File::open(path).ok()?;
-        let written_ns = Stamp::of(&file.metadata().ok()?).modified_ns;
+        let meta = file.metadata().ok()?;
+        let written_ns = Stamp::of(&meta).modified_ns;
         let mut input = BufReader::with_capacity(1 << 16, file);
         let mut magic = [0u8; 8];
         input.read_exact(&mut magic).ok()?;
@@ -159,19 +179,34 @@ impl Reader {
             input,
             written_ns,
             next: None,
+            pos: MAGIC.len() as u64,
+            len: meta.len(),
+            header_len: 0,
         };
         let mut stored = Vec::new();
         reader.frame_into(&mut stored)?;
         if stored != fingerprint.as_bytes() {
             return None;
         }
+        reader.header_len = reader.pos;
         reader.next = reader.key(Vec::new());
         Some(reader)
+    }
+
+    /// The length of the cache's header (everything before the records).
+    pub fn header_len(&self) -> u64 {
+        self.header_len
+    }
+
+    /// The cache file's length.
+    pub fn len(&self) -> u64 {
+        self.len
     }
 
     fn frame_len(&mut self) -> Option<usize> {
         let mut len = [0u8; 4];
         self.input.read_exact(&mut len).ok()?;
+        self.pos += 4;
         let len = u32::from_le_bytes(len) as usize;
         (len <= MAX_FRAME).then_some(len)
     }
@@ -183,6 +218,7 @@ impl Reader {
         let start = out.len();
         out.resize(start + len, 0);
         self.input.read_exact(&mut out[start..]).ok()?;
+        self.pos += len as u64;
         Some(start..start + len)
     }
 
@@ -190,6 +226,7 @@ impl Reader {
     /// tail ends the stream (those files are simply read again).
     fn key(&mut self, mut buf: Vec<u8>) -> Option<Key> {
         buf.clear();
+        let at = self.pos;
         self.frame_into(&mut buf)?;
         let (path, stamp): (&str, Stamp) = postcard::from_bytes(&buf).ok()?;
         let offset = path.as_ptr() as usize - buf.as_ptr() as usize;
@@ -198,12 +235,15 @@ impl Reader {
             frame: buf,
             path,
             stamp,
+            at,
         })
     }
 
     fn skip_body(&mut self) -> Option<()> {
         let len = self.frame_len()?;
-        self.input.seek_relative(len as i64).ok()
+        self.input.seek_relative(len as i64).ok()?;
+        self.pos += len as u64;
+        Some(())
     }
 
     /// Steps past the current record without reading its body.
@@ -230,7 +270,7 @@ impl Reader {
         &mut self,
         file: &SourceFile,
         out: &mut Vec<u8>,
-    ) -> Option<(Range<usize>, Range<usize>)> {
+    ) -> Option<(Range<usize>, Range<usize>, u64)> {
         let wanted = file.path.as_os_str().as_encoded_bytes();
         loop {
             let next = self.next.as_ref()?;
@@ -250,6 +290,7 @@ impl Reader {
                 return None;
             }
             let key = self.next.take()?;
+            let at = key.at;
             let start = out.len();
             push_frame(out, &key.frame);
             let len_at = out.len();
@@ -258,7 +299,7 @@ impl Reader {
             self.next = self.key(key.frame);
             let body = body?;
             out[len_at..len_at + 4].copy_from_slice(&(body.len() as u32).to_le_bytes());
-            return Some((start..body.end, body));
+            return Some((start..body.end, body, at));
         }
     }
 }
@@ -269,25 +310,75 @@ fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Writes a new cache, atomically: a build that fails halfway leaves the
-/// old cache in place.
+/// old cache in place. While the new cache repeats the old one (records of
+/// unchanged files, in the same order), nothing is written; at the first
+/// difference the repeated part is copied over, inside the kernel where it
+/// can. When nothing changed at all, the old cache stays as it is.
 pub struct Writer {
-    file: AtomicFile,
     path: PathBuf,
+    fingerprint: Vec<u8>,
+    /// The old cache, while the new one repeats it.
+    mirror: Option<Mirror>,
+    file: Option<AtomicFile>,
     buf: Vec<u8>,
 }
 
+/// The old cache, and how many of its bytes the new one repeats so far.
+struct Mirror {
+    len: u64,
+    repeated: u64,
+}
+
 impl Writer {
-    /// Starts a cache at `path` for `fingerprint`.
-    pub fn create(path: &Path, fingerprint: &str) -> Result<Writer, OutputError> {
-        let mut file = AtomicFile::memo(path)?;
-        file.write(MAGIC)?;
+    /// Starts a cache at `path` for `fingerprint`; `old` is the reader of
+    /// the cache there, if it was valid for the same fingerprint.
+    pub fn create(
+        path: &Path,
+        fingerprint: &str,
+        old: Option<&Reader>,
+    ) -> Result<Writer, OutputError> {
         let mut writer = Writer {
-            file,
             path: path.to_owned(),
+            fingerprint: fingerprint.as_bytes().to_vec(),
+            mirror: old.map(|r| Mirror {
+                len: r.len(),
+                repeated: r.header_len(),
+            }),
+            file: None,
             buf: Vec::new(),
         };
-        writer.frame(fingerprint.as_bytes().to_vec())?;
+        if writer.mirror.is_none() {
+            writer.start(0)?;
+        }
         Ok(writer)
+    }
+
+    /// Starts writing: the header, or the first `repeated` bytes of the
+    /// old cache (which include it).
+    fn start(&mut self, repeated: u64) -> Result<&mut AtomicFile, OutputError> {
+        let mut file = AtomicFile::memo(&self.path)?;
+        if repeated > 0 {
+            let mut old = File::open(&self.path).map_err(|e| self.io_error(e))?;
+            file.append_from(&mut old, repeated)?;
+        } else {
+            file.write(MAGIC)?;
+            let len = u32::try_from(self.fingerprint.len())
+                .map_err(|_| self.error("fingerprint too large".into()))?;
+            file.write(&len.to_le_bytes())?;
+            file.write(&self.fingerprint)?;
+        }
+        Ok(self.file.insert(file))
+    }
+
+    /// The file being written, started now if it was not yet.
+    fn file(&mut self) -> Result<&mut AtomicFile, OutputError> {
+        match self.file {
+            Some(ref mut file) => Ok(file),
+            None => {
+                let repeated = self.mirror.take().map_or(0, |m| m.repeated);
+                self.start(repeated)
+            }
+        }
     }
 
     fn frame(&mut self, bytes: Vec<u8>) -> Result<(), OutputError> {
@@ -295,16 +386,21 @@ impl Writer {
             .ok()
             .filter(|&l| l as usize <= MAX_FRAME)
             .ok_or_else(|| self.error("cache record too large".into()))?;
-        self.file.write(&len.to_le_bytes())?;
-        self.file.write(&bytes)?;
+        let file = self.file()?;
+        file.write(&len.to_le_bytes())?;
+        file.write(&bytes)?;
         self.buf = bytes;
         Ok(())
     }
 
     fn error(&self, message: String) -> OutputError {
+        self.io_error(std::io::Error::other(message))
+    }
+
+    fn io_error(&self, source: std::io::Error) -> OutputError {
         OutputError {
             path: self.path.clone(),
-            source: std::io::Error::other(message),
+            source,
         }
     }
 
@@ -323,14 +419,31 @@ impl Writer {
     }
 
     /// Appends a record as [`Stored::get`] gave it.
-    pub fn push_stored(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
-        self.file.write(bytes)
+    pub fn push_stored(&mut self, stored: &StoredBytes) -> Result<(), OutputError> {
+        if let Some(m) = self.mirror.as_mut() {
+            if m.repeated == stored.at {
+                m.repeated += stored.bytes.len() as u64;
+                return Ok(());
+            }
+        }
+        self.file()?.write(stored.bytes)
     }
 
     /// Puts the new cache in place, always: its modification time is what
-    /// records are judged racy against, so it must be this build's.
-    pub fn commit(self) -> Result<Written, OutputError> {
-        self.file.commit_always()
+    /// records are judged racy against, so it must be this build's. When
+    /// it would repeat the old cache whole, the old one stays: every
+    /// record in it was just found trustworthy against that time.
+    pub fn commit(mut self) -> Result<Written, OutputError> {
+        if let Some(m) = &self.mirror {
+            if m.repeated == m.len {
+                return Ok(Written::Unchanged);
+            }
+        }
+        self.file()?;
+        match self.file.take() {
+            Some(file) => file.commit_always(),
+            None => Err(self.error("no file".into())),
+        }
     }
 }
 
@@ -414,7 +527,7 @@ mod tests {
             file("a/2.txt", 20),
             file("b/3.txt", 30),
         );
-        let mut w = Writer::create(&path, "fp").unwrap();
+        let mut w = Writer::create(&path, "fp", None).unwrap();
         w.push(&record(&a, Outcome::Header(header("1")))).unwrap();
         w.push(&record(
             &b,
@@ -456,11 +569,69 @@ mod tests {
             .unwrap()
             .as_nanos() as i128;
         racy.stamp.modified_ns = now;
-        let mut w = Writer::create(&path, "fp").unwrap();
+        let mut w = Writer::create(&path, "fp", None).unwrap();
         w.push(&record(&racy, Outcome::Header(header("1"))))
             .unwrap();
         w.commit().unwrap();
         assert!(lookup(&mut Reader::open(&path, "fp").unwrap(), &racy).is_none());
+    }
+
+    /// Builds a cache over `old` from `files`, as a build does: stored
+    /// records copied, the others pushed fresh.
+    fn rebuild(path: &Path, files: &[(SourceFile, Outcome<'static>)]) -> Written {
+        let mut reader = Reader::open(path, "fp").unwrap();
+        let listed: Vec<SourceFile> = files.iter().map(|(f, _)| f.clone()).collect();
+        let stored = reader.lookup(&listed);
+        let mut w = Writer::create(path, "fp", Some(&reader)).unwrap();
+        for (i, (f, outcome)) in files.iter().enumerate() {
+            match stored.get(i) {
+                Some((_, bytes)) => w.push_stored(&bytes).unwrap(),
+                None => w.push(&record(f, outcome.clone())).unwrap(),
+            }
+        }
+        w.commit().unwrap()
+    }
+
+    #[test]
+    fn a_cache_that_would_not_change_is_not_written_and_a_changed_one_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        let (a, b, c) = (file("a.txt", 1), file("b.txt", 2), file("c.txt", 3));
+        let h = |id: &str| Outcome::Header(header(id));
+        let mut w = Writer::create(&path, "fp", None).unwrap();
+        for (f, id) in [(&a, "a"), (&b, "b"), (&c, "c")] {
+            w.push(&record(f, h(id))).unwrap();
+        }
+        w.commit().unwrap();
+        let before = std::fs::read(&path).unwrap();
+        let all = [
+            (a.clone(), h("a")),
+            (b.clone(), h("b")),
+            (c.clone(), h("c")),
+        ];
+        assert_eq!(rebuild(&path, &all), Written::Unchanged);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+
+        // b edited: a is copied, b written anew, c copied after it.
+        let b2 = file("b.txt", 22);
+        let edited = [
+            (a.clone(), h("a")),
+            (b2.clone(), h("b2")),
+            (c.clone(), h("c")),
+        ];
+        assert_eq!(rebuild(&path, &edited), Written::Changed);
+        let mut r = Reader::open(&path, "fp").unwrap();
+        assert_eq!(lookup(&mut r, &a).unwrap(), [h("a")]);
+        assert_eq!(lookup(&mut r, &b2).unwrap(), [h("b2")]);
+        assert_eq!(lookup(&mut r, &c).unwrap(), [h("c")]);
+
+        // c deleted: the copy stops before it.
+        let fewer = [(a.clone(), h("a")), (b2.clone(), h("b2"))];
+        assert_eq!(rebuild(&path, &fewer), Written::Changed);
+        let mut r = Reader::open(&path, "fp").unwrap();
+        assert_eq!(lookup(&mut r, &b2).unwrap(), [h("b2")]);
+        assert!(lookup(&mut r, &c).is_none());
+        assert_eq!(rebuild(&path, &fewer), Written::Unchanged);
     }
 
     #[test]
@@ -470,7 +641,7 @@ mod tests {
         std::fs::write(&path, b"WFCACHE3\xff\xff\xff\xffjunk").unwrap();
         assert!(Reader::open(&path, "fp").is_none());
         let a = file("a.txt", 1);
-        let mut w = Writer::create(&path, "fp").unwrap();
+        let mut w = Writer::create(&path, "fp", None).unwrap();
         w.push(&record(&a, Outcome::Header(header("1")))).unwrap();
         w.commit().unwrap();
         let mut bytes = std::fs::read(&path).unwrap();

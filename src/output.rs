@@ -124,6 +124,26 @@ impl AtomicFile {
         }
     }
 
+    /// Appends the first `len` bytes of `source` (copied inside the kernel
+    /// where it can). Not compared with the old file.
+    pub fn append_from(&mut self, source: &mut fs::File, len: u64) -> Result<(), OutputError> {
+        self.same = false;
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        let copied = out
+            .flush()
+            .and_then(|()| std::io::copy(&mut source.take(len), out.get_mut()));
+        match copied {
+            Ok(n) if n == len => Ok(()),
+            Ok(n) => Err(self.fail(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("copied {n} of {len} bytes"),
+            ))),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
     fn old_continues_with(&mut self, bytes: &[u8]) -> bool {
         let Some(old) = self.old.as_mut() else {
             return false;

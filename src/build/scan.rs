@@ -48,7 +48,11 @@ pub(super) fn scan_all(
         false => None,
     };
     let new_cache = match options.cache && options.write {
-        true => Some(cache::Writer::create(&cache_path, &fingerprint)?),
+        true => Some(cache::Writer::create(
+            &cache_path,
+            &fingerprint,
+            cached.as_ref(),
+        )?),
         false => None,
     };
     let mut scanner = Scanner {
@@ -149,7 +153,7 @@ impl Scanner<'_, '_> {
             if let Some((cached, bytes)) = stored {
                 self.from_cache += 1;
                 if let Some(w) = self.new_cache.as_mut() {
-                    w.push_stored(bytes)?;
+                    w.push_stored(&bytes)?;
                 }
                 self.take_file(index, cached.legacy_encoded, cached.results, Vec::new());
                 continue;
