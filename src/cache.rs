@@ -108,9 +108,19 @@ pub fn fingerprint(config: &Config) -> String {
 #[derive(Default)]
 pub struct Stored {
     bytes: Vec<u8>,
-    /// Per file: the record's bytes (both frames), its body's, and where
-    /// the record is in the old cache.
-    found: Vec<Option<(Range<usize>, Range<usize>, u64)>>,
+    /// Per file: its record, if trusted.
+    found: Vec<Option<Found>>,
+}
+
+/// Where a record found in the old cache is.
+#[derive(Clone)]
+struct Found {
+    /// Its bytes (both frames) in [`Stored::bytes`].
+    record: Range<usize>,
+    /// Its body's bytes there.
+    body: Range<usize>,
+    /// Where it starts in the old cache.
+    at: u64,
 }
 
 impl Stored {
@@ -123,7 +133,7 @@ impl Stored {
     /// they are in the old cache; `None` when there is none or its bytes
     /// are damaged (the file is then simply read again).
     pub fn get(&self, i: usize) -> Option<(Cached<'_>, StoredBytes<'_>)> {
-        let (record, body, at) = self.found.get(i)?.clone()?;
+        let Found { record, body, at } = self.found.get(i)?.clone()?;
         let cached = postcard::from_bytes(&self.bytes[body]).ok()?;
         let bytes = StoredBytes {
             bytes: &self.bytes[record],
@@ -199,7 +209,7 @@ impl Reader {
     }
 
     /// The cache file's length.
-    pub fn len(&self) -> u64 {
+    pub fn file_len(&self) -> u64 {
         self.len
     }
 
@@ -266,11 +276,7 @@ impl Reader {
         stored
     }
 
-    fn find(
-        &mut self,
-        file: &SourceFile,
-        out: &mut Vec<u8>,
-    ) -> Option<(Range<usize>, Range<usize>, u64)> {
+    fn find(&mut self, file: &SourceFile, out: &mut Vec<u8>) -> Option<Found> {
         let wanted = file.path.as_os_str().as_encoded_bytes();
         loop {
             let next = self.next.as_ref()?;
@@ -299,7 +305,11 @@ impl Reader {
             self.next = self.key(key.frame);
             let body = body?;
             out[len_at..len_at + 4].copy_from_slice(&(body.len() as u32).to_le_bytes());
-            return Some((start..body.end, body, at));
+            return Some(Found {
+                record: start..body.end,
+                body,
+                at,
+            });
         }
     }
 }
@@ -341,7 +351,7 @@ impl Writer {
             path: path.to_owned(),
             fingerprint: fingerprint.as_bytes().to_vec(),
             mirror: old.map(|r| Mirror {
-                len: r.len(),
+                len: r.file_len(),
                 repeated: r.header_len(),
             }),
             file: None,
