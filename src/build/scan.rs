@@ -69,17 +69,30 @@ pub(super) fn scan_all(
     // Batch k is stamped, looked up in the cache and its other files
     // parsed on the pool while batch k-1 is taken in.
     let mut pending: Option<Chunk> = None;
+    let (mut waited, mut stating, mut looking, mut taking) =
+        <[std::time::Duration; 4]>::default().into();
     loop {
         let previous = pending.take();
         let (scanned, taken) = rayon::join(
             || {
+                let t0 = std::time::Instant::now();
                 let found = listing.next()?;
+                let t1 = std::time::Instant::now();
+                waited += t1 - t0;
                 Some(found.map(|found| {
-                    let (files, unstamped) = source::stat_batch(found);
+                    // Without a cache to compare with, every file is read,
+                    // and stamped then, on the open file.
+                    let (files, unstamped) = match cached {
+                        Some(_) => source::stat_batch(found),
+                        None => (source::unstamped(found), Vec::new()),
+                    };
+                    let t2 = std::time::Instant::now();
+                    stating += t2 - t1;
                     let stored = cached
                         .as_mut()
                         .map(|c| c.lookup(&files))
                         .unwrap_or_default();
+                    looking += t2.elapsed();
                     let scans = parse_chunk(&files, &stored, ctx, normalizer);
                     Chunk {
                         files,
@@ -92,7 +105,9 @@ pub(super) fn scan_all(
             || match previous {
                 Some(chunk) => {
                     let len = chunk.files.len();
+                    let t = std::time::Instant::now();
                     scanner.take_in(chunk)?;
+                    taking += t.elapsed();
                     bar.inc(len as u64);
                     Ok(())
                 }
@@ -106,6 +121,9 @@ pub(super) fn scan_all(
         }
     }
     bar.finish_and_clear();
+    tracing::debug!(
+        "waited {waited:.2?} stated {stating:.2?} looked up {looking:.2?} took in {taking:.2?}"
+    );
     if let Some(w) = scanner.new_cache {
         w.commit()?;
     }
@@ -259,7 +277,7 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
     Scan {
         record: Record {
             path: file.path.to_string_lossy().into_owned(),
-            stamp: file.stamp,
+            stamp: parsed.stamp.unwrap_or(file.stamp),
             legacy_encoded: parsed.legacy_encoded,
             results: results.into_iter().map(|(_, o)| o).collect(),
         },

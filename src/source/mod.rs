@@ -74,7 +74,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// Its format.
     pub format: ArticleFormat,
-    /// What the file system says of it when it was listed.
+    /// What the file system says of it when it was listed; the default
+    /// when a build with no cache to compare with left it to be stamped
+    /// when read (see [`Parsed::stamp`]).
     pub stamp: Stamp,
 }
 
@@ -191,6 +193,7 @@ pub fn list(sources: &[Source]) -> Listing {
 /// whether to go on. One folder is walked in order as it goes; several
 /// (which may nest or come in any order) are walked whole, then sorted.
 fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
+    let started = std::time::Instant::now();
     let mut batch = Vec::with_capacity(LIST_BATCH);
     let walked = match sources {
         [source] => {
@@ -224,6 +227,7 @@ fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
             walked
         }
     };
+    tracing::debug!("walked in {:.2?}", started.elapsed());
     match walked {
         Ok(()) if !batch.is_empty() => {
             send(Ok(batch));
@@ -262,6 +266,18 @@ pub fn stat_batch(found: Vec<(PathBuf, ArticleFormat)>) -> (Vec<SourceFile>, Vec
         }
     }
     (files, errors)
+}
+
+/// Listed files not stamped yet (they are when they are read).
+pub fn unstamped(found: Vec<(PathBuf, ArticleFormat)>) -> Vec<SourceFile> {
+    found
+        .into_iter()
+        .map(|(path, format)| SourceFile {
+            path,
+            format,
+            stamp: Stamp::default(),
+        })
+        .collect()
 }
 
 /// Lists and stamps every article file of `sources`, in path order; the
@@ -444,6 +460,9 @@ pub struct Parsed {
     pub errors: Vec<SourceError>,
     /// True when the file was decoded as EUC-KR.
     pub legacy_encoded: bool,
+    /// The file's stamp, taken on the open file before it was read (none
+    /// when it could not be opened).
+    pub stamp: Option<Stamp>,
 }
 
 /// Reads, decodes and parses one listed file.
@@ -453,9 +472,14 @@ pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> Parsed {
         errors: vec![SourceError::new(path, 1, reason)],
         ..Parsed::default()
     };
-    let bytes = match read(path, file.stamp.len) {
-        Ok(b) => b,
+    let (bytes, stamp) = match read(path) {
+        Ok(read) => read,
         Err(e) => return failed(format!("cannot read: {e}")),
+    };
+    let stamp = Some(stamp);
+    let failed = |reason: String| Parsed {
+        stamp,
+        ..failed(reason)
     };
     let (text, legacy_encoded) = match decode(bytes) {
         Ok(decoded) => decoded,
@@ -470,18 +494,21 @@ pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> Parsed {
         articles,
         errors,
         legacy_encoded,
+        stamp,
     }
 }
 
-/// The whole file. The size it had when listed saves asking again (the
-/// read still goes on to the end, so a file that grew is read whole).
-fn read(path: &Path, listed_len: u64) -> std::io::Result<Vec<u8>> {
+/// The whole file, and its stamp taken on the open file before reading:
+/// a change after that changes the stamp, so a cached record never holds
+/// older text than its stamp says (and no path is looked up twice).
+fn read(path: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
-    let hint = usize::try_from(listed_len).map_or(0, |l| l.min(64 << 20));
+    let stamp = Stamp::of(&file.metadata()?);
+    let hint = usize::try_from(stamp.len).map_or(0, |l| l.min(64 << 20));
     let mut bytes = Vec::with_capacity(hint + 1);
     file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok((bytes, stamp))
 }
 
 fn single(result: Result<Article, SourceError>) -> (Vec<Article>, Vec<SourceError>) {
