@@ -66,11 +66,15 @@ pub(super) fn scan_all(
         normalizer,
     };
     let bar = progress_counter(options.progress, "articles read");
-    // Batch k is stamped, looked up in the cache and its other files
-    // parsed on the pool while batch k-1 is taken in.
+    // Two halves run at once, on batch k and on batch k-1:
+    // - with a cache: batch k is stamped, while batch k-1 is looked up in
+    //   the cache, its other files parsed (on the pool), and taken in;
+    // - without: batch k is parsed (on the pool), while batch k-1 is taken
+    //   in (files are stamped when read).
     let mut pending: Option<Chunk> = None;
     let (mut waited, mut stating, mut looking, mut taking) =
         <[std::time::Duration; 4]>::default().into();
+    let with_cache = cached.is_some();
     loop {
         let previous = pending.take();
         let (scanned, taken) = rayon::join(
@@ -79,31 +83,40 @@ pub(super) fn scan_all(
                 let found = listing.next()?;
                 let t1 = std::time::Instant::now();
                 waited += t1 - t0;
-                Some(found.map(|found| {
-                    // Without a cache to compare with, every file is read,
-                    // and stamped then, on the open file.
-                    let (files, unstamped) = match cached {
-                        Some(_) => source::stat_batch(found),
-                        None => (source::unstamped(found), Vec::new()),
-                    };
-                    let t2 = std::time::Instant::now();
-                    stating += t2 - t1;
-                    let stored = cached
-                        .as_mut()
-                        .map(|c| c.lookup(&files))
-                        .unwrap_or_default();
-                    looking += t2.elapsed();
-                    let scans = parse_chunk(&files, &stored, ctx, normalizer);
-                    Chunk {
-                        files,
-                        unstamped,
-                        stored,
-                        scans,
+                Some(found.map(|found| match with_cache {
+                    true => {
+                        let (files, unstamped) = source::stat_batch(found);
+                        stating += t1.elapsed();
+                        Chunk {
+                            files,
+                            unstamped,
+                            scanned: None,
+                        }
+                    }
+                    false => {
+                        let files = source::unstamped(found);
+                        let stored = cache::Stored::default();
+                        let scans = parse_chunk(&files, &stored, ctx, normalizer);
+                        Chunk {
+                            files,
+                            unstamped: Vec::new(),
+                            scanned: Some((stored, scans)),
+                        }
                     }
                 }))
             },
             || match previous {
-                Some(chunk) => {
+                Some(mut chunk) => {
+                    if chunk.scanned.is_none() {
+                        let t = std::time::Instant::now();
+                        let stored = cached
+                            .as_mut()
+                            .map(|c| c.lookup(&chunk.files))
+                            .unwrap_or_default();
+                        looking += t.elapsed();
+                        let scans = parse_chunk(&chunk.files, &stored, ctx, normalizer);
+                        chunk.scanned = Some((stored, scans));
+                    }
                     let len = chunk.files.len();
                     let t = std::time::Instant::now();
                     scanner.take_in(chunk)?;
@@ -137,8 +150,9 @@ struct Chunk {
     files: Vec<SourceFile>,
     /// Files that could not be stamped (gone since they were listed).
     unstamped: Vec<SourceError>,
-    stored: cache::Stored,
-    scans: Vec<Option<Scan>>,
+    /// The records found in the cache, and what parsing the other files
+    /// gave; `None` until then.
+    scanned: Option<(cache::Stored, Vec<Option<Scan>>)>,
 }
 
 /// The sequential half of the scan: takes in scanned chunks in path order.
@@ -158,15 +172,20 @@ struct Scanner<'a, 'c> {
 
 impl Scanner<'_, '_> {
     fn take_in(&mut self, chunk: Chunk) -> Result<(), BuildError> {
+        let count = chunk.files.len();
         let first = self.files.push(chunk.files);
         self.report.errors.extend(chunk.unstamped);
-        for (offset, scan) in chunk.scans.into_iter().enumerate() {
+        // Not scanned yet: every file is read here.
+        let (stored, scans) = chunk
+            .scanned
+            .unwrap_or_else(|| (cache::Stored::default(), (0..count).map(|_| None).collect()));
+        for (offset, scan) in scans.into_iter().enumerate() {
             let index = first + offset;
             // A record that cannot be decoded (a damaged cache) is
             // replaced by reading the file.
             let stored = match scan {
                 Some(_) => None,
-                None => chunk.stored.get(offset),
+                None => stored.get(offset),
             };
             if let Some((cached, bytes)) = stored {
                 self.from_cache += 1;
