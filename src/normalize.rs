@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::config::Site;
 use crate::model::{Article, Body, Enclosure, Header, Item, Person};
-use crate::text::{lede_text, one_line, push_escaped_html, xml_safe};
+use crate::text::{lede_text, one_line, push_safe_escaped_html, xml_safe};
 
 /// Characters escaped in the last part of a `tag:` id and in `{id}` of
 /// link templates: everything but unreserved characters and a few safe
@@ -103,7 +103,7 @@ impl<'a> Normalizer<'a> {
                 let mut html = String::with_capacity(len);
                 for p in paragraphs {
                     html.push_str("<p>");
-                    push_escaped_html(&mut html, &xml_safe(p));
+                    push_safe_escaped_html(&mut html, p);
                     html.push_str("</p>");
                 }
                 html

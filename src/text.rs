@@ -87,6 +87,60 @@ pub fn push_escaped_html(out: &mut String, text: &str) {
     out.push_str(&text[start..]);
 }
 
+/// Appends `text` made XML-safe (as [`xml_safe`]) with `& < > " '`
+/// escaped (as [`push_escaped_html`]), in one pass: for article bodies,
+/// the bulk of what a build writes.
+pub fn push_safe_escaped_html(out: &mut String, text: &str) {
+    const fn table() -> [bool; 256] {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 0x20 {
+            t[b] = !matches!(b as u8, b'\t' | b'\n' | b'\r');
+            b += 1;
+        }
+        t[b'&' as usize] = true;
+        t[b'<' as usize] = true;
+        t[b'>' as usize] = true;
+        t[b'"' as usize] = true;
+        t[b'\'' as usize] = true;
+        // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+        t[0xEF] = true;
+        t
+    }
+    const SPECIAL: [bool; 256] = table();
+    out.reserve(text.len());
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !SPECIAL[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        // Every special byte is ASCII or a lead byte: `i` is a character
+        // boundary.
+        let (replacement, len) = match b {
+            b'&' => ("&amp;", 1),
+            b'<' => ("&lt;", 1),
+            b'>' => ("&gt;", 1),
+            b'"' => ("&quot;", 1),
+            b'\'' => ("&#39;", 1),
+            0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) => ("", 3),
+            0xEF => {
+                i += 1;
+                continue;
+            }
+            _ => ("", 1), // a control character XML forbids
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(replacement);
+        i += len;
+        start = i;
+    }
+    out.push_str(&text[start..]);
+}
+
 /// The plain text of the first paragraph of sanitized HTML (or of all of
 /// it when it has no `<p>`): tags dropped, entities decoded, white space
 /// folded. For summaries of HTML bodies.
@@ -215,6 +269,31 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" ");
             assert_eq!(one_line(text), reference, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn one_pass_safe_escaping_is_xml_safe_then_escaped() {
+        let parts = [
+            "a", "&", "<", ">", "\"", "'", "\u{0}", "\u{1f}", "\t", "\n", "\r", "\u{7f}",
+            "\u{FFFE}", "\u{FFFF}", "\u{FFFD}", "\u{FEFF}", "\u{F000}", "박", "🎉", " ",
+        ];
+        // Every string of up to four parts.
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| parts.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            texts.extend(longer);
+            texts.dedup();
+        }
+        for text in &texts {
+            let mut two_pass = String::new();
+            push_escaped_html(&mut two_pass, &xml_safe(text));
+            let mut one_pass = String::new();
+            push_safe_escaped_html(&mut one_pass, text);
+            assert_eq!(one_pass, two_pass, "{text:?}");
         }
     }
 
