@@ -149,13 +149,27 @@ pub type Found = Result<Vec<(PathBuf, ArticleFormat)>, SourceError>;
 /// the first files while the walk goes on.
 pub struct Listing {
     batches: std::sync::mpsc::Receiver<Found>,
+    /// The walking thread: when it ends without finishing, the listing is
+    /// an error, not a shorter list.
+    walker: Option<std::thread::JoinHandle<()>>,
+    roots: PathBuf,
 }
 
 impl Iterator for Listing {
     type Item = Found;
 
     fn next(&mut self) -> Option<Found> {
-        self.batches.recv().ok()
+        match self.batches.recv() {
+            Ok(found) => Some(found),
+            Err(_) => match self.walker.take().map(std::thread::JoinHandle::join) {
+                Some(Err(_)) => Some(Err(SourceError::new(
+                    &self.roots,
+                    1,
+                    String::from("cannot list: the listing stopped unexpectedly"),
+                ))),
+                _ => None,
+            },
+        }
     }
 }
 
@@ -173,20 +187,33 @@ pub fn list(sources: &[Source]) -> Listing {
             let sources = sources.clone();
             move || list_into(&sources, &mut |found| tx.send(found).is_ok())
         });
-    if spawned.is_err() {
-        // No thread: list here, whole, then hand it over.
-        let mut all = Vec::new();
-        list_into(&sources, &mut |found| {
-            all.push(found);
-            true
-        });
-        let (tx, batches) = std::sync::mpsc::channel();
-        for found in all {
-            let _ = tx.send(found);
+    let roots = sources.first().map(|s| s.path.clone()).unwrap_or_default();
+    let walker = match spawned {
+        Ok(handle) => handle,
+        Err(_) => {
+            // No thread: list here, whole, then hand it over.
+            let mut all = Vec::new();
+            list_into(&sources, &mut |found| {
+                all.push(found);
+                true
+            });
+            let (tx, batches) = std::sync::mpsc::channel();
+            for found in all {
+                let _ = tx.send(found);
+            }
+            return Listing {
+                batches,
+                walker: None,
+                roots,
+            };
         }
-        return Listing { batches };
+    };
+    drop(tx);
+    Listing {
+        batches,
+        walker: Some(walker),
+        roots,
     }
-    Listing { batches }
 }
 
 /// Walks `sources` and hands batches in path order to `send`, which says
