@@ -1,14 +1,18 @@
 //! `build`: wires the stages, in two passes.
 //!
-//! 1. Scan: every article file is parsed (in parallel, a chunk of files at
-//!    a time) or its headers are taken from the cache; each header is
-//!    offered to the `Selector`, which keeps only what some feed will
-//!    publish. Articles that fall out of every feed are dropped at once, so
-//!    memory follows what is published, not the archive's size.
-//! 2. Write: each feed is streamed to its files a chunk of items at a time;
-//!    items are normalized and rendered in parallel, written in order.
+//! 1. Scan: the source folders are listed by a thread of their own, in
+//!    path order, a batch of files at a time; each batch is stamped and
+//!    looked up in the cache, or parsed (in parallel), while the previous
+//!    one is taken in: each header is offered to the `Selector`, which
+//!    keeps only what some feed will publish. Articles that fall out of
+//!    every feed are dropped at once, so memory follows what is published,
+//!    not the archive's size.
+//! 2. Write: feeds of few items are rendered whole, in parallel; larger
+//!    ones are streamed to their files a chunk of items at a time, items
+//!    normalized and rendered in parallel, written in order.
 //!
-//! The output does not depend on the number of threads or on the cache.
+//! The output does not depend on the number of threads, on the cache, or
+//! on which way a feed was written.
 
 mod scan;
 mod write;
