@@ -215,7 +215,114 @@ fn author(p: &Person) -> Author<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::{info, items as sample, site};
+    use crate::render::test_support::{generated_items, info, items as sample, site};
+
+    /// How items were first rendered, kept to compare with: each item
+    /// pretty-printed on its own by serde, then every line indented again.
+    fn reindented(items: &[&Item], first: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            if !(first && i == 0) {
+                out.push(b',');
+            }
+            let json = serde_json::to_vec_pretty(&item(it)).unwrap();
+            out.extend_from_slice(b"\n    ");
+            for (i, line) in json.split(|&b| b == b'\n').enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b"\n    ");
+                }
+                out.extend_from_slice(line);
+            }
+        }
+        out
+    }
+
+    /// `items` rendered `size` at a time, the first chunk starting the
+    /// document when `first` is.
+    fn chunked(items: &[&Item], size: usize, first: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, chunk) in items.chunks(size).enumerate() {
+            out.extend_from_slice(super::items(chunk, first && i == 0).unwrap().as_bytes());
+        }
+        out
+    }
+
+    /// `items`, however chunked, are exactly the reference's bytes.
+    fn assert_same_as_reindented(items: &[&Item]) {
+        for first in [true, false] {
+            let expected = String::from_utf8(reindented(items, first)).unwrap();
+            for size in [1, 2, 3, 7, 64, items.len().max(1)] {
+                let got = String::from_utf8(chunked(items, size, first)).unwrap();
+                assert!(got == expected, "chunks of {size}, first {first}");
+            }
+        }
+    }
+
+    #[test]
+    fn items_are_the_reindented_bytes_for_the_samples() {
+        let items = sample();
+        let refs: Vec<&Item> = items.iter().collect();
+        assert_same_as_reindented(&refs);
+        for it in &refs {
+            assert_same_as_reindented(&[it]);
+        }
+        assert!(super::items(&[], true).unwrap().as_bytes().is_empty());
+        assert!(super::items(&[], false).unwrap().as_bytes().is_empty());
+    }
+
+    #[test]
+    fn items_are_the_reindented_bytes_for_generated_items() {
+        for seed in [0x5eed_0150, 0x5eed_7a11] {
+            let items = generated_items(3000, seed);
+            let refs: Vec<&Item> = items.iter().collect();
+            assert_same_as_reindented(&refs);
+            // Every key, every kind of escape and both empty lists occur.
+            let text = String::from_utf8(reindented(&refs, true)).unwrap();
+            for needle in [
+                "\"url\": ",
+                "\"summary\": ",
+                "\"image\": ",
+                "\"authors\": []",
+                "\"tags\": [",
+                "\"language\": ",
+                "\"attachments\": [",
+                "\"size_in_bytes\": 18446744073709551615",
+                "\"_wirefeed\": {",
+                "\"version\": ",
+                "\"dateline\": {",
+                "\"authors_native\": [",
+                "\"rights\": ",
+                "\"name\": \"\"",
+                "\\\"",
+                "\\\\",
+                "\\n",
+                "\\r",
+                "\\t",
+                "\\b",
+                "\\f",
+                "\\u0000",
+                "\\u0001",
+                "\\u000b",
+                "\\u001b",
+                "\\u001f",
+                "\u{7f}",
+                "\u{85}",
+                "\u{2028}",
+                "</script>",
+                "👨‍👩‍👧",
+                "한국어 기사",
+            ] {
+                assert!(text.contains(needle), "{needle:?} never occurs");
+            }
+            let value: serde_json::Value =
+                serde_json::from_slice(&[b"[".as_slice(), text.as_bytes(), b"]"].concat()).unwrap();
+            let parsed = value.as_array().unwrap();
+            assert_eq!(parsed.len(), refs.len());
+            assert!(parsed.iter().any(|v| v.get("summary").is_none()));
+            assert!(parsed.iter().any(|v| v.get("_wirefeed").is_none()));
+            assert!(parsed.iter().any(|v| v.get("tags").is_none()));
+        }
+    }
 
     #[test]
     fn streamed_json_is_serdes_pretty_document() {
