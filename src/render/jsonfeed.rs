@@ -2,7 +2,10 @@
 //! version, dateline, native names, rights) go in the `_wirefeed`
 //! extension object, as the spec allows for keys starting with `_`.
 
+use std::io;
+
 use serde::Serialize;
+use serde_json::ser::Formatter;
 
 use super::{rfc3339, Fragment, Frame};
 use crate::config::{Format, Site};
@@ -143,25 +146,124 @@ pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
 }
 
 /// Items as serde's pretty printer lays them out inside the feed object:
-/// four spaces deeper, separated by commas.
+/// two levels deep, separated by commas. Each is serialized straight into
+/// the fragment.
 pub fn items(items: &[&Item], first: bool) -> Result<Fragment, String> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(items.iter().map(|it| estimated_len(it)).sum());
     for (i, it) in items.iter().enumerate() {
-        if !(first && i == 0) {
-            out.push(b',');
-        }
-        let json = serde_json::to_vec_pretty(&item(it)).map_err(|e| e.to_string())?;
-        // Strings never hold a raw newline in JSON, so every newline is
-        // layout and can take the extra indent.
-        out.extend_from_slice(b"\n    ");
-        for (i, line) in json.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                out.extend_from_slice(b"\n    ");
-            }
-            out.extend_from_slice(line);
-        }
+        // The item is a value of the `items` array, at depth 1 inside the
+        // feed object.
+        let mut layout = Pretty::at_depth(2);
+        layout
+            .begin_array_value(&mut out, first && i == 0)
+            .map_err(|e| e.to_string())?;
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, layout);
+        item(it)
+            .serialize(&mut serializer)
+            .map_err(|e| e.to_string())?;
     }
     Ok(Fragment::whole(out))
+}
+
+/// About the bytes an item takes, so that a fragment is seldom grown: its
+/// long texts and some room for the keys and short fields.
+fn estimated_len(item: &Item) -> usize {
+    512 + item.content_html.len() + item.title.len() + item.summary.as_ref().map_or(0, String::len)
+}
+
+/// serde_json's [`serde_json::ser::PrettyFormatter`] (two spaces an indent,
+/// `[]` and `{}` when empty) for values that start `depth` levels deep.
+struct Pretty {
+    depth: usize,
+    has_value: bool,
+}
+
+/// A comma, a newline and the indents of sixteen levels, to write a line
+/// break in one go.
+const BREAK: &[u8] = b",\n                                ";
+
+impl Pretty {
+    fn at_depth(depth: usize) -> Pretty {
+        Pretty {
+            depth,
+            has_value: false,
+        }
+    }
+
+    /// A newline (after a comma if `comma`) and the current indent.
+    fn new_line<W: ?Sized + io::Write>(&self, writer: &mut W, comma: bool) -> io::Result<()> {
+        let start = usize::from(!comma);
+        match BREAK.get(start..2 + 2 * self.depth) {
+            Some(bytes) => writer.write_all(bytes),
+            None => {
+                writer.write_all(&BREAK[start..2])?;
+                for _ in 0..self.depth {
+                    writer.write_all(b"  ")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Formatter for Pretty {
+    fn begin_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        if self.has_value {
+            self.new_line(writer, false)?;
+        }
+        writer.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.new_line(writer, !first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        if self.has_value {
+            self.new_line(writer, false)?;
+        }
+        writer.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.new_line(writer, !first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, _writer: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 fn item(item: &Item) -> JsonItem<'_> {
@@ -256,6 +358,22 @@ mod tests {
                 assert!(got == expected, "chunks of {size}, first {first}");
             }
         }
+    }
+
+    #[test]
+    fn layout_is_serdes_pretty_printers() {
+        // Empty and nested lists and objects, deeper than `BREAK` reaches.
+        let mut value = serde_json::json!({"a": [], "b": {}, "c": [[], {}, 1, "x"], "d": null});
+        for i in 0..20 {
+            value = serde_json::json!({"n": i, "inner": [value, [{}], {"e": []}]});
+        }
+        let mut out = Vec::new();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, Pretty::at_depth(0));
+        value.serialize(&mut serializer).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string_pretty(&value).unwrap()
+        );
     }
 
     #[test]
