@@ -1,12 +1,14 @@
-//! JSON Feed 1.1 with serde. Fields that JSON Feed has no key for (wire
-//! version, dateline, native names, rights) go in the `_wirefeed`
-//! extension object, as the spec allows for keys starting with `_`.
+//! JSON Feed 1.1. The feed object is written by serde; items, most of the
+//! bytes, are written by hand in the same pretty layout, straight into the
+//! fragment. Fields that JSON Feed has no key for (wire version, dateline,
+//! native names, rights) go in the `_wirefeed` extension object, as the
+//! spec allows for keys starting with `_`.
 
 use serde::Serialize;
 
 use super::{rfc3339, Fragment, Frame};
 use crate::config::{Format, Site};
-use crate::model::{FeedInfo, Item, Person};
+use crate::model::{FeedInfo, Item};
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {
@@ -35,70 +37,6 @@ struct Hub {
 #[derive(Serialize)]
 struct Author<'a> {
     name: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonItem<'a> {
-    id: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    url: Option<&'a str>,
-    title: &'a str,
-    content_html: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    summary: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    image: Option<&'a str>,
-    date_published: String,
-    date_modified: String,
-    authors: Vec<Author<'a>>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    tags: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    language: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    attachments: Vec<Attachment<'a>>,
-    #[serde(rename = "_wirefeed", skip_serializing_if = "Extension::is_empty")]
-    extension: Extension<'a>,
-}
-
-#[derive(Serialize)]
-struct Attachment<'a> {
-    url: &'a str,
-    mime_type: &'a str,
-    size_in_bytes: u64,
-}
-
-#[derive(Serialize)]
-struct Extension<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dateline: Option<Dateline<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    authors_native: Vec<NativeName<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rights: Option<&'a str>,
-}
-
-impl Extension<'_> {
-    fn is_empty(&self) -> bool {
-        self.version.is_none()
-            && self.dateline.is_none()
-            && self.authors_native.is_empty()
-            && self.rights.is_none()
-    }
-}
-
-#[derive(Serialize)]
-struct NativeName<'a> {
-    name: &'a str,
-    native_name: &'a str,
-}
-
-#[derive(Serialize)]
-struct Dateline<'a> {
-    place: &'a str,
-    agency: &'a str,
 }
 
 /// The feed object without its items.
@@ -143,79 +81,581 @@ pub fn frame(info: &FeedInfo, site: &Site) -> Result<Frame, String> {
 }
 
 /// Items as serde's pretty printer lays them out inside the feed object:
-/// four spaces deeper, separated by commas.
+/// two levels deep, separated by commas, with serde_json's escapes.
 pub fn items(items: &[&Item], first: bool) -> Result<Fragment, String> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(items.iter().map(|it| estimated_len(it)).sum());
     for (i, it) in items.iter().enumerate() {
-        if !(first && i == 0) {
-            out.push(b',');
-        }
-        let json = serde_json::to_vec_pretty(&item(it)).map_err(|e| e.to_string())?;
-        // Strings never hold a raw newline in JSON, so every newline is
-        // layout and can take the extra indent.
-        out.extend_from_slice(b"\n    ");
-        for (i, line) in json.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                out.extend_from_slice(b"\n    ");
-            }
-            out.extend_from_slice(line);
-        }
+        let mut json = Pretty {
+            out: &mut out,
+            depth: 2,
+            has_value: !(first && i == 0),
+        };
+        json.value();
+        write_item(&mut json, it);
     }
     Ok(Fragment::whole(out))
 }
 
-fn item(item: &Item) -> JsonItem<'_> {
-    JsonItem {
-        id: &item.id,
-        url: item.link.as_deref(),
-        title: &item.title,
-        content_html: &item.content_html,
-        summary: item.summary.as_deref(),
-        image: item.image.as_deref(),
-        date_published: rfc3339(&item.published),
-        date_modified: rfc3339(&item.updated),
-        authors: item.authors.iter().map(author).collect(),
-        tags: &item.categories,
-        language: item.language.as_deref(),
-        attachments: item
-            .enclosure
+/// About the bytes an item takes, so that a fragment is seldom grown: its
+/// long texts and some room for the keys and short fields.
+fn estimated_len(item: &Item) -> usize {
+    512 + item.content_html.len() + item.title.len() + item.summary.as_ref().map_or(0, String::len)
+}
+
+/// The item object. Keys are in JSON Feed's order; those of fields an item
+/// does not have are left out, and so are `tags`, `attachments` and
+/// `_wirefeed` when they would be empty.
+fn write_item(json: &mut Pretty, item: &Item) {
+    json.open(b'{');
+    json.string_field("id", &item.id);
+    if let Some(url) = &item.link {
+        json.string_field("url", url);
+    }
+    json.string_field("title", &item.title);
+    json.string_field("content_html", &item.content_html);
+    if let Some(summary) = &item.summary {
+        json.string_field("summary", summary);
+    }
+    if let Some(image) = &item.image {
+        json.string_field("image", image);
+    }
+    json.string_field("date_published", &rfc3339(&item.published));
+    json.string_field("date_modified", &rfc3339(&item.updated));
+    json.key("authors");
+    json.open(b'[');
+    for author in &item.authors {
+        json.value();
+        json.open(b'{');
+        json.string_field("name", &author.name);
+        json.close(b'}');
+    }
+    json.close(b']');
+    if !item.categories.is_empty() {
+        json.key("tags");
+        json.open(b'[');
+        for tag in &item.categories {
+            json.value();
+            json.string(tag);
+        }
+        json.close(b']');
+    }
+    if let Some(language) = &item.language {
+        json.string_field("language", language);
+    }
+    if let Some(enclosure) = &item.enclosure {
+        json.key("attachments");
+        json.open(b'[');
+        json.value();
+        json.open(b'{');
+        json.string_field("url", &enclosure.url);
+        json.string_field("mime_type", &enclosure.mime_type);
+        json.key("size_in_bytes");
+        json.number(enclosure.length);
+        json.close(b'}');
+        json.close(b']');
+    }
+    let natives = || {
+        item.authors
             .iter()
-            .map(|e| Attachment {
-                url: &e.url,
-                mime_type: &e.mime_type,
-                size_in_bytes: e.length,
-            })
-            .collect(),
-        extension: Extension {
-            version: item.version.as_deref(),
-            dateline: item.dateline.as_ref().map(|d| Dateline {
-                place: &d.place,
-                agency: &d.agency,
-            }),
-            authors_native: item
-                .authors
-                .iter()
-                .filter_map(|p| {
-                    let native_name = p.native_name.as_deref()?;
-                    Some(NativeName {
-                        name: &p.name,
-                        native_name,
-                    })
-                })
-                .collect(),
-            rights: item.rights.as_deref(),
-        },
+            .filter_map(|p| Some((&p.name, p.native_name.as_deref()?)))
+    };
+    if item.version.is_some()
+        || item.dateline.is_some()
+        || natives().next().is_some()
+        || item.rights.is_some()
+    {
+        json.key("_wirefeed");
+        json.open(b'{');
+        if let Some(version) = &item.version {
+            json.string_field("version", version);
+        }
+        if let Some(dateline) = &item.dateline {
+            json.key("dateline");
+            json.open(b'{');
+            json.string_field("place", &dateline.place);
+            json.string_field("agency", &dateline.agency);
+            json.close(b'}');
+        }
+        if natives().next().is_some() {
+            json.key("authors_native");
+            json.open(b'[');
+            for (name, native_name) in natives() {
+                json.value();
+                json.open(b'{');
+                json.string_field("name", name);
+                json.string_field("native_name", native_name);
+                json.close(b'}');
+            }
+            json.close(b']');
+        }
+        if let Some(rights) = &item.rights {
+            json.string_field("rights", rights);
+        }
+        json.close(b'}');
+    }
+    json.close(b'}');
+}
+
+/// A writer of serde_json's pretty layout (two spaces an indent, `[]` and
+/// `{}` when empty), at `depth` inside the document.
+struct Pretty<'a> {
+    out: &'a mut Vec<u8>,
+    depth: usize,
+    /// Whether the innermost open array or object has a value yet.
+    has_value: bool,
+}
+
+/// A comma, a newline and the indents of sixteen levels, to write a line
+/// break in one go.
+const BREAK: &[u8] = b",\n                                ";
+
+impl Pretty<'_> {
+    /// A newline (after a comma unless it is the first) and the indent.
+    fn new_line(&mut self) {
+        let start = usize::from(!self.has_value);
+        match BREAK.get(start..2 + 2 * self.depth) {
+            Some(bytes) => self.out.extend_from_slice(bytes),
+            None => {
+                self.out.extend_from_slice(&BREAK[start..2]);
+                for _ in 0..self.depth {
+                    self.out.extend_from_slice(b"  ");
+                }
+            }
+        }
+        self.has_value = true;
+    }
+
+    /// Starts an array (`[`) or an object (`{`).
+    fn open(&mut self, bracket: u8) {
+        self.depth += 1;
+        self.has_value = false;
+        self.out.push(bracket);
+    }
+
+    /// Ends an array (`]`) or an object (`}`).
+    fn close(&mut self, bracket: u8) {
+        self.depth = self.depth.saturating_sub(1);
+        if self.has_value {
+            self.has_value = false;
+            self.new_line();
+        }
+        self.out.push(bracket);
+        self.has_value = true;
+    }
+
+    /// Starts the next value of an array.
+    fn value(&mut self) {
+        self.new_line();
+    }
+
+    /// Starts the next key of an object, up to its value.
+    fn key(&mut self, key: &str) {
+        self.new_line();
+        self.string(key);
+        self.out.extend_from_slice(b": ");
+    }
+
+    /// A key and its string value.
+    fn string_field(&mut self, key: &str, value: &str) {
+        self.key(key);
+        self.string(value);
+    }
+
+    /// A number value.
+    fn number(&mut self, n: u64) {
+        self.out.extend_from_slice(n.to_string().as_bytes());
+    }
+
+    /// A string value, quoted and escaped.
+    fn string(&mut self, text: &str) {
+        self.out.reserve(text.len() + 2);
+        self.out.push(b'"');
+        push_escaped(self.out, text);
+        self.out.push(b'"');
     }
 }
 
-fn author(p: &Person) -> Author<'_> {
-    Author { name: &p.name }
+/// What serde_json writes for each byte after a backslash: `u` for
+/// `\u00XX`, 0 for a byte written as it is.
+const ESCAPES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// Bytes looked at together for anything to escape: blocks where there is
+/// nothing (most of them) are checked with vector instructions.
+const BLOCK: usize = 32;
+
+/// Appends `text` escaped as serde_json escapes strings: quotes,
+/// backslashes and control characters; the rest, non-ASCII included, as
+/// it is.
+fn push_escaped(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    // `bytes[done..]` is not written yet; `bytes[done..at]` needs no escape.
+    let mut done = 0;
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = (at + BLOCK).min(bytes.len());
+        let block = &bytes[at..end];
+        let any = block.iter().fold(false, |any, &b| {
+            any | (b < 0x20) | (b == b'"') | (b == b'\\')
+        });
+        if any {
+            for (i, &b) in block.iter().enumerate() {
+                let escape = ESCAPES[usize::from(b)];
+                if escape == 0 {
+                    continue;
+                }
+                out.extend_from_slice(&bytes[done..at + i]);
+                done = at + i + 1;
+                match escape {
+                    b'u' => {
+                        const HEX: &[u8; 16] = b"0123456789abcdef";
+                        out.extend_from_slice(&[
+                            b'\\',
+                            b'u',
+                            b'0',
+                            b'0',
+                            HEX[usize::from(b >> 4)],
+                            HEX[usize::from(b & 0xf)],
+                        ]);
+                    }
+                    _ => out.extend_from_slice(&[b'\\', escape]),
+                }
+            }
+        }
+        at = end;
+    }
+    out.extend_from_slice(&bytes[done..]);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::test_support::{info, items as sample, site};
+    use crate::render::test_support::{generated_items, info, items as sample, site};
+
+    // The item objects as serde wrote them before `items` wrote them by
+    // hand: the reference the tests compare with.
+
+    #[derive(Serialize)]
+    struct JsonItem<'a> {
+        id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<&'a str>,
+        title: &'a str,
+        content_html: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        summary: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        image: Option<&'a str>,
+        date_published: String,
+        date_modified: String,
+        authors: Vec<Author<'a>>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        tags: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        language: Option<&'a str>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<Attachment<'a>>,
+        #[serde(rename = "_wirefeed", skip_serializing_if = "Extension::is_empty")]
+        extension: Extension<'a>,
+    }
+
+    #[derive(Serialize)]
+    struct Attachment<'a> {
+        url: &'a str,
+        mime_type: &'a str,
+        size_in_bytes: u64,
+    }
+
+    #[derive(Serialize)]
+    struct Extension<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dateline: Option<Dateline<'a>>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        authors_native: Vec<NativeName<'a>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rights: Option<&'a str>,
+    }
+
+    impl Extension<'_> {
+        fn is_empty(&self) -> bool {
+            self.version.is_none()
+                && self.dateline.is_none()
+                && self.authors_native.is_empty()
+                && self.rights.is_none()
+        }
+    }
+
+    #[derive(Serialize)]
+    struct NativeName<'a> {
+        name: &'a str,
+        native_name: &'a str,
+    }
+
+    #[derive(Serialize)]
+    struct Dateline<'a> {
+        place: &'a str,
+        agency: &'a str,
+    }
+
+    fn item(item: &Item) -> JsonItem<'_> {
+        JsonItem {
+            id: &item.id,
+            url: item.link.as_deref(),
+            title: &item.title,
+            content_html: &item.content_html,
+            summary: item.summary.as_deref(),
+            image: item.image.as_deref(),
+            date_published: rfc3339(&item.published),
+            date_modified: rfc3339(&item.updated),
+            authors: item
+                .authors
+                .iter()
+                .map(|p| Author { name: &p.name })
+                .collect(),
+            tags: &item.categories,
+            language: item.language.as_deref(),
+            attachments: item
+                .enclosure
+                .iter()
+                .map(|e| Attachment {
+                    url: &e.url,
+                    mime_type: &e.mime_type,
+                    size_in_bytes: e.length,
+                })
+                .collect(),
+            extension: Extension {
+                version: item.version.as_deref(),
+                dateline: item.dateline.as_ref().map(|d| Dateline {
+                    place: &d.place,
+                    agency: &d.agency,
+                }),
+                authors_native: item
+                    .authors
+                    .iter()
+                    .filter_map(|p| {
+                        let native_name = p.native_name.as_deref()?;
+                        Some(NativeName {
+                            name: &p.name,
+                            native_name,
+                        })
+                    })
+                    .collect(),
+                rights: item.rights.as_deref(),
+            },
+        }
+    }
+
+    /// How items were first rendered, kept to compare with: each item
+    /// pretty-printed on its own by serde, then every line indented again.
+    fn reindented(items: &[&Item], first: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, it) in items.iter().enumerate() {
+            if !(first && i == 0) {
+                out.push(b',');
+            }
+            let json = serde_json::to_vec_pretty(&item(it)).unwrap();
+            out.extend_from_slice(b"\n    ");
+            for (i, line) in json.split(|&b| b == b'\n').enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b"\n    ");
+                }
+                out.extend_from_slice(line);
+            }
+        }
+        out
+    }
+
+    /// `items` rendered `size` at a time, the first chunk starting the
+    /// document when `first` is.
+    fn chunked(items: &[&Item], size: usize, first: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, chunk) in items.chunks(size).enumerate() {
+            out.extend_from_slice(super::items(chunk, first && i == 0).unwrap().as_bytes());
+        }
+        out
+    }
+
+    /// `items`, however chunked, are exactly the reference's bytes.
+    fn assert_same_as_reindented(items: &[&Item]) {
+        for first in [true, false] {
+            let expected = String::from_utf8(reindented(items, first)).unwrap();
+            for size in [1, 2, 3, 7, 64, items.len().max(1)] {
+                let got = String::from_utf8(chunked(items, size, first)).unwrap();
+                assert!(got == expected, "chunks of {size}, first {first}");
+            }
+        }
+    }
+
+    /// `value` written with [`Pretty`], starting at depth 0.
+    fn write_value(json: &mut Pretty, value: &serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::Array(values) => {
+                json.open(b'[');
+                for v in values {
+                    json.value();
+                    write_value(json, v);
+                }
+                json.close(b']');
+            }
+            Value::Object(map) => {
+                json.open(b'{');
+                for (k, v) in map {
+                    json.key(k);
+                    write_value(json, v);
+                }
+                json.close(b'}');
+            }
+            Value::String(text) => json.string(text),
+            Value::Number(n) => json.number(n.as_u64().unwrap()),
+            Value::Null | Value::Bool(_) => {
+                json.out.extend_from_slice(value.to_string().as_bytes())
+            }
+        }
+    }
+
+    #[test]
+    fn layout_is_serdes_pretty_printers() {
+        // Empty and nested lists and objects, deeper than `BREAK` reaches.
+        let mut value = serde_json::json!({"a": [], "b": {}, "c": [[], {}, 1, "x"], "d": null});
+        for i in 0..20 {
+            value = serde_json::json!({"n": i, "inner": [value, [{}], {"e": [true]}]});
+        }
+        let mut out = Vec::new();
+        let mut json = Pretty {
+            out: &mut out,
+            depth: 0,
+            has_value: false,
+        };
+        write_value(&mut json, &value);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string_pretty(&value).unwrap()
+        );
+    }
+
+    #[test]
+    fn escapes_are_serde_jsons() {
+        let mut texts: Vec<String> = Vec::new();
+        let specials = (0..0x80u8)
+            .map(char::from)
+            .chain(['é', '\u{85}', '\u{2028}', '회', '🎉']);
+        for c in specials {
+            // Alone, and before, at and after the edges of blocks.
+            for before in [
+                0,
+                1,
+                BLOCK - 1,
+                BLOCK,
+                BLOCK + 1,
+                2 * BLOCK - 1,
+                2 * BLOCK + 3,
+            ] {
+                for after in [0, 1, BLOCK] {
+                    texts.push(format!("{}{c}{}", "a".repeat(before), "é".repeat(after)));
+                }
+            }
+        }
+        texts.push((0..0x80u8).map(char::from).collect());
+        texts.push("\"\\\n".repeat(50));
+        texts.push(String::new());
+        for text in &texts {
+            let mut out = Vec::new();
+            Pretty {
+                out: &mut out,
+                depth: 0,
+                has_value: false,
+            }
+            .string(text);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(text).unwrap(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn items_are_the_reindented_bytes_for_the_samples() {
+        let items = sample();
+        let refs: Vec<&Item> = items.iter().collect();
+        assert_same_as_reindented(&refs);
+        for it in &refs {
+            assert_same_as_reindented(&[it]);
+        }
+        assert!(super::items(&[], true).unwrap().as_bytes().is_empty());
+        assert!(super::items(&[], false).unwrap().as_bytes().is_empty());
+    }
+
+    #[test]
+    fn items_are_the_reindented_bytes_for_generated_items() {
+        for seed in [0x5eed_0150, 0x5eed_7a11] {
+            let items = generated_items(3000, seed);
+            let refs: Vec<&Item> = items.iter().collect();
+            assert_same_as_reindented(&refs);
+            // Every key, every kind of escape and both empty lists occur.
+            let text = String::from_utf8(reindented(&refs, true)).unwrap();
+            for needle in [
+                "\"url\": ",
+                "\"summary\": ",
+                "\"image\": ",
+                "\"authors\": []",
+                "\"tags\": [",
+                "\"language\": ",
+                "\"attachments\": [",
+                "\"size_in_bytes\": 18446744073709551615",
+                "\"_wirefeed\": {",
+                "\"version\": ",
+                "\"dateline\": {",
+                "\"authors_native\": [",
+                "\"rights\": ",
+                "\"name\": \"\"",
+                "\\\"",
+                "\\\\",
+                "\\n",
+                "\\r",
+                "\\t",
+                "\\b",
+                "\\f",
+                "\\u0000",
+                "\\u0001",
+                "\\u000b",
+                "\\u001b",
+                "\\u001f",
+                "\u{7f}",
+                "\u{85}",
+                "\u{2028}",
+                "</script>",
+                "👨‍👩‍👧",
+                "한국어 기사",
+            ] {
+                assert!(text.contains(needle), "{needle:?} never occurs");
+            }
+            let value: serde_json::Value =
+                serde_json::from_slice(&[b"[".as_slice(), text.as_bytes(), b"]"].concat()).unwrap();
+            let parsed = value.as_array().unwrap();
+            assert_eq!(parsed.len(), refs.len());
+            assert!(parsed.iter().any(|v| v.get("summary").is_none()));
+            assert!(parsed.iter().any(|v| v.get("_wirefeed").is_none()));
+            assert!(parsed.iter().any(|v| v.get("tags").is_none()));
+        }
+    }
 
     #[test]
     fn streamed_json_is_serdes_pretty_document() {

@@ -228,7 +228,7 @@ fn item_fragment(doc: Vec<u8>, open: &str, close: &str) -> Result<Fragment, Stri
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::config::Site;
-    use crate::model::{Enclosure, FeedInfo, Item, Person};
+    use crate::model::{Dateline, Enclosure, FeedInfo, Item, Person};
     use chrono::{DateTime, FixedOffset};
 
     pub fn site() -> Site {
@@ -315,7 +315,8 @@ pub(crate) mod test_support {
         }
     }
 
-    /// Text that escaping, CDATA and character references must get right.
+    /// Text that XML and JSON escaping, CDATA and character references must
+    /// get right: markup, control characters, backslashes, any script.
     const AWKWARD: &[&str] = &[
         "&",
         "<",
@@ -358,6 +359,23 @@ pub(crate) mod test_support {
         "?>",
         "\u{a0}",
         "\u{1}",
+        "\u{0}",
+        "\u{8}",
+        "\u{c}",
+        "\u{b}",
+        "\u{1b}",
+        "\u{1f}",
+        "\u{7f}",
+        "\u{85}",
+        "\u{2028}",
+        "\u{feff}",
+        "\\",
+        "\\\"",
+        "\\u0041",
+        "/",
+        "</script>",
+        "👨‍👩‍👧",
+        "한국어 기사",
         "%20",
         ";",
         "=",
@@ -383,8 +401,8 @@ pub(crate) mod test_support {
             .with_timezone(&FixedOffset::east_opt(offset).unwrap())
     }
 
-    /// `n` items from `seed`, every optional field present or absent, every
-    /// text drawn from [`AWKWARD`].
+    /// `n` items from `seed`, every optional field present or absent (lists
+    /// empty or not), every text drawn from [`AWKWARD`].
     pub fn generated_items(n: usize, seed: u64) -> Vec<Item> {
         let mut rng = Rng(seed | 1);
         (0..n)
@@ -410,16 +428,25 @@ pub(crate) mod test_support {
                     true => published,
                     false => date(&mut rng),
                 };
+                let body_len = match rng.chance(5) {
+                    true => 400,
+                    false => 40,
+                };
                 let content_html = format!(
                     "{}{}{}",
                     rng.pick(EDGES),
-                    rng.text(AWKWARD, 40),
+                    rng.text(AWKWARD, body_len),
                     rng.pick(EDGES)
                 );
                 Item {
                     id,
                     title: rng.text(AWKWARD, 8),
-                    version: rng.chance(20).then(|| "LEAD".to_owned()),
+                    version: match rng.below(10) {
+                        0 | 1 => Some("LEAD".to_owned()),
+                        2 => Some("2nd LD".to_owned()),
+                        3 => Some(rng.text(AWKWARD, 2)),
+                        _ => None,
+                    },
                     link: rng.chance(70).then(|| {
                         format!("https://news.example.com/{i}?q={}", rng.text(AWKWARD, 2))
                     }),
@@ -427,7 +454,10 @@ pub(crate) mod test_support {
                     published,
                     updated,
                     categories: (0..rng.below(5)).map(|_| rng.text(AWKWARD, 3)).collect(),
-                    dateline: None,
+                    dateline: rng.chance(40).then(|| Dateline {
+                        place: rng.text(AWKWARD, 2),
+                        agency: rng.text(AWKWARD, 2),
+                    }),
                     summary: rng.chance(70).then(|| rng.text(AWKWARD, 10)),
                     content_html,
                     rights: rng.chance(50).then(|| rng.text(AWKWARD, 3)),
@@ -438,7 +468,9 @@ pub(crate) mod test_support {
                         3 => Some(rng.text(AWKWARD, 2)),
                         _ => None,
                     },
-                    image: None,
+                    image: rng.chance(30).then(|| {
+                        format!("https://cdn.example.com/{i}.jpg?w={}", rng.text(AWKWARD, 2))
+                    }),
                     enclosure: rng.chance(30).then(|| Enclosure {
                         url: format!("https://cdn.example.com/{i}.mp3?x={}", rng.text(AWKWARD, 2)),
                         mime_type: rng.pick(&["audio/mpeg", "", "a&b<c>\"'"]).to_owned(),
