@@ -51,7 +51,16 @@ pub struct AtomicFile {
     scratch: Vec<u8>,
     /// Not synced to disk on commit.
     memo: bool,
+    /// Bytes handed to the file so far, and how many of them the disk was
+    /// asked to start writing.
+    written: u64,
+    kicked: u64,
 }
+
+/// A file that differs from the old one is sent on its way to the disk
+/// every this many bytes, while the build goes on, so that the sync at the
+/// commit has little left to wait for.
+const WRITE_BEHIND: u64 = 8 << 20;
 
 impl AtomicFile {
     /// Starts writing `path` (its folder is created if needed).
@@ -80,6 +89,8 @@ impl AtomicFile {
             out: Some(BufWriter::with_capacity(1 << 16, out)),
             scratch: Vec::new(),
             memo: false,
+            written: 0,
+            kicked: 0,
         })
     }
 
@@ -110,6 +121,8 @@ impl AtomicFile {
             out: None,
             scratch: Vec::new(),
             memo: false,
+            written: 0,
+            kicked: 0,
         }
     }
 
@@ -118,10 +131,22 @@ impl AtomicFile {
         if self.same {
             self.same = self.old_continues_with(bytes);
         }
-        match self.out.as_mut() {
-            Some(out) => out.write_all(bytes).map_err(|e| self.fail(e)),
-            None => Ok(()),
+        let Some(out) = self.out.as_mut() else {
+            return Ok(());
+        };
+        if let Err(e) = out.write_all(bytes) {
+            return Err(self.fail(e));
         }
+        self.written += bytes.len() as u64;
+        if !self.memo && !self.same && self.written - self.kicked >= WRITE_BEHIND {
+            // What is flushed now reaches the page cache; the disk is asked
+            // to start on it. Advice only: a failure here shows at commit.
+            if out.flush().is_ok() {
+                write_behind(out.get_ref(), self.kicked, self.written - self.kicked);
+                self.kicked = self.written;
+            }
+        }
+        Ok(())
     }
 
     /// Appends the first `len` bytes of `source` (copied inside the kernel
@@ -226,6 +251,24 @@ impl Drop for AtomicFile {
         let _ = fs::remove_file(&self.tmp);
     }
 }
+
+/// Asks the disk to start writing `len` bytes of `file` from `offset`,
+/// without waiting.
+#[cfg(target_os = "linux")]
+fn write_behind(file: &fs::File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
+        return;
+    };
+    // SAFETY: the descriptor is open for as long as `file` is borrowed;
+    // sync_file_range only reads its arguments.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn write_behind(_file: &fs::File, _offset: u64, _len: u64) {}
 
 /// Media types readers and browsers expect, with the charset our files
 /// are written in.
