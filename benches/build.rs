@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench --bench build                         # 10,000 and 100,000 stories, 5 runs each
 //! cargo bench --bench build -- --sizes 20000 --runs 3
+//! cargo bench --bench build -- --sizes 100000 --workloads newsroom-cached,incremental
 //! ```
 //!
 //! Generates a deterministic corpus of wire stories (8–16 paragraphs, about
@@ -284,6 +285,7 @@ fn touch_one(dir: &Path, n: usize, round: usize) {
 fn main() {
     let mut sizes = vec![10_000, 100_000];
     let mut runs = 5;
+    let mut only: Option<Vec<String>> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -296,6 +298,15 @@ fn main() {
                     .collect()
             }
             "--runs" => runs = args.next().expect("--runs N").parse().expect("a number"),
+            "--workloads" => {
+                only = Some(
+                    args.next()
+                        .expect("--workloads NAME,NAME")
+                        .split(',')
+                        .map(str::to_owned)
+                        .collect(),
+                )
+            }
             _ => {} // cargo bench passes --bench
         }
     }
@@ -310,6 +321,13 @@ fn main() {
     for &n in &sizes {
         let dir = corpus(&root, n);
         for workload in ["archive", "newsroom", "newsroom, cached", "incremental"] {
+            let wanted = only.as_ref().is_none_or(|w| {
+                w.iter()
+                    .any(|name| workload.replace(", ", "-") == name.as_str())
+            });
+            if !wanted {
+                continue;
+            }
             let cached = workload == "incremental" || workload == "newsroom, cached";
             let kind = if workload == "archive" {
                 "archive"
