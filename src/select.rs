@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -95,7 +96,7 @@ struct Slot<T> {
     kept: Vec<Ranked<T>>,
     /// Once `kept` was cut down: the worst item kept then. Nothing ranked
     /// after it can make the feed.
-    floor: Option<(DateTime<FixedOffset>, String)>,
+    floor: Option<(DateTime<FixedOffset>, Arc<str>)>,
 }
 
 impl<T: Clone> Slot<T> {
@@ -103,7 +104,9 @@ impl<T: Clone> Slot<T> {
     /// twice the limit, then cut down to the best `limit` at once: a
     /// linear-time selection instead of a heap operation per item (a wire
     /// archive in date folders offers every item newer than the last).
-    fn offer(&mut self, header: &Header<'_>, value: &T) {
+    /// `id` is the item's id shared by the feeds that keep it, made by the
+    /// first.
+    fn offer(&mut self, header: &Header<'_>, value: &T, id: &mut Option<Arc<str>>) {
         if !self.archive {
             if self.limit == 0 {
                 return;
@@ -114,7 +117,7 @@ impl<T: Clone> Slot<T> {
                 let worse = header
                     .published
                     .cmp(published)
-                    .then_with(|| id.as_str().cmp(&header.id))
+                    .then_with(|| (**id).cmp(&*header.id))
                     .is_le();
                 if worse {
                     return;
@@ -124,7 +127,7 @@ impl<T: Clone> Slot<T> {
         self.kept.push(Ranked {
             published: header.published,
             updated: header.updated,
-            id: header.id.clone().into_owned(),
+            id: id.get_or_insert_with(|| Arc::from(&*header.id)).clone(),
             value: value.clone(),
         });
         if !self.archive && self.kept.len() >= self.limit.saturating_mul(2) {
@@ -142,7 +145,7 @@ impl<T: Clone> Slot<T> {
 struct Ranked<T> {
     published: DateTime<FixedOffset>,
     updated: DateTime<FixedOffset>,
-    id: String,
+    id: Arc<str>,
     value: T,
 }
 
@@ -237,9 +240,10 @@ impl<'c, T: Clone> Selector<'c, T> {
                 }
             }
         }
+        let mut id = None;
         for &i in &targets {
             let slot = &mut self.slots[i];
-            slot.offer(header, &value);
+            slot.offer(header, &value, &mut id);
         }
         self.targets = targets;
     }
@@ -296,7 +300,7 @@ impl<'c, T: Clone> Selector<'c, T> {
             .chain(self.categories.values().map(|(i, _)| *i))
             .collect();
         let mut slots: Vec<Option<Slot<T>>> = self.slots.into_iter().map(Some).collect();
-        let mut ids: HashSet<String> = HashSet::new();
+        let mut ids: HashSet<Arc<str>> = HashSet::new();
         let mut feeds = Vec::with_capacity(order.len());
         for i in order {
             let Some(slot) = slots[i].take() else {

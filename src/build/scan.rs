@@ -58,7 +58,13 @@ pub(super) fn scan_all(
     let mut scanner = Scanner {
         files: FileList::default(),
         selector: Selector::new(config, options.now),
-        first_file: HashMap::default(),
+        // About one file per 200 bytes of cache: room for every id at once.
+        first_file: HashMap::with_capacity_and_hasher(
+            cached
+                .as_ref()
+                .map_or(0, |c| usize::try_from(c.file_len() / 200).unwrap_or(0)),
+            Default::default(),
+        ),
         new_cache,
         report,
         from_cache: 0,
