@@ -504,7 +504,7 @@ mod tests {
     }
 
     #[test]
-    fn bounded_heaps_keep_the_newest_whatever_the_offer_order() {
+    fn each_feed_keeps_the_newest_whatever_the_offer_order() {
         let items: Vec<Item> = (0..200)
             .map(|i| {
                 // A scrambled order of publication times.
@@ -521,6 +521,27 @@ mod tests {
             .map(|i| i.published.format("%H:%M").to_string())
             .collect();
         assert_eq!(minutes, ["03:19", "03:18", "03:17", "03:16", "03:15"]);
+    }
+
+    #[test]
+    fn ties_keep_the_smallest_ids_in_any_order() {
+        let c = config("[[feed]]\nname = \"all\"\nlimit = 4\n");
+        for order in [
+            (0..30).collect::<Vec<usize>>(),
+            (0..30).rev().collect(),
+            (0..30).map(|i| (i * 7) % 30).collect(),
+        ] {
+            let items: Vec<Item> = order
+                .iter()
+                .map(|i| item(&format!("id{i:02}"), "2026-01-01T00:00:00Z", &["x"], "A"))
+                .collect();
+            let s = select(&items, &c, Utc::now());
+            assert_eq!(
+                ids(&s.feeds[0]),
+                ["id00", "id01", "id02", "id03"],
+                "{order:?}"
+            );
+        }
     }
 
     #[test]
