@@ -65,6 +65,18 @@ const WRITE_BEHIND: u64 = 8 << 20;
 impl AtomicFile {
     /// Starts writing `path` (its folder is created if needed).
     pub fn create(path: &Path) -> Result<AtomicFile, OutputError> {
+        AtomicFile::start(path, false)
+    }
+
+    /// Starts writing `path`, a file rebuilt by every build and cheap to
+    /// lose (the build cache): not compared with the old one, and not
+    /// forced to disk when committed (after a crash it may be missing or
+    /// damaged, and a damaged cache is ignored).
+    pub fn memo(path: &Path) -> Result<AtomicFile, OutputError> {
+        AtomicFile::start(path, true)
+    }
+
+    fn start(path: &Path, memo: bool) -> Result<AtomicFile, OutputError> {
         let fail = |source| OutputError {
             path: path.to_owned(),
             source,
@@ -77,9 +89,12 @@ impl AtomicFile {
             .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let out = fs::File::create(&tmp).map_err(fail)?;
-        let old = fs::File::open(path)
-            .ok()
-            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
+        let old = match memo {
+            true => None,
+            false => fs::File::open(path)
+                .ok()
+                .filter(|f| f.metadata().is_ok_and(|m| m.is_file())),
+        };
         Ok(AtomicFile {
             path: path.to_owned(),
             dry_run: false,
@@ -88,22 +103,10 @@ impl AtomicFile {
             old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
             out: Some(BufWriter::with_capacity(1 << 16, out)),
             scratch: Vec::new(),
-            memo: false,
+            memo,
             written: 0,
             kicked: 0,
         })
-    }
-
-    /// Starts writing `path`, a file rebuilt by every build and cheap to
-    /// lose (the build cache): not compared with the old one, and not
-    /// forced to disk when committed (after a crash it may be missing or
-    /// damaged, and a damaged cache is ignored).
-    pub fn memo(path: &Path) -> Result<AtomicFile, OutputError> {
-        let mut file = AtomicFile::create(path)?;
-        file.old = None;
-        file.same = false;
-        file.memo = true;
-        Ok(file)
     }
 
     /// Compares with `path` without writing anything: [`commit`](Self::commit)

@@ -51,70 +51,48 @@ pub fn escape_html(text: &str) -> String {
 
 /// Appends `text` to `out` with `& < > " '` escaped.
 pub fn push_escaped_html(out: &mut String, text: &str) {
-    const fn table() -> [bool; 256] {
-        let mut t = [false; 256];
-        t[b'&' as usize] = true;
-        t[b'<' as usize] = true;
-        t[b'>' as usize] = true;
-        t[b'"' as usize] = true;
-        t[b'\'' as usize] = true;
-        t
-    }
-    const ESCAPED: [bool; 256] = table();
-    out.reserve(text.len());
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if !ESCAPED[usize::from(b)] {
-            i += 1;
-            continue;
-        }
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            _ => "&#39;",
-        };
-        // The bytes escaped are ASCII, so `i` is a character boundary.
-        out.push_str(&text[start..i]);
-        out.push_str(entity);
-        i += 1;
-        start = i;
-    }
-    out.push_str(&text[start..]);
+    push_escaped(out, text, &ESCAPED)
 }
 
 /// Appends `text` made XML-safe (as [`xml_safe`]) with `& < > " '`
 /// escaped (as [`push_escaped_html`]), in one pass: for article bodies,
 /// the bulk of what a build writes.
 pub fn push_safe_escaped_html(out: &mut String, text: &str) {
-    const fn table() -> [bool; 256] {
-        let mut t = [false; 256];
-        let mut b = 0;
-        while b < 0x20 {
-            t[b] = !matches!(b as u8, b'\t' | b'\n' | b'\r');
-            b += 1;
-        }
-        t[b'&' as usize] = true;
-        t[b'<' as usize] = true;
-        t[b'>' as usize] = true;
-        t[b'"' as usize] = true;
-        t[b'\'' as usize] = true;
-        // U+FFFE and U+FFFF are EF BF BE and EF BF BF.
-        t[0xEF] = true;
-        t
+    push_escaped(out, text, &ESCAPED_OR_UNSAFE)
+}
+
+/// The bytes [`push_escaped`] stops at: `& < > " '`, and with `unsafe_too`
+/// the control characters XML forbids and 0xEF, the lead byte of U+FFFE
+/// and U+FFFF (EF BF BE, EF BF BF).
+const fn special(unsafe_too: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while unsafe_too && b < 0x20 {
+        t[b] = !matches!(b as u8, b'\t' | b'\n' | b'\r');
+        b += 1;
     }
-    const SPECIAL: [bool; 256] = table();
+    t[0xEF] = unsafe_too;
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t
+}
+
+const ESCAPED: [bool; 256] = special(false);
+const ESCAPED_OR_UNSAFE: [bool; 256] = special(true);
+
+/// Appends `text`, replacing the bytes `special` marks: markup by its
+/// entity, a forbidden character by nothing. Clean runs are copied whole.
+fn push_escaped(out: &mut String, text: &str, special: &[bool; 256]) {
     out.reserve(text.len());
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if !SPECIAL[usize::from(b)] {
+        if !special[usize::from(b)] {
             i += 1;
             continue;
         }
