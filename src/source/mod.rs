@@ -10,6 +10,7 @@
 mod fields;
 mod json;
 mod markdown;
+mod walk;
 mod wire;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +21,8 @@ use rayon::prelude::*;
 
 use crate::config::{Source, SourceFormat};
 use crate::model::{Article, ArticleFormat};
+
+pub use walk::Listed;
 
 /// A problem with one article file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -142,7 +145,7 @@ impl Stamp {
 pub const LIST_BATCH: usize = 512;
 
 /// Paths found by a walk, a batch at a time, or why the walk stopped.
-pub type Found = Result<Vec<(PathBuf, ArticleFormat)>, SourceError>;
+pub type Found = Result<Vec<Listed>, SourceError>;
 
 /// The article files of the sources, found by a walk on a thread of its
 /// own and handed over in path order, a batch at a time: a build starts on
@@ -225,8 +228,8 @@ fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
     let walked = match sources {
         [source] => {
             let mut open = true;
-            walk(&source.path, source.format, &mut |path, format| {
-                batch.push((path, format));
+            walk::walk(&source.path, source.format, &mut |listed| {
+                batch.push(listed);
                 if batch.len() == LIST_BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(LIST_BATCH));
                     open = open && send(Ok(full));
@@ -237,13 +240,13 @@ fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
         _ => {
             let mut all = Vec::new();
             let walked = sources.iter().try_for_each(|source| {
-                walk(&source.path, source.format, &mut |path, format| {
-                    all.push((path, format));
+                walk::walk(&source.path, source.format, &mut |listed| {
+                    all.push(listed);
                     true
                 })
             });
-            all.sort_unstable_by(|a, b| path_order(&a.0, &b.0));
-            all.dedup_by(|a, b| a.0 == b.0);
+            all.sort_unstable_by(|a, b| path_order(&a.path, &b.path));
+            all.dedup_by(|a, b| a.path == b.path);
             let mut all = all.into_iter().peekable();
             while all.peek().is_some() {
                 let next: Vec<_> = all.by_ref().take(LIST_BATCH).collect();
@@ -268,17 +271,17 @@ fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
 
 /// Stamps a batch of listed files, on all cores. A file that is gone or
 /// cannot be looked at is left out, with its error.
-pub fn stat_batch(found: Vec<(PathBuf, ArticleFormat)>) -> (Vec<SourceFile>, Vec<SourceError>) {
+pub fn stat_batch(found: Vec<Listed>) -> (Vec<SourceFile>, Vec<SourceError>) {
     let stated: Vec<Result<SourceFile, SourceError>> = found
         .into_par_iter()
-        .map(|(path, format)| match std::fs::metadata(&path) {
-            Ok(meta) => Ok(SourceFile {
-                stamp: Stamp::of(&meta),
-                path,
-                format,
+        .map(|listed| match listed.stamp() {
+            Ok(stamp) => Ok(SourceFile {
+                stamp,
+                path: listed.path,
+                format: listed.format,
             }),
             Err(e) => Err(SourceError::new(
-                &path,
+                &listed.path,
                 1,
                 format!("cannot read its metadata: {e}"),
             )),
@@ -296,12 +299,12 @@ pub fn stat_batch(found: Vec<(PathBuf, ArticleFormat)>) -> (Vec<SourceFile>, Vec
 }
 
 /// Listed files not stamped yet (they are when they are read).
-pub fn unstamped(found: Vec<(PathBuf, ArticleFormat)>) -> Vec<SourceFile> {
+pub fn unstamped(found: Vec<Listed>) -> Vec<SourceFile> {
     found
         .into_iter()
-        .map(|(path, format)| SourceFile {
-            path,
-            format,
+        .map(|listed| SourceFile {
+            path: listed.path,
+            format: listed.format,
             stamp: Stamp::default(),
         })
         .collect()
@@ -319,96 +322,6 @@ pub fn discover(sources: &[Source]) -> Result<Vec<SourceFile>, SourceError> {
         files.append(&mut batch);
     }
     Ok(files)
-}
-
-/// Walks the article files under `root` in path order (each folder's
-/// names sorted, a subfolder's files at its place: see [`path_order`]).
-/// Hidden names are skipped. Entry kinds come with the folder listing, so
-/// no file is stated here; a linked folder is walked as if it were there,
-/// unless it leads back into a folder being walked. `found` says whether to
-/// go on.
-fn walk(
-    root: &Path,
-    format: SourceFormat,
-    found: &mut dyn FnMut(PathBuf, ArticleFormat) -> bool,
-) -> Result<(), SourceError> {
-    let cannot_list =
-        |path: &Path, e: std::io::Error| SourceError::new(path, 1, format!("cannot list: {e}"));
-    let meta = std::fs::metadata(root).map_err(|e| cannot_list(root, e))?;
-    if !meta.is_dir() {
-        if let Some(f) = format_of(root, format) {
-            found(root.to_owned(), f);
-        }
-        return Ok(());
-    }
-    walk_folder(root, format, &mut Vec::new(), found).map(|_| ())
-}
-
-/// One folder of [`walk`]; `ancestors` are the folders being walked, by
-/// device and inode. Returns whether to go on.
-fn walk_folder(
-    dir: &Path,
-    format: SourceFormat,
-    ancestors: &mut Vec<(u64, u64)>,
-    found: &mut dyn FnMut(PathBuf, ArticleFormat) -> bool,
-) -> Result<bool, SourceError> {
-    let cannot_list = |e: std::io::Error| SourceError::new(dir, 1, format!("cannot list: {e}"));
-    let id = folder_id(&std::fs::metadata(dir).map_err(cannot_list)?);
-    if ancestors.contains(&id) {
-        return Err(SourceError::new(
-            dir,
-            1,
-            "cannot list: a linked folder leads back into a folder it is in",
-        ));
-    }
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(cannot_list)? {
-        let entry = entry.map_err(cannot_list)?;
-        let name = entry.file_name();
-        if is_hidden(&name) {
-            continue;
-        }
-        let kind = entry.file_type().map_err(cannot_list)?;
-        entries.push((name, kind));
-    }
-    entries.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
-    ancestors.push(id);
-    for (name, kind) in entries {
-        let path = dir.join(&name);
-        let (is_dir, is_file) = match kind.is_symlink() {
-            true => match std::fs::metadata(&path) {
-                Ok(m) => (m.is_dir(), m.is_file()),
-                Err(_) => continue, // a dangling link is no article
-            },
-            false => (kind.is_dir(), kind.is_file()),
-        };
-        let go_on = if is_dir {
-            walk_folder(&path, format, ancestors, found)?
-        } else if let Some(f) = format_of(&path, format).filter(|_| is_file) {
-            found(path, f)
-        } else {
-            true
-        };
-        if !go_on {
-            return Ok(false);
-        }
-    }
-    ancestors.pop();
-    Ok(true)
-}
-
-/// What tells folders apart: device and inode (on Unix).
-fn folder_id(meta: &std::fs::Metadata) -> (u64, u64) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        (meta.dev(), meta.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        (0, 0)
-    }
 }
 
 /// The order files are listed, parsed, cached and deduplicated in: byte
@@ -430,10 +343,6 @@ pub fn path_bytes_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
         Some(i) => key(a[i]).cmp(&key(b[i])),
         None => a.len().cmp(&b.len()),
     }
-}
-
-fn is_hidden(name: &std::ffi::OsStr) -> bool {
-    name.to_str().is_some_and(|n| n.starts_with('.'))
 }
 
 fn format_of(path: &Path, configured: SourceFormat) -> Option<ArticleFormat> {
