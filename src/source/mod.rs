@@ -346,12 +346,16 @@ pub fn path_bytes_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
 }
 
 fn format_of(path: &Path, configured: SourceFormat) -> Option<ArticleFormat> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    let by_ext = match ext.as_str() {
-        "txt" => Some(ArticleFormat::Wire),
-        "md" | "markdown" => Some(ArticleFormat::Markdown),
-        "json" | "jsonl" => Some(ArticleFormat::Json),
-        _ => None,
+    let ext = path.extension()?.to_str()?;
+    let is = |e: &str| ext.eq_ignore_ascii_case(e);
+    let by_ext = if is("txt") {
+        Some(ArticleFormat::Wire)
+    } else if is("md") || is("markdown") {
+        Some(ArticleFormat::Markdown)
+    } else if is("json") || is("jsonl") {
+        Some(ArticleFormat::Json)
+    } else {
+        None
     };
     match configured {
         SourceFormat::Auto => by_ext,

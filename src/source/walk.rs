@@ -104,18 +104,22 @@ fn walk_folder(
         ));
     }
     let mut entries = folder.entries().map_err(|e| cannot_list(dir, e))?;
-    entries.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
-    let handle = match entries.iter().any(|(_, kind)| *kind == Kind::File) {
+    entries.sort();
+    let handle = match entries.iter().any(|(_, kind)| kind == Kind::File) {
         true => folder.share(),
         false => None,
     };
     ancestors.push(id);
-    for (name, kind) in entries {
-        let path = dir.join(&name);
+    let dir_len = dir.as_os_str().len();
+    for (name, kind) in entries.iter() {
+        // One allocation per path (`join` makes two).
+        let mut path = PathBuf::with_capacity(dir_len + 1 + name.len());
+        path.push(dir);
+        path.push(name);
         let go_on = match kind {
             Kind::Folder => {
                 let sub = folder
-                    .open_sub(&name, &path)
+                    .open_sub(name, &path)
                     .map_err(|e| cannot_list(&path, e))?;
                 walk_folder(&path, sub, format, ancestors, found)?
             }
@@ -145,7 +149,8 @@ fn is_hidden(name: &OsStr) -> bool {
 mod sys {
     //! Folders read and files stated through directory handles.
 
-    use std::ffi::{OsStr, OsString};
+    use std::ffi::OsStr;
+    use std::ops::Range;
     use std::os::fd::OwnedFd;
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
@@ -156,6 +161,28 @@ mod sys {
 
     use super::{is_hidden, Kind, SHARED_FOLDERS};
     use crate::source::Stamp;
+
+    /// A folder's names, in one buffer, with what each is.
+    #[derive(Default)]
+    pub struct Entries {
+        names: Vec<u8>,
+        list: Vec<(Range<usize>, Kind)>,
+    }
+
+    impl Entries {
+        /// Sorts the names by their bytes.
+        pub fn sort(&mut self) {
+            let names = &self.names;
+            self.list
+                .sort_unstable_by(|a, b| names[a.0.clone()].cmp(&names[b.0.clone()]));
+        }
+
+        pub fn iter(&self) -> impl Iterator<Item = (&OsStr, Kind)> {
+            self.list
+                .iter()
+                .map(|(r, kind)| (OsStr::from_bytes(&self.names[r.clone()]), *kind))
+        }
+    }
 
     /// Handles of folders that listed files hold now.
     static SHARED: AtomicUsize = AtomicUsize::new(0);
@@ -211,10 +238,10 @@ mod sys {
 
         /// The folder's names but hidden ones, with what each is (a link
         /// is followed; a dangling one is [`Kind::Other`]).
-        pub fn entries(&self) -> std::io::Result<Vec<(OsString, Kind)>> {
+        pub fn entries(&self) -> std::io::Result<Entries> {
             let fd = &self.0;
             let mut dir = rustix::fs::Dir::read_from(fd)?;
-            let mut entries = Vec::new();
+            let mut entries = Entries::default();
             while let Some(entry) = dir.read() {
                 let entry = entry?;
                 let name = OsStr::from_bytes(entry.file_name().to_bytes());
@@ -237,7 +264,9 @@ mod sys {
                     }
                     _ => Kind::Other,
                 };
-                entries.push((name.to_owned(), kind));
+                let start = entries.names.len();
+                entries.names.extend_from_slice(name.as_bytes());
+                entries.list.push((start..entries.names.len(), kind));
             }
             Ok(entries)
         }
@@ -284,6 +313,21 @@ mod sys {
 
     pub struct Folder(PathBuf);
 
+    /// A folder's names, with what each is.
+    #[derive(Default)]
+    pub struct Entries(Vec<(OsString, Kind)>);
+
+    impl Entries {
+        pub fn sort(&mut self) {
+            self.0
+                .sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+        }
+
+        pub fn iter(&self) -> impl Iterator<Item = (&OsStr, Kind)> {
+            self.0.iter().map(|(name, kind)| (name.as_os_str(), *kind))
+        }
+    }
+
     /// Never made here: files are stated by path.
     #[derive(Debug)]
     pub struct Handle(());
@@ -312,7 +356,7 @@ mod sys {
             Ok((0, h.finish()))
         }
 
-        pub fn entries(&self) -> std::io::Result<Vec<(OsString, Kind)>> {
+        pub fn entries(&self) -> std::io::Result<Entries> {
             let mut entries = Vec::new();
             for entry in std::fs::read_dir(&self.0)? {
                 let entry = entry?;
@@ -327,7 +371,7 @@ mod sys {
                 };
                 entries.push((name, kind));
             }
-            Ok(entries)
+            Ok(Entries(entries))
         }
 
         pub fn share(&self) -> Option<Arc<Handle>> {
