@@ -240,15 +240,13 @@ mod sys {
         /// is followed; a dangling one is [`Kind::Other`]).
         pub fn entries(&self) -> std::io::Result<Entries> {
             let fd = &self.0;
-            let mut dir = rustix::fs::Dir::read_from(fd)?;
             let mut entries = Entries::default();
-            while let Some(entry) = dir.read() {
-                let entry = entry?;
-                let name = OsStr::from_bytes(entry.file_name().to_bytes());
+            let mut add = |name: &[u8], kind: FileType| {
+                let name = OsStr::from_bytes(name);
                 if is_hidden(name) {
-                    continue;
+                    return;
                 }
-                let kind = match entry.file_type() {
+                let kind = match kind {
                     FileType::Directory => Kind::Folder,
                     FileType::RegularFile => Kind::File,
                     // A link, or a file system that does not say.
@@ -267,6 +265,25 @@ mod sys {
                 let start = entries.names.len();
                 entries.names.extend_from_slice(name.as_bytes());
                 entries.list.push((start..entries.names.len(), kind));
+            };
+            // Linux: entries read into one buffer, nothing allocated per
+            // name.
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                let mut buf = Vec::with_capacity(32 << 10);
+                let mut dir = rustix::fs::RawDir::new(fd, buf.spare_capacity_mut());
+                while let Some(entry) = dir.next() {
+                    let entry = entry?;
+                    add(entry.file_name().to_bytes(), entry.file_type());
+                }
+            }
+            #[cfg(not(any(target_os = "linux", target_os = "android")))]
+            {
+                let mut dir = rustix::fs::Dir::read_from(fd)?;
+                while let Some(entry) = dir.read() {
+                    let entry = entry?;
+                    add(entry.file_name().to_bytes(), entry.file_type());
+                }
             }
             Ok(entries)
         }
