@@ -272,27 +272,23 @@ fn list_into(sources: &[Source], send: &mut dyn FnMut(Found) -> bool) {
 /// Stamps a batch of listed files, on all cores. A file that is gone or
 /// cannot be looked at is left out, with its error.
 pub fn stat_batch(found: Vec<Listed>) -> (Vec<SourceFile>, Vec<SourceError>) {
-    let stated: Vec<Result<SourceFile, SourceError>> = found
-        .into_par_iter()
-        .map(|listed| match listed.stamp() {
-            Ok(stamp) => Ok(SourceFile {
+    // Stamped on all cores; the listed files (and their folders' shared
+    // handles) are let go of on this thread only.
+    let stamps: Vec<std::io::Result<Stamp>> = found.par_iter().map(Listed::stamp).collect();
+    let mut files = Vec::with_capacity(found.len());
+    let mut errors = Vec::new();
+    for (listed, stamp) in found.into_iter().zip(stamps) {
+        match stamp {
+            Ok(stamp) => files.push(SourceFile {
                 stamp,
                 path: listed.path,
                 format: listed.format,
             }),
-            Err(e) => Err(SourceError::new(
+            Err(e) => errors.push(SourceError::new(
                 &listed.path,
                 1,
                 format!("cannot read its metadata: {e}"),
             )),
-        })
-        .collect();
-    let mut files = Vec::with_capacity(stated.len());
-    let mut errors = Vec::new();
-    for s in stated {
-        match s {
-            Ok(f) => files.push(f),
-            Err(e) => errors.push(e),
         }
     }
     (files, errors)

@@ -28,8 +28,9 @@ pub struct Listed {
     pub path: PathBuf,
     /// The format it will be read as.
     pub format: ArticleFormat,
-    /// Its folder, when a handle to it was kept.
-    folder: Option<Arc<sys::Handle>>,
+    /// Its folder, when a handle to it was kept, and where its name
+    /// starts in `path`.
+    folder: Option<(Arc<sys::Handle>, usize)>,
 }
 
 impl Listed {
@@ -44,9 +45,12 @@ impl Listed {
 
     /// The file's stamp, as the file system gives it now (links followed).
     pub fn stamp(&self) -> std::io::Result<Stamp> {
-        match (&self.folder, self.path.file_name()) {
-            (Some(folder), Some(name)) => folder.stamp(name),
-            _ => std::fs::metadata(&self.path).map(|m| Stamp::of(&m)),
+        match &self.folder {
+            Some((folder, at)) => {
+                let name = &self.path.as_os_str().as_encoded_bytes()[*at..];
+                folder.stamp(name)
+            }
+            None => std::fs::metadata(&self.path).map(|m| Stamp::of(&m)),
         }
     }
 }
@@ -125,9 +129,11 @@ fn walk_folder(
             }
             Kind::File => match format_of(&path, format) {
                 Some(f) => found(Listed {
+                    folder: handle
+                        .as_ref()
+                        .map(|h| (h.clone(), path.as_os_str().len() - name.len())),
                     path,
                     format: f,
-                    folder: handle.clone(),
                 }),
                 None => true,
             },
@@ -201,8 +207,10 @@ mod sys {
     }
 
     impl Handle {
-        pub fn stamp(&self, name: &OsStr) -> std::io::Result<Stamp> {
-            let st = rustix::fs::statat(&self.0, name, AtFlags::empty())?;
+        /// The stamp of the file named `name` (bytes of an `OsStr`) in the
+        /// folder.
+        pub fn stamp(&self, name: &[u8]) -> std::io::Result<Stamp> {
+            let st = rustix::fs::statat(&self.0, OsStr::from_bytes(name), AtFlags::empty())?;
             Ok(stamp_of(&st))
         }
     }
@@ -350,7 +358,7 @@ mod sys {
     pub struct Handle(());
 
     impl Handle {
-        pub fn stamp(&self, _name: &OsStr) -> std::io::Result<Stamp> {
+        pub fn stamp(&self, _name: &[u8]) -> std::io::Result<Stamp> {
             Err(std::io::ErrorKind::Unsupported.into())
         }
     }
