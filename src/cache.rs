@@ -238,7 +238,9 @@ impl Reader {
         buf.clear();
         let at = self.pos;
         self.frame_into(&mut buf)?;
-        let (path, stamp): (&str, Stamp) = postcard::from_bytes(&buf).ok()?;
+        // The path as bytes: it is only compared with listed paths, so it
+        // need not be checked for UTF-8 (postcard writes both alike).
+        let (path, stamp): (&[u8], Stamp) = postcard::from_bytes(&buf).ok()?;
         let offset = path.as_ptr() as usize - buf.as_ptr() as usize;
         let path = offset..offset + path.len();
         Some(Key {
@@ -280,7 +282,12 @@ impl Reader {
         let wanted = file.path.as_os_str().as_encoded_bytes();
         loop {
             let next = self.next.as_ref()?;
-            match path_bytes_order(&next.frame[next.path.clone()], wanted) {
+            let path = &next.frame[next.path.clone()];
+            let order = match path == wanted {
+                true => Ordering::Equal,
+                false => path_bytes_order(path, wanted),
+            };
+            match order {
                 Ordering::Less => {
                     self.advance();
                     continue;
