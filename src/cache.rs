@@ -170,6 +170,10 @@ pub struct Reader {
     len: u64,
     /// The length of its header (everything before the records).
     header_len: u64,
+    /// Bytes of stored records per file in the last run looked up: room
+    /// is made for the next run at once, not by growing it record by
+    /// record.
+    per_file: usize,
 }
 
 impl Reader {
@@ -192,6 +196,7 @@ impl Reader {
             pos: MAGIC.len() as u64,
             len: meta.len(),
             header_len: 0,
+            per_file: 256,
         };
         let mut stored = Vec::new();
         reader.frame_into(&mut stored)?;
@@ -267,13 +272,19 @@ impl Reader {
     /// The trusted records of `files` (a run of listed files, in path
     /// order); records of files that are gone are skipped on the way.
     pub fn lookup(&mut self, files: &[SourceFile]) -> Stored {
+        let room = files
+            .len()
+            .saturating_mul(self.per_file + self.per_file / 8);
         let mut stored = Stored {
-            bytes: Vec::new(),
+            bytes: Vec::with_capacity(room.min(MAX_FRAME)),
             found: Vec::with_capacity(files.len()),
         };
         for file in files {
             let found = self.find(file, &mut stored.bytes);
             stored.found.push(found);
+        }
+        if !files.is_empty() && !stored.bytes.is_empty() {
+            self.per_file = stored.bytes.len() / files.len();
         }
         stored
     }

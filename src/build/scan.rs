@@ -198,7 +198,7 @@ impl Scanner<'_, '_> {
                 if let Some(w) = self.new_cache.as_mut() {
                     w.push_stored(&bytes)?;
                 }
-                self.take_file(index, cached.legacy_encoded, cached.results, Vec::new());
+                self.take_file(index, cached.legacy_encoded, &cached.results, Vec::new());
                 continue;
             }
             let file = self.files.get(index);
@@ -211,17 +211,19 @@ impl Scanner<'_, '_> {
                 results,
                 ..
             } = scan.record;
-            self.take_file(index, legacy_encoded, results, scan.articles);
+            self.take_file(index, legacy_encoded, &results, scan.articles);
         }
         Ok(())
     }
 
     /// Offers one file's articles to the selector and notes its problems.
-    fn take_file<'o>(
+    /// Results are taken by reference: a header is large, and most are
+    /// only looked at.
+    fn take_file(
         &mut self,
         index: usize,
         legacy_encoded: bool,
-        results: impl IntoIterator<Item = Outcome<'o>>,
+        results: &[Outcome<'_>],
         articles: Vec<Article>,
     ) {
         let file = self.files.get(index);
@@ -241,7 +243,7 @@ impl Scanner<'_, '_> {
                 Outcome::Header(h) => h,
                 Outcome::Error { line, reason } => {
                     let path = file.path.clone();
-                    let reason = reason.into_owned();
+                    let (line, reason) = (*line, reason.to_string());
                     self.report.errors.push(SourceError { path, line, reason });
                     continue;
                 }
@@ -252,7 +254,7 @@ impl Scanner<'_, '_> {
             self.report.articles += 1;
             let hash = id_hash(&header.id);
             if let Some(&first) = self.first_file.get(&hash) {
-                let error = duplicate(file, &header, &self.files.get(first).path);
+                let error = duplicate(file, header, &self.files.get(first).path);
                 self.report.errors.push(error);
                 continue;
             }
@@ -263,7 +265,7 @@ impl Scanner<'_, '_> {
                 line: header.line,
                 article,
             };
-            self.selector.offer(&header, candidate);
+            self.selector.offer(header, candidate);
         }
     }
 }
