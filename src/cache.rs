@@ -30,7 +30,7 @@ use crate::source::{path_bytes_order, SourceFile, Stamp};
 /// The cache's file name inside the output folder.
 pub const FILE_NAME: &str = ".wirefeed-cache";
 
-const MAGIC: &[u8; 8] = b"WFCACHE3";
+const MAGIC: &[u8; 8] = b"WFCACHE4";
 
 /// No record is this large (a damaged length must not allocate gigabytes).
 const MAX_FRAME: usize = 64 << 20;
@@ -243,11 +243,7 @@ impl Reader {
         buf.clear();
         let at = self.pos;
         self.frame_into(&mut buf)?;
-        // The path as bytes: it is only compared with listed paths, so it
-        // need not be checked for UTF-8 (postcard writes both alike).
-        let (path, stamp): (&[u8], Stamp) = postcard::from_bytes(&buf).ok()?;
-        let offset = path.as_ptr() as usize - buf.as_ptr() as usize;
-        let path = offset..offset + path.len();
+        let (path, stamp) = decode_key(&buf)?;
         Some(Key {
             frame: buf,
             path,
@@ -330,6 +326,35 @@ impl Reader {
             });
         }
     }
+}
+
+/// The bytes a stamp takes at the end of a key.
+const STAMP_LEN: usize = 8 + 16 + 16 + 8;
+
+/// A record's key: its path's bytes, then its stamp in fixed-width
+/// little-endian fields (read once per listed file: no varints, and the
+/// path is only compared with listed paths, never checked for UTF-8).
+fn encode_key(path: &str, stamp: &Stamp, out: &mut Vec<u8>) {
+    out.extend_from_slice(path.as_bytes());
+    out.extend_from_slice(&stamp.len.to_le_bytes());
+    out.extend_from_slice(&stamp.modified_ns.to_le_bytes());
+    out.extend_from_slice(&stamp.changed_ns.to_le_bytes());
+    out.extend_from_slice(&stamp.inode.to_le_bytes());
+}
+
+/// Where a key's path is in it, and its stamp.
+fn decode_key(key: &[u8]) -> Option<(Range<usize>, Stamp)> {
+    let path_len = key.len().checked_sub(STAMP_LEN)?;
+    let tail = &key[path_len..];
+    let u64_at = |at: usize| tail[at..at + 8].try_into().ok().map(u64::from_le_bytes);
+    let i128_at = |at: usize| tail[at..at + 16].try_into().ok().map(i128::from_le_bytes);
+    let stamp = Stamp {
+        len: u64_at(0)?,
+        modified_ns: i128_at(8)?,
+        changed_ns: i128_at(24)?,
+        inode: u64_at(40)?,
+    };
+    Some((0..path_len, stamp))
 }
 
 fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -436,9 +461,8 @@ impl Writer {
     pub fn push(&mut self, record: &Record) -> Result<(), OutputError> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        let key = postcard::to_extend(&(&record.path, record.stamp), buf)
-            .map_err(|e| self.error(e.to_string()))?;
-        self.frame(key)?;
+        encode_key(&record.path, &record.stamp, &mut buf);
+        self.frame(buf)?;
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         let body = postcard::to_extend(&(record.legacy_encoded, &record.results), buf)
@@ -666,7 +690,7 @@ mod tests {
     fn a_damaged_cache_is_ignored_not_trusted() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
-        std::fs::write(&path, b"WFCACHE3\xff\xff\xff\xffjunk").unwrap();
+        std::fs::write(&path, b"WFCACHE4\xff\xff\xff\xffjunk").unwrap();
         assert!(Reader::open(&path, "fp").is_none());
         let a = file("a.txt", 1);
         let mut w = Writer::create(&path, "fp", None).unwrap();

@@ -85,19 +85,7 @@ pub struct SourceFile {
 
 /// A file's identity and version as the file system reports them: any
 /// edit, touch, rename onto it or replacement changes at least one field.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Stamp {
     /// Size in bytes.
     pub len: u64,
@@ -341,8 +329,9 @@ pub fn path_bytes_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     }
 }
 
-fn format_of(path: &Path, configured: SourceFormat) -> Option<ArticleFormat> {
-    let ext = path.extension()?.to_str()?;
+/// The format a file named `name` is read as, if any.
+fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<ArticleFormat> {
+    let ext = Path::new(name).extension()?.to_str()?;
     let is = |e: &str| ext.eq_ignore_ascii_case(e);
     let by_ext = if is("txt") {
         Some(ArticleFormat::Wire)

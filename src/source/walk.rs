@@ -68,7 +68,7 @@ pub fn walk(
 ) -> Result<(), SourceError> {
     let meta = std::fs::metadata(root).map_err(|e| cannot_list(root, e))?;
     if !meta.is_dir() {
-        if let Some(f) = format_of(root, format) {
+        if let Some(f) = root.file_name().and_then(|name| format_of(name, format)) {
             found(Listed::new(root.to_owned(), f));
         }
         return Ok(());
@@ -127,7 +127,7 @@ fn walk_folder(
                     .map_err(|e| cannot_list(&path, e))?;
                 walk_folder(&path, sub, format, ancestors, found)?
             }
-            Kind::File => match format_of(&path, format) {
+            Kind::File => match format_of(name, format) {
                 Some(f) => found(Listed {
                     folder: handle
                         .as_ref()
@@ -149,7 +149,7 @@ fn walk_folder(
 
 /// Sorts `list` (ranges of names in `names`, with what they are) by the
 /// names' bytes. A folder's names often share a long prefix (a wire
-/// service's story numbers), so they are first sorted by the eight bytes
+/// service's story numbers), so they are first sorted by the sixteen bytes
 /// after the prefix they all share, and only runs that tie there are
 /// compared whole.
 #[cfg(unix)]
@@ -166,15 +166,15 @@ fn sort_names<T: Copy>(names: &[u8], list: &mut Vec<(std::ops::Range<usize>, T)>
             .take_while(|(a, b)| a == b)
             .count()
     });
-    let mut keys: Vec<(u64, usize)> = (0..list.len())
+    let mut keys: Vec<(u128, usize)> = (0..list.len())
         .map(|i| {
             let rest = &name(i)[shared..];
-            let mut key = [0u8; 8];
-            let len = rest.len().min(8);
+            let mut key = [0u8; 16];
+            let len = rest.len().min(16);
             key[..len].copy_from_slice(&rest[..len]);
             // No name holds a NUL byte, so the padding sorts a shorter
             // name first, as byte order does.
-            (u64::from_be_bytes(key), i)
+            (u128::from_be_bytes(key), i)
         })
         .collect();
     keys.sort_unstable_by_key(|&(key, _)| key);
@@ -472,8 +472,13 @@ mod tests {
             for i in 0..next(40) {
                 let start = names.len();
                 names.extend_from_slice(prefix.as_bytes());
-                // Often the same eight bytes next, or a name ending there.
-                let middles: [&[u8]; 4] = [b"00000000", b"0000000", b"00000001", b""];
+                // Often the same sixteen bytes next, or a name ending there.
+                let middles: [&[u8]; 4] = [
+                    b"0000000000000000",
+                    b"000000000000000",
+                    b"0000000000000001",
+                    b"",
+                ];
                 names.extend_from_slice(middles[next(4) as usize]);
                 for _ in 0..next(6) {
                     names.push(alphabet[next(alphabet.len() as u64) as usize]);
