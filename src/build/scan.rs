@@ -70,6 +70,7 @@ pub(super) fn scan_all(
         from_cache: 0,
         ctx,
         normalizer,
+        by_author: config.feeds.iter().any(|f| !f.authors.is_empty()),
     };
     let bar = progress_counter(options.progress, "articles read");
     // Two halves run at once, on batch k and on batch k-1:
@@ -174,6 +175,9 @@ struct Scanner<'a, 'c> {
     from_cache: usize,
     ctx: ParseContext,
     normalizer: &'a Normalizer<'a>,
+    /// Whether a feed chooses its items by author (only then are cached
+    /// author names decoded).
+    by_author: bool,
 }
 
 impl Scanner<'_, '_> {
@@ -191,7 +195,7 @@ impl Scanner<'_, '_> {
             // replaced by reading the file.
             let stored = match scan {
                 Some(_) => None,
-                None => stored.get(offset),
+                None => stored.get(offset, self.by_author),
             };
             if let Some((cached, bytes)) = stored {
                 self.from_cache += 1;

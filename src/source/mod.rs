@@ -329,9 +329,12 @@ pub fn path_bytes_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     }
 }
 
-/// The format a file named `name` is read as, if any.
+/// The format a file named `name` is read as, if any: by its extension
+/// (as `Path::extension` finds it) unless the source says.
 fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<ArticleFormat> {
-    let ext = Path::new(name).extension()?.to_str()?;
+    let name = name.as_encoded_bytes();
+    let dot = name.iter().rposition(|&b| b == b'.').filter(|&at| at > 0)?;
+    let ext = std::str::from_utf8(&name[dot + 1..]).ok()?;
     let is = |e: &str| ext.eq_ignore_ascii_case(e);
     let by_ext = if is("txt") {
         Some(ArticleFormat::Wire)
@@ -529,6 +532,58 @@ mod tests {
                     .into_owned()
             })
             .collect()
+    }
+
+    #[test]
+    fn formats_follow_the_extension_as_paths_find_it() {
+        let by_path = |name: &str, configured: SourceFormat| {
+            let ext = Path::new(name).extension()?.to_str()?.to_ascii_lowercase();
+            let by_ext = match ext.as_str() {
+                "txt" => Some(ArticleFormat::Wire),
+                "md" | "markdown" => Some(ArticleFormat::Markdown),
+                "json" | "jsonl" => Some(ArticleFormat::Json),
+                _ => None,
+            };
+            match configured {
+                SourceFormat::Auto => by_ext,
+                SourceFormat::Wire => Some(ArticleFormat::Wire),
+                SourceFormat::Markdown => Some(ArticleFormat::Markdown),
+                SourceFormat::Json => Some(ArticleFormat::Json),
+            }
+        };
+        let names = [
+            "a.txt",
+            "A.TXT",
+            "a.Md",
+            "a.markdown",
+            "a.json",
+            "a.JSONL",
+            "a.tar.md",
+            "a.md.gz",
+            ".txt",
+            "txt",
+            "a.",
+            "a..txt",
+            "é.txt",
+            "a.é",
+            "a b.txt",
+            "a.txt.",
+            "..txt",
+        ];
+        for configured in [
+            SourceFormat::Auto,
+            SourceFormat::Wire,
+            SourceFormat::Markdown,
+            SourceFormat::Json,
+        ] {
+            for name in names {
+                assert_eq!(
+                    format_of(std::ffi::OsStr::new(name), configured),
+                    by_path(name, configured),
+                    "{name} {configured:?}"
+                );
+            }
+        }
     }
 
     #[test]
