@@ -189,8 +189,10 @@ impl Scanner<'_, '_> {
         let (stored, scans) = chunk
             .scanned
             .unwrap_or_else(|| (cache::Stored::default(), (0..count).map(|_| None).collect()));
+        // Each file's record, in path order: from the cache, or parsed.
+        let mut records = Vec::with_capacity(count);
+        let mut articles = Vec::with_capacity(count);
         for (offset, scan) in scans.into_iter().enumerate() {
-            let index = first + offset;
             // A record that cannot be decoded (a damaged cache) is
             // replaced by reading the file.
             let stored = match scan {
@@ -202,33 +204,53 @@ impl Scanner<'_, '_> {
                 if let Some(w) = self.new_cache.as_mut() {
                     w.push_stored(&bytes)?;
                 }
-                self.take_file(index, cached.legacy_encoded, &cached.results, Vec::new());
+                records.push(Taken::Cached(cached));
+                articles.push(Vec::new());
                 continue;
             }
-            let file = self.files.get(index);
-            let scan = scan.unwrap_or_else(|| self::scan(file, self.ctx, self.normalizer));
+            let file = self.files.get(first + offset);
+            let mut scan = scan.unwrap_or_else(|| self::scan(file, self.ctx, self.normalizer));
             if let Some(w) = self.new_cache.as_mut() {
                 w.push(&scan.record)?;
             }
-            let Record {
-                legacy_encoded,
-                results,
-                ..
-            } = scan.record;
-            self.take_file(index, legacy_encoded, &results, scan.articles);
+            articles.push(std::mem::take(&mut scan.articles));
+            records.push(Taken::Parsed(scan.record));
+        }
+        // Problems noted and ids claimed in path order (the first file to
+        // use an id keeps it); then the articles are offered newest files
+        // first: in a date-ordered archive most then rank below what the
+        // feeds hold already, and are not kept only to be cut later.
+        let mut offers = Vec::with_capacity(count);
+        // (Articles just parsed are few: they are offered at once.)
+        for (offset, (record, articles)) in records.iter().zip(articles).enumerate() {
+            let index = first + offset;
+            match record {
+                Taken::Cached(c) => {
+                    let offers = Some(&mut offers);
+                    self.take_file(index, c.legacy_encoded, &c.results, articles, offers);
+                }
+                Taken::Parsed(r) => {
+                    self.take_file(index, r.legacy_encoded, &r.results, articles, None);
+                }
+            }
+        }
+        for (header, candidate) in offers.into_iter().rev() {
+            self.selector.offer(header, candidate);
         }
         Ok(())
     }
 
-    /// Offers one file's articles to the selector and notes its problems.
+    /// Notes one file's problems, and offers its articles to the
+    /// selector, or sets them aside in `offers` to be offered later.
     /// Results are taken by reference: a header is large, and most are
     /// only looked at.
-    fn take_file(
+    fn take_file<'r, 'h>(
         &mut self,
         index: usize,
         legacy_encoded: bool,
-        results: &[Outcome<'_>],
+        results: &'r [Outcome<'h>],
         articles: Vec<Article>,
+        mut offers: Option<&mut Vec<(&'r Header<'h>, Candidate)>>,
     ) {
         let file = self.files.get(index);
         if legacy_encoded {
@@ -269,9 +291,20 @@ impl Scanner<'_, '_> {
                 line: header.line,
                 article,
             };
-            self.selector.offer(header, candidate);
+            match offers.as_mut() {
+                Some(offers) => offers.push((header, candidate)),
+                None => self.selector.offer(header, candidate),
+            }
         }
     }
+}
+
+/// One file's record as a chunk takes it in.
+enum Taken<'s> {
+    /// Decoded from the cache's stored bytes.
+    Cached(cache::Cached<'s>),
+    /// Made by parsing the file now.
+    Parsed(Record),
 }
 
 /// Parses, on all cores, the files of a chunk the cache has no record for.
