@@ -1,7 +1,7 @@
 //! The first pass of a build: list, parse or take from the cache, select.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -383,10 +383,10 @@ impl Hasher for Prehashed {
     }
 }
 
+/// A 64-bit hash of an id, of the quality a checksum needs (two ids of a
+/// few million practically never share one) and quick on short texts.
 fn id_hash(id: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut h);
-    h.finish()
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
 
 /// Keeps the first article (in path order) of each id; later ones are
