@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
 use crate::model::Header;
-use crate::output::{AtomicFile, OutputError, Written};
+use crate::output::{OutputError, Written};
 use crate::source::{path_bytes_order, SourceFile, Stamp};
 
 /// The cache's file name inside the output folder.
@@ -492,13 +492,88 @@ fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
 /// unchanged files, in the same order), nothing is written; at the first
 /// difference the repeated part is copied over, inside the kernel where it
 /// can. When nothing changed at all, the old cache stays as it is.
+///
+/// The new cache is written over the spare (see [`SPARE_NAME`]), then the
+/// two are swapped: no cache file is ever deleted, since freeing a large
+/// file's blocks can take longer than a whole cached build (file systems
+/// mounted with `discard` trim them on the spot).
 pub struct Writer {
     path: PathBuf,
     fingerprint: Vec<u8>,
     /// The old cache, while the new one repeats it.
     mirror: Option<Mirror>,
-    file: Option<AtomicFile>,
+    file: Option<Spare>,
     buf: Vec<u8>,
+}
+
+/// The cache's spare, beside it: the cache before last, written over by
+/// the next build that changes the cache (hidden, like the cache).
+pub const SPARE_NAME: &str = ".wirefeed-cache.spare";
+
+/// The spare, being written over from its start.
+struct Spare {
+    path: PathBuf,
+    out: std::io::BufWriter<File>,
+    written: u64,
+}
+
+impl Spare {
+    fn open(path: PathBuf) -> std::io::Result<Spare> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        // Not truncated: its blocks are written over, none freed.
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        Ok(Spare {
+            path,
+            out: std::io::BufWriter::with_capacity(1 << 16, file),
+            written: 0,
+        })
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Appends the first `len` bytes of `source`, copied inside the kernel
+    /// where it can.
+    fn append_from(&mut self, source: &mut File, len: u64) -> std::io::Result<()> {
+        use std::io::Write;
+        self.out.flush()?;
+        let copied = std::io::copy(&mut source.take(len), self.out.get_mut())?;
+        self.written += copied;
+        match copied == len {
+            true => Ok(()),
+            false => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("copied {copied} of {len} bytes"),
+            )),
+        }
+    }
+
+    /// Cuts the spare to what was written and swaps it with the cache at
+    /// `cache` (in one step where the system can; otherwise the spare is
+    /// renamed over the cache).
+    fn commit(self, cache: &Path) -> std::io::Result<()> {
+        let file = self.out.into_inner().map_err(|e| e.into_error())?;
+        file.set_len(self.written)?;
+        drop(file);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::fs::{renameat_with, RenameFlags, CWD};
+            if renameat_with(CWD, &self.path, CWD, cache, RenameFlags::EXCHANGE).is_ok() {
+                return Ok(());
+            }
+        }
+        std::fs::rename(&self.path, cache)
+    }
 }
 
 /// The old cache, and how many of its bytes the new one repeats so far.
@@ -533,23 +608,24 @@ impl Writer {
 
     /// Starts writing: the header, or the first `repeated` bytes of the
     /// old cache (which include it).
-    fn start(&mut self, repeated: u64) -> Result<&mut AtomicFile, OutputError> {
-        let mut file = AtomicFile::memo(&self.path)?;
+    fn start(&mut self, repeated: u64) -> Result<&mut Spare, OutputError> {
+        let spare = self.path.with_file_name(SPARE_NAME);
+        let mut file = Spare::open(spare).map_err(|e| self.io_error(e))?;
         if repeated > 0 {
             let mut old = File::open(&self.path).map_err(|e| self.io_error(e))?;
-            file.append_from(&mut old, repeated)?;
+            file.append_from(&mut old, repeated)
+                .map_err(|e| self.io_error(e))?;
         } else {
-            file.write(MAGIC)?;
             let len = u32::try_from(self.fingerprint.len())
                 .map_err(|_| self.error("fingerprint too large".into()))?;
-            file.write(&len.to_le_bytes())?;
-            file.write(&self.fingerprint)?;
+            let header = [&MAGIC[..], &len.to_le_bytes(), &self.fingerprint].concat();
+            file.write(&header).map_err(|e| self.io_error(e))?;
         }
         Ok(self.file.insert(file))
     }
 
     /// The file being written, started now if it was not yet.
-    fn file(&mut self) -> Result<&mut AtomicFile, OutputError> {
+    fn file(&mut self) -> Result<&mut Spare, OutputError> {
         match self.file {
             Some(ref mut file) => Ok(file),
             None => {
@@ -565,8 +641,10 @@ impl Writer {
             .filter(|&l| l as usize <= MAX_FRAME)
             .ok_or_else(|| self.error("cache record too large".into()))?;
         let file = self.file()?;
-        file.write(&len.to_le_bytes())?;
-        file.write(&bytes)?;
+        let written = file
+            .write(&len.to_le_bytes())
+            .and_then(|()| file.write(&bytes));
+        written.map_err(|e| self.io_error(e))?;
         self.buf = bytes;
         Ok(())
     }
@@ -603,7 +681,9 @@ impl Writer {
                 return Ok(());
             }
         }
-        self.file()?.write(stored.bytes)
+        let file = self.file()?;
+        let written = file.write(stored.bytes);
+        written.map_err(|e| self.io_error(e))
     }
 
     /// Puts the new cache in place, always: its modification time is what
@@ -618,7 +698,10 @@ impl Writer {
         }
         self.file()?;
         match self.file.take() {
-            Some(file) => file.commit_always(),
+            Some(file) => match file.commit(&self.path) {
+                Ok(()) => Ok(Written::Changed),
+                Err(e) => Err(self.io_error(e)),
+            },
             None => Err(self.error("no file".into())),
         }
     }
@@ -873,14 +956,31 @@ mod tests {
         assert_eq!(lookup(&mut r, &a).unwrap(), [h("a")]);
         assert_eq!(lookup(&mut r, &b2).unwrap(), [h("b2")]);
         assert_eq!(lookup(&mut r, &c).unwrap(), [h("c")]);
+        // The old cache is the spare now (on Linux, swapped in one step).
+        let spare = dir.path().join(SPARE_NAME);
+        let edited_bytes = std::fs::read(&path).unwrap();
+        #[cfg(target_os = "linux")]
+        assert_eq!(std::fs::read(&spare).unwrap(), before);
 
-        // c deleted: the copy stops before it.
+        // c deleted: the copy stops before it, and the spare (longer) is
+        // written over and cut to the new length.
         let fewer = [(a.clone(), h("a")), (b2.clone(), h("b2"))];
         assert_eq!(rebuild(&path, &fewer), Written::Changed);
         let mut r = Reader::open(&path, "fp").unwrap();
         assert_eq!(lookup(&mut r, &b2).unwrap(), [h("b2")]);
         assert!(lookup(&mut r, &c).is_none());
+        assert!(std::fs::metadata(&path).unwrap().len() < edited_bytes.len() as u64);
+        #[cfg(target_os = "linux")]
+        assert_eq!(std::fs::read(&spare).unwrap(), edited_bytes);
         assert_eq!(rebuild(&path, &fewer), Written::Unchanged);
+
+        // A build that stops before its commit leaves the cache as it was.
+        let kept = std::fs::read(&path).unwrap();
+        let old = Reader::open(&path, "fp").unwrap();
+        let mut w = Writer::create(&path, "fp", Some(&old)).unwrap();
+        w.push(&record(&file("0.txt", 5), h("new"))).unwrap();
+        drop(w);
+        assert_eq!(std::fs::read(&path).unwrap(), kept);
     }
 
     #[test]

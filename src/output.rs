@@ -49,8 +49,6 @@ pub struct AtomicFile {
     old: Option<BufReader<fs::File>>,
     same: bool,
     scratch: Vec<u8>,
-    /// Not synced to disk on commit.
-    memo: bool,
     /// Bytes handed to the file so far, and how many of them the disk was
     /// asked to start writing.
     written: u64,
@@ -65,18 +63,6 @@ const WRITE_BEHIND: u64 = 8 << 20;
 impl AtomicFile {
     /// Starts writing `path` (its folder is created if needed).
     pub fn create(path: &Path) -> Result<AtomicFile, OutputError> {
-        AtomicFile::start(path, false)
-    }
-
-    /// Starts writing `path`, a file rebuilt by every build and cheap to
-    /// lose (the build cache): not compared with the old one, and not
-    /// forced to disk when committed (after a crash it may be missing or
-    /// damaged, and a damaged cache is ignored).
-    pub fn memo(path: &Path) -> Result<AtomicFile, OutputError> {
-        AtomicFile::start(path, true)
-    }
-
-    fn start(path: &Path, memo: bool) -> Result<AtomicFile, OutputError> {
         let fail = |source| OutputError {
             path: path.to_owned(),
             source,
@@ -89,12 +75,9 @@ impl AtomicFile {
             .unwrap_or_default();
         let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let out = fs::File::create(&tmp).map_err(fail)?;
-        let old = match memo {
-            true => None,
-            false => fs::File::open(path)
-                .ok()
-                .filter(|f| f.metadata().is_ok_and(|m| m.is_file())),
-        };
+        let old = fs::File::open(path)
+            .ok()
+            .filter(|f| f.metadata().is_ok_and(|m| m.is_file()));
         Ok(AtomicFile {
             path: path.to_owned(),
             dry_run: false,
@@ -103,7 +86,6 @@ impl AtomicFile {
             old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
             out: Some(BufWriter::with_capacity(1 << 16, out)),
             scratch: Vec::new(),
-            memo,
             written: 0,
             kicked: 0,
         })
@@ -123,7 +105,6 @@ impl AtomicFile {
             old: old.map(|f| BufReader::with_capacity(1 << 16, f)),
             out: None,
             scratch: Vec::new(),
-            memo: false,
             written: 0,
             kicked: 0,
         }
@@ -141,7 +122,7 @@ impl AtomicFile {
             return Err(self.fail(e));
         }
         self.written += bytes.len() as u64;
-        if !self.memo && !self.same && self.written - self.kicked >= WRITE_BEHIND {
+        if !self.same && self.written - self.kicked >= WRITE_BEHIND {
             // What is flushed now reaches the page cache; the disk is asked
             // to start on it. Advice only: a failure here shows at commit.
             if out.flush().is_ok() {
@@ -150,26 +131,6 @@ impl AtomicFile {
             }
         }
         Ok(())
-    }
-
-    /// Appends the first `len` bytes of `source` (copied inside the kernel
-    /// where it can). Not compared with the old file.
-    pub fn append_from(&mut self, source: &mut fs::File, len: u64) -> Result<(), OutputError> {
-        self.same = false;
-        let Some(out) = self.out.as_mut() else {
-            return Ok(());
-        };
-        let copied = out
-            .flush()
-            .and_then(|()| std::io::copy(&mut source.take(len), out.get_mut()));
-        match copied {
-            Ok(n) if n == len => Ok(()),
-            Ok(n) => Err(self.fail(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("copied {n} of {len} bytes"),
-            ))),
-            Err(e) => Err(self.fail(e)),
-        }
     }
 
     fn old_continues_with(&mut self, bytes: &[u8]) -> bool {
@@ -182,19 +143,8 @@ impl AtomicFile {
 
     /// Finishes the file: renamed into place when its bytes differ from the
     /// old file's, discarded when they are the same.
-    pub fn commit(self) -> Result<Written, OutputError> {
-        self.finish(false)
-    }
-
-    /// Finishes the file and puts it in place even when its bytes are the
-    /// same, for files whose modification time matters (the build cache).
-    pub fn commit_always(self) -> Result<Written, OutputError> {
-        self.finish(true)
-    }
-
-    fn finish(mut self, always: bool) -> Result<Written, OutputError> {
-        let unchanged = !always
-            && self.same
+    pub fn commit(mut self) -> Result<Written, OutputError> {
+        let unchanged = self.same
             && self
                 .old
                 .as_mut()
@@ -212,15 +162,11 @@ impl AtomicFile {
             let _ = fs::remove_file(&self.tmp);
             return Ok(Written::Unchanged);
         }
-        let memo = self.memo;
         let synced = match out {
-            Some(out) => out.into_inner().map_err(|e| e.into_error()).and_then(|f| {
-                if memo {
-                    Ok(())
-                } else {
-                    f.sync_all()
-                }
-            }),
+            Some(out) => out
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all()),
             None => Ok(()),
         };
         synced
@@ -228,7 +174,7 @@ impl AtomicFile {
             .map_err(|e| self.fail(e))?;
         // Make the rename itself durable; a failure here loses nothing
         // visible, so it is not an error.
-        if let Some(dir) = self.path.parent().filter(|_| !memo) {
+        if let Some(dir) = self.path.parent() {
             if let Ok(d) = fs::File::open(dir) {
                 let _ = d.sync_all();
             }
