@@ -8,8 +8,9 @@
 //!
 //! Generates a deterministic corpus of wire stories (8–16 paragraphs, about
 //! 3 KB each, in year/month folders) under `target/bench/`, then times
-//! whole `wirefeed build` processes for three workloads and prints the
-//! median wall time and the median peak resident memory (from `wait4`):
+//! whole `wirefeed build` processes for four workloads and prints the
+//! median wall time, CPU time (user and system, all threads) and peak
+//! resident memory (from `wait4`):
 //!
 //! - archive: one feed with every item, RSS + Atom + JSON Feed, no cache
 //!   and no earlier output;
@@ -226,7 +227,9 @@ fn config(dir: &Path, workload: &str) -> PathBuf {
 }
 
 /// One whole process: wall time and peak resident memory.
-fn run(dir: &Path, args: &[&str]) -> (Duration, u64) {
+/// Runs `wirefeed` in `dir`: its wall time, peak resident memory in bytes,
+/// and CPU time (user and system, all threads).
+fn run(dir: &Path, args: &[&str]) -> (Duration, u64, Duration) {
     // Earlier runs' writes are flushed first, so that the disk's catching
     // up with them is not timed here.
     // SAFETY: sync(2) takes no arguments and cannot fail.
@@ -249,8 +252,10 @@ fn run(dir: &Path, args: &[&str]) -> (Duration, u64) {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "wirefeed {args:?} failed with status {status}"
     );
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    let cpu = time(usage.ru_utime) + time(usage.ru_stime);
     // ru_maxrss is in KiB on Linux.
-    (wall, usage.ru_maxrss as u64 * 1024)
+    (wall, usage.ru_maxrss as u64 * 1024, cpu)
 }
 
 fn median<T: Copy + Ord>(mut v: Vec<T>) -> T {
@@ -321,8 +326,8 @@ fn main() {
         env!("CARGO_PKG_VERSION"),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    println!("| stories | workload | wall (median) | peak memory (median) |");
-    println!("|---:|---|---:|---:|");
+    println!("| stories | workload | wall (median) | CPU (median) | peak memory (median) |");
+    println!("|---:|---|---:|---:|---:|");
     for &n in &sizes {
         let dir = corpus(&root, n);
         for workload in ["archive", "newsroom", "newsroom, cached", "incremental"] {
@@ -342,6 +347,7 @@ fn main() {
             let cfg = config(&dir, kind).to_str().unwrap().to_owned();
             let mut walls = Vec::new();
             let mut peaks = Vec::new();
+            let mut cpus = Vec::new();
             // Found once, so that no round spends its setup generating the
             // whole corpus again right before it is timed.
             let newest = match workload == "incremental" {
@@ -365,13 +371,15 @@ fn main() {
                     let _ = fs::remove_dir_all(dir.join(format!("out-{kind}")));
                     vec!["-q", "-c", &cfg, "build", "--no-cache"]
                 };
-                let (wall, peak) = run(&dir, &args);
+                let (wall, peak, cpu) = run(&dir, &args);
                 walls.push(wall);
                 peaks.push(peak);
+                cpus.push(cpu);
             }
             println!(
-                "| {n} | {workload} | {:.2} s | {} MiB |",
+                "| {n} | {workload} | {:.2} s | {:.2} s | {} MiB |",
                 median(walls).as_secs_f64(),
+                median(cpus).as_secs_f64(),
                 median(peaks) / (1024 * 1024)
             );
         }
