@@ -19,6 +19,7 @@ use crate::config::SourceFormat;
 use crate::model::ArticleFormat;
 
 /// Folder handles that listed files may hold at once, waiting to be stamped.
+#[cfg_attr(not(unix), allow(dead_code))] // files are stated by path there
 pub const SHARED_FOLDERS: usize = 64;
 
 /// A file found by a walk, not yet stamped.
