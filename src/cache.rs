@@ -523,11 +523,25 @@ impl Spare {
             std::fs::create_dir_all(dir)?;
         }
         // Not truncated: its blocks are written over, none freed.
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
+        let open = || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path)
+        };
+        let mut file = open()?;
+        // A spare with other names (a hard link to the cache itself, say,
+        // left by a copy of the folder) is let go of, not written over.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if file.metadata()?.nlink() > 1 {
+                drop(file);
+                std::fs::remove_file(&path)?;
+                file = open()?;
+            }
+        }
         Ok(Spare {
             path,
             out: std::io::BufWriter::with_capacity(1 << 16, file),
@@ -973,6 +987,20 @@ mod tests {
         #[cfg(target_os = "linux")]
         assert_eq!(std::fs::read(&spare).unwrap(), edited_bytes);
         assert_eq!(rebuild(&path, &fewer), Written::Unchanged);
+
+        // A spare that is another name of the cache is not written over.
+        #[cfg(unix)]
+        {
+            std::fs::remove_file(&spare).unwrap();
+            std::fs::hard_link(&path, &spare).unwrap();
+            let cache_bytes = std::fs::read(&path).unwrap();
+            assert_eq!(rebuild(&path, &edited), Written::Changed);
+            let mut r = Reader::open(&path, "fp").unwrap();
+            assert_eq!(lookup(&mut r, &c).unwrap(), [h("c")]);
+            #[cfg(target_os = "linux")]
+            assert_eq!(std::fs::read(&spare).unwrap(), cache_bytes);
+            assert_eq!(rebuild(&path, &fewer), Written::Changed);
+        }
 
         // A build that stops before its commit leaves the cache as it was.
         let kept = std::fs::read(&path).unwrap();
