@@ -3,7 +3,8 @@
 //! parses only the files that changed.
 //!
 //! It is the source stage's memo, one file `.wirefeed-cache` in the output
-//! folder (hidden: not served, not pushed, ignored by git). Records are
+//! folder, with a spare beside it (see [`Writer`]; both hidden: not
+//! served, not pushed, ignored by git). Records are
 //! written in path order, the order `source::discover` lists files in, so
 //! a build reads the cache as a stream beside the listing and never holds
 //! it whole. A record is trusted only when the file's size, modification
