@@ -531,18 +531,21 @@ impl Spare {
                 .truncate(false)
                 .open(&path)
         };
-        let mut file = open()?;
+        let file = open()?;
         // A spare with other names (a hard link to the cache itself, say,
         // left by a copy of the folder) is let go of, not written over.
         #[cfg(unix)]
-        {
+        let file = {
             use std::os::unix::fs::MetadataExt;
-            if file.metadata()?.nlink() > 1 {
-                drop(file);
-                std::fs::remove_file(&path)?;
-                file = open()?;
+            match file.metadata()?.nlink() > 1 {
+                true => {
+                    drop(file);
+                    std::fs::remove_file(&path)?;
+                    open()?
+                }
+                false => file,
             }
-        }
+        };
         Ok(Spare {
             path,
             out: std::io::BufWriter::with_capacity(1 << 16, file),
