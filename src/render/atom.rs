@@ -187,7 +187,9 @@ fn link(href: &str, rel: &str, mime_type: &str) -> Link {
 mod tests {
     use super::*;
     use crate::render::item_fragment;
-    use crate::render::test_support::{generated_items, info, items as sample, site};
+    use crate::render::test_support::{
+        assert_same_bytes, generated_items, info, items as sample, site,
+    };
     use atom_syndication::{Category, Content, Entry};
 
     /// The entry the crate writes for `item`: the reference the hand-written
@@ -247,11 +249,7 @@ mod tests {
     fn assert_same(items: &[&Item], feed_language: &str) {
         let expected = crate_items(items, feed_language);
         let written = super::items(items, feed_language).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(written.as_bytes()),
-            String::from_utf8_lossy(&expected)
-        );
-        assert_eq!(written.as_bytes(), expected.as_slice());
+        assert_same_bytes(written.as_bytes(), &expected);
     }
 
     #[test]

@@ -228,6 +228,17 @@ fn item_fragment(doc: Vec<u8>, open: &str, close: &str) -> Result<Fragment, Stri
 #[cfg(test)]
 pub(crate) mod test_support {
     use crate::config::Site;
+
+    /// Asserts that hand-written items are the bytes of the reference
+    /// rendering, showing both as text first (a readable difference).
+    pub fn assert_same_bytes(written: &[u8], expected: &[u8]) {
+        assert_eq!(
+            String::from_utf8_lossy(written),
+            String::from_utf8_lossy(expected)
+        );
+        assert_eq!(written, expected);
+    }
+
     use crate::model::{Dateline, Enclosure, FeedInfo, Item, Person};
     use chrono::{DateTime, FixedOffset};
 

@@ -199,7 +199,9 @@ fn is_permalink(id: &str) -> bool {
 mod tests {
     use super::*;
     use crate::render::item_fragment;
-    use crate::render::test_support::{generated_items, info, items as sample, site};
+    use crate::render::test_support::{
+        assert_same_bytes, generated_items, info, items as sample, site,
+    };
     use crate::text::escape_html;
     use ::rss::extension::dublincore::DublinCoreExtension;
     use ::rss::{Category, Enclosure, Guid, Item as RssItem};
@@ -254,11 +256,7 @@ mod tests {
     fn assert_same(items: &[&Item]) {
         let expected = crate_items(items);
         let written = super::items(items).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(written.as_bytes()),
-            String::from_utf8_lossy(&expected)
-        );
-        assert_eq!(written.as_bytes(), expected.as_slice());
+        assert_same_bytes(written.as_bytes(), &expected);
     }
 
     #[test]
