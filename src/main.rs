@@ -124,8 +124,8 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(2, &e),
     };
-    let options = wirefeed::push::PushOptions { dry_run, force };
-    match wirefeed::push::push(&config, options) {
+    let options = wirefeed::publish::PushOptions { dry_run, force };
+    match wirefeed::publish::push(&config, options) {
         Ok(report) => {
             for t in &report.targets {
                 for file in t.sent.iter().filter(|_| dry_run) {
@@ -147,7 +147,7 @@ fn status(config: &std::path::Path) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(2, &e),
     };
-    match wirefeed::push::status(&config) {
+    match wirefeed::publish::status(&config) {
         Ok(targets) => {
             for (name, pending) in targets {
                 println!("{name}: {} pending", pending.len());

@@ -17,8 +17,9 @@ use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Schedule};
-use crate::push::{self, PushOptions};
-use crate::{output, BuildOptions};
+use crate::output;
+use crate::pipeline::{BuildFn, BuildOptions};
+use crate::publish::{self, PushOptions};
 
 /// How `run` behaves.
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,11 +45,13 @@ pub enum RunError {
     NoSchedule(PathBuf),
 }
 
-/// Runs until `shutdown` is cancelled (or after one tick with `once`).
+/// Runs until `shutdown` is cancelled (or after one tick with `once`),
+/// building with `build`.
 pub async fn run(
     config_path: &Path,
     options: RunOptions,
     now: fn() -> DateTime<Utc>,
+    build: BuildFn,
     shutdown: CancellationToken,
 ) -> Result<(), RunError> {
     let mut config = Config::load(config_path)?;
@@ -61,7 +64,7 @@ pub async fn run(
             Ok(c) => config = c,
             Err(e) => tracing::error!("config not reloaded, keeping the last good one: {e}"),
         }
-        let next_release = tick(&config, now, &shutdown).await;
+        let next_release = tick(&config, now, build, &shutdown).await;
         if options.once || shutdown.is_cancelled() {
             return Ok(());
         }
@@ -81,6 +84,7 @@ pub async fn run(
 async fn tick(
     config: &Config,
     now: fn() -> DateTime<Utc>,
+    build: BuildFn,
     shutdown: &CancellationToken,
 ) -> Option<DateTime<Utc>> {
     // `run` holds the lock for its whole life.
@@ -90,7 +94,7 @@ async fn tick(
     };
     let built = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || crate::build(&config, &options)).await
+        tokio::task::spawn_blocking(move || build(&config, &options)).await
     };
     let report = match built {
         Ok(Ok(report)) => report,
@@ -114,7 +118,7 @@ async fn tick(
                 tracing::info!("stopping: the push in flight is abandoned; the outbox keeps what is pending");
                 "abandoned".to_owned()
             }
-            result = push::push_async(config, PushOptions::default()) => match result {
+            result = publish::push_async(config, PushOptions::default()) => match result {
                 Ok(r) => {
                     for t in &r.targets {
                         for (file, error) in t.pending.iter().chain(&t.refused) {

@@ -17,16 +17,18 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::BuildOptions;
+use crate::pipeline::{BuildFn, BuildOptions};
 
 /// How long changes must pause before a rebuild starts.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
 
 /// Rebuilds on every settled change until `shutdown` is cancelled; `now`
-/// is the clock embargoes are judged against at each rebuild.
+/// is the clock embargoes are judged against at each rebuild, `build` what
+/// rebuilds.
 pub async fn run(
     config_path: PathBuf,
     now: fn() -> DateTime<Utc>,
+    build: BuildFn,
     shutdown: CancellationToken,
 ) -> Result<(), notify::Error> {
     let (tx, mut rx) = mpsc::channel::<PathBuf>(1024);
@@ -60,7 +62,7 @@ pub async fn run(
                     continue;
                 }
                 let path = config_path.clone();
-                let config = tokio::task::spawn_blocking(move || rebuild(&path, now())).await;
+                let config = tokio::task::spawn_blocking(move || rebuild(&path, now(), build)).await;
                 if let Ok(Some(config)) = config {
                     let sources: Vec<PathBuf> =
                         config.sources.iter().map(|s| absolute(&s.path)).collect();
@@ -121,7 +123,7 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Reloads the config and builds; returns the config it built with.
-fn rebuild(config_path: &Path, now: DateTime<Utc>) -> Option<Config> {
+fn rebuild(config_path: &Path, now: DateTime<Utc>, build: BuildFn) -> Option<Config> {
     let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {
@@ -129,7 +131,7 @@ fn rebuild(config_path: &Path, now: DateTime<Utc>) -> Option<Config> {
             return None;
         }
     };
-    match crate::build(&config, &BuildOptions::service(now)) {
+    match build(&config, &BuildOptions::service(now)) {
         Ok(report) => {
             for e in &report.errors {
                 tracing::warn!("{e}");

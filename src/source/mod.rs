@@ -7,6 +7,7 @@
 //! ordered by path, so it does not depend on thread timing. Nothing here
 //! fills in defaults or cleans text: that is `normalize`'s job.
 
+pub mod cache;
 mod fields;
 mod json;
 mod markdown;

@@ -7,13 +7,13 @@ use indicatif::ProgressBar;
 use rayon::prelude::*;
 
 use super::{count, progress_bar, Candidate, FileList};
+use super::{BuildError, BuildReport};
 use crate::config::{Config, Format};
 use crate::model::{Feed, Item};
 use crate::normalize::Normalizer;
 use crate::output::{self, AtomicFile, Written};
 use crate::render;
 use crate::source::{self, ParseContext, SourceError};
-use crate::{BuildError, BuildReport};
 
 /// Items normalized and rendered per parallel batch.
 const WRITE_CHUNK: usize = 1024;

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::{progress_counter, Candidate, FileList};
-use crate::cache::{self, Outcome, Record};
+use super::{BuildError, BuildOptions, BuildReport};
 use crate::config::Config;
 use crate::model::{Article, Header};
 use crate::normalize::Normalizer;
 use crate::select::{Selection, Selector};
+use crate::source::cache::{self, Outcome, Record};
 use crate::source::{self, Listing, ParseContext, SourceError, SourceFile};
-use crate::{BuildError, BuildOptions, BuildReport};
 
 /// What scanning one file gave.
 struct Scan {

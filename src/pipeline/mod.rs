@@ -1,0 +1,306 @@
+//! `build`: wires the stages, in two passes.
+//!
+//! 1. Scan: the source folders are listed by a thread of their own, in
+//!    path order, a batch of files at a time; each batch is stamped and
+//!    looked up in the cache, or parsed (in parallel), while the previous
+//!    one is taken in: each header is offered to the `Selector`, which
+//!    keeps only what some feed will publish. Articles that fall out of
+//!    every feed are dropped at once, so memory follows what is published,
+//!    not the archive's size.
+//! 2. Write: feeds of few items are rendered whole, in parallel; larger
+//!    ones are streamed to their files a chunk of items at a time, items
+//!    normalized and rendered in parallel, written in order.
+//!
+//! The output does not depend on the number of threads, on the cache, or
+//! on which way a feed was written.
+
+mod scan;
+mod write;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::Config;
+use crate::model::Article;
+use crate::normalize::Normalizer;
+use crate::output;
+use crate::output::Written;
+use crate::render;
+use crate::source::{self, ParseContext, SourceError, SourceFile};
+
+/// An item a feed will publish: where it comes from, and the article when
+/// it was parsed in this build (cached ones are read again when written).
+#[derive(Clone)]
+pub(crate) struct Candidate {
+    file: usize,
+    /// Its place among its file's articles.
+    position: usize,
+    line: usize,
+    article: Option<Arc<Article>>,
+}
+
+/// The listed files, in path order, kept in the batches they were listed
+/// in: a list of a million files grows without ever being moved.
+#[derive(Default)]
+pub(crate) struct FileList {
+    batches: Vec<Vec<SourceFile>>,
+    /// The index of each batch's first file.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl FileList {
+    /// Appends a batch; returns the index of its first file.
+    fn push(&mut self, batch: Vec<SourceFile>) -> usize {
+        let first = self.len;
+        if !batch.is_empty() {
+            self.len += batch.len();
+            self.starts.push(first);
+            self.batches.push(batch);
+        }
+        first
+    }
+
+    /// The `index`th file; `index` must be below [`len`](Self::len).
+    fn get(&self, index: usize) -> &SourceFile {
+        let b = self.starts.partition_point(|&s| s <= index) - 1;
+        &self.batches[b][index - self.starts[b]]
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// How to run a build.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    /// Output folder; `None` uses the config's.
+    pub out: Option<PathBuf>,
+    /// The time embargoes are judged against.
+    pub now: DateTime<Utc>,
+    /// False for `check`: everything but writing files.
+    pub write: bool,
+    /// Show a progress bar on stderr (drawn only when it is a terminal).
+    pub progress: bool,
+    /// Use the build cache in the output folder (read it, and write it
+    /// when writing).
+    pub cache: bool,
+    /// Take the output folder's lock while writing (false when the caller
+    /// holds it, as `run` does).
+    pub lock: bool,
+    /// Feeds of at most this many items in all are rendered whole, in
+    /// parallel, each item made once; larger ones are streamed a chunk of
+    /// items at a time, in bounded memory. The bytes are the same either
+    /// way. [`BuildOptions::WHOLE_UP_TO`] by default.
+    pub whole_up_to: usize,
+}
+
+impl BuildOptions {
+    /// The default of [`whole_up_to`](Self::whole_up_to).
+    pub const WHOLE_UP_TO: usize = 4096;
+
+    /// A build that writes the configured output folder, with the cache and
+    /// the lock, without a progress bar: what services (`serve --watch`,
+    /// `run`) do at time `now`.
+    pub fn service(now: DateTime<Utc>) -> BuildOptions {
+        BuildOptions {
+            out: None,
+            now,
+            write: true,
+            progress: false,
+            cache: true,
+            lock: true,
+            whole_up_to: BuildOptions::WHOLE_UP_TO,
+        }
+    }
+}
+
+/// What a build did. Article problems are here, not in [`BuildError`]:
+/// they do not stop the build.
+#[derive(Debug, Default)]
+pub struct BuildReport {
+    /// Article files read.
+    pub files: usize,
+    /// Articles that parsed.
+    pub articles: usize,
+    /// Distinct items in at least one feed.
+    pub published: usize,
+    /// Feeds produced (each in one or more formats).
+    pub feeds: usize,
+    /// RFC 5005 archive documents produced, besides the feeds.
+    pub archive_pages: usize,
+    /// Files written with new bytes (for `check`: that would be).
+    pub written: usize,
+    /// Files already up to date.
+    pub unchanged: usize,
+    /// Files of feeds that no longer exist, removed (for `check`: that
+    /// would be).
+    pub removed: usize,
+    /// Items held back until their publication time.
+    pub embargoed: usize,
+    /// Drafts, never published.
+    pub drafts: usize,
+    /// When the next embargoed item is due.
+    pub next_release: Option<DateTime<Utc>>,
+    /// Every article problem, by file and line.
+    pub errors: Vec<SourceError>,
+    /// Files decoded as EUC-KR.
+    pub legacy_encoded: Vec<PathBuf>,
+}
+
+impl fmt::Display for BuildReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = |count: usize, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
+        write!(
+            f,
+            "{} read, {}, {} published in {}, {} written, {} unchanged, {}",
+            n(self.files, "file", "files"),
+            n(self.articles, "article", "articles"),
+            n(self.published, "item", "items"),
+            n(self.feeds, "feed", "feeds"),
+            n(self.written, "file", "files"),
+            self.unchanged,
+            n(self.errors.len(), "error", "errors"),
+        )?;
+        if self.archive_pages > 0 {
+            write!(
+                f,
+                ", {}",
+                n(self.archive_pages, "archive page", "archive pages")
+            )?;
+        }
+        if self.removed > 0 {
+            write!(
+                f,
+                ", {} removed",
+                n(self.removed, "stale file", "stale files")
+            )?;
+        }
+        if self.embargoed > 0 {
+            write!(f, ", {} embargoed", self.embargoed)?;
+            if let Some(next) = self.next_release {
+                write!(f, " (next due {})", next.to_rfc3339())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A problem that stops a build.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A source folder could not be listed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// A feed could not be rendered.
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
+    /// A file could not be written.
+    #[error(transparent)]
+    Output(#[from] output::OutputError),
+    /// Another wirefeed is writing the output folder.
+    #[error(transparent)]
+    Locked(#[from] output::LockError),
+}
+
+/// Reads every article, writes every feed. Bad articles are reported in the
+/// result and left out; every good one is published.
+pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let out = options.out.as_ref().unwrap_or(&config.output);
+    let _lock = match options.write && options.lock {
+        true => Some(output::lock(out)?),
+        false => None,
+    };
+    run_passes(config, options)
+}
+
+/// The signature of [`build`], handed to the stages that rebuild
+/// (`watch`, `schedule`) by the entry points that start them.
+pub type BuildFn = fn(&Config, &BuildOptions) -> Result<BuildReport, BuildError>;
+
+/// The two passes, under the lock [`build`] took.
+fn run_passes(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let started = std::time::Instant::now();
+    let listing = source::list(&config.sources);
+    let out_dir = options.out.clone().unwrap_or_else(|| config.output.clone());
+    let ctx = ParseContext {
+        timezone: config.site.timezone,
+        bodies: true,
+    };
+    let normalizer = Normalizer::new(&config.site);
+    let mut report = BuildReport::default();
+    let (files, selection, from_cache) =
+        scan::scan_all(config, options, listing, &out_dir, &normalizer, &mut report)?;
+    report.files = files.len();
+    tracing::info!(
+        "listed and scanned {} article files in {:.2?} ({from_cache} from the cache)",
+        files.len(),
+        started.elapsed()
+    );
+    report.embargoed = selection.embargoed;
+    report.drafts = selection.drafts;
+    report.next_release = selection.next_release;
+    report.published = selection.published;
+    report.archive_pages = selection
+        .feeds
+        .iter()
+        .filter(|f| f.info.archive.is_archive)
+        .count();
+    report.feeds = selection.feeds.len() - report.archive_pages;
+
+    let writer = write::FeedWriter {
+        config,
+        files: &files,
+        normalizer: &normalizer,
+        ctx,
+        out_dir: &out_dir,
+        write: options.write,
+        whole_up_to: options.whole_up_to,
+    };
+    writer.write_all(selection.feeds, options.progress, &mut report)?;
+    tracing::info!("wrote the feeds in {:.2?}", started.elapsed());
+    report
+        .errors
+        .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Ok(report)
+}
+
+fn count(written: Written, report: &mut BuildReport) {
+    match written {
+        Written::Changed => report.written += 1,
+        Written::Unchanged => report.unchanged += 1,
+    }
+}
+
+/// A count of work whose total is not known yet.
+fn progress_counter(enabled: bool, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let template = format!("{{spinner}} {{pos}} {what} {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn progress_bar(enabled: bool, len: u64, what: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
