@@ -37,14 +37,40 @@ impl Format {
         }
     }
 
-    /// The media type servers and autodiscovery links use.
+    /// The media type autodiscovery links and feed links use (no charset).
     pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Rss => "application/rss+xml",
-            Format::Atom => "application/atom+xml",
-            Format::Json => "application/feed+json",
-        }
+        let full = media_type_of_extension(self.extension());
+        full.split_once(';').map_or(full, |(bare, _)| bare)
     }
+}
+
+/// The one table of media types: what `serve` sends, what push targets are
+/// told, and (without the charset) what feeds and pages link with. Every
+/// text file wirefeed writes is UTF-8.
+const MEDIA_TYPES: [(&str, &str); 9] = [
+    ("rss", "application/rss+xml; charset=utf-8"),
+    ("atom", "application/atom+xml; charset=utf-8"),
+    ("json", "application/feed+json; charset=utf-8"),
+    ("opml", "text/x-opml; charset=utf-8"),
+    ("html", "text/html; charset=utf-8"),
+    ("xsl", "text/xsl; charset=utf-8"),
+    ("xml", "application/xml; charset=utf-8"),
+    ("css", "text/css; charset=utf-8"),
+    ("txt", "text/plain; charset=utf-8"),
+];
+
+fn media_type_of_extension(extension: &str) -> &'static str {
+    MEDIA_TYPES
+        .iter()
+        .find(|(e, _)| *e == extension)
+        .map_or("application/octet-stream", |(_, t)| t)
+}
+
+/// The media type of an output file, by its extension, with its charset.
+pub fn media_type(path: &Path) -> &'static str {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map_or("application/octet-stream", media_type_of_extension)
 }
 
 /// How a source folder's files are read.

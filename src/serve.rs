@@ -23,7 +23,7 @@ use tokio_util::io::ReaderStream;
 use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 
-use crate::output::media_type;
+use crate::config::media_type;
 use crate::source::Stamp;
 
 struct Site {

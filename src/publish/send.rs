@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::outbox::TargetBox;
 use super::sha256;
+use crate::config::media_type;
 use crate::config::{Config, PushTarget};
-use crate::output::media_type;
 
 /// First backoff; doubled each try, with jitter, up to [`MAX_BACKOFF`].
 const BACKOFF: Duration = Duration::from_millis(250);
