@@ -14,7 +14,7 @@ use url::Url;
 
 use crate::config::Site;
 use crate::model::{Article, Body, Enclosure, Header, Item, Person};
-use crate::text::{lede_text, one_line, push_safe_escaped_html, xml_safe};
+use crate::text::{lede_text, one_line, push_safe_escaped_html, story_id_date, xml_safe};
 
 /// Characters escaped in the last part of a `tag:` id and in `{id}` of
 /// link templates: everything but unreserved characters and a few safe
@@ -36,16 +36,6 @@ const ID_ESCAPE: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'|')
     .add(b'}');
-
-/// The date in a Yonhap-style story id (`AEN20260901001234315`: three
-/// capitals, then year, month, day and a nine-digit serial).
-fn story_id_date(id: &str) -> Option<(&str, &str, &str)> {
-    let b = id.as_bytes();
-    let shaped = b.len() == 20
-        && b[..3].iter().all(u8::is_ascii_uppercase)
-        && b[3..].iter().all(u8::is_ascii_digit);
-    shaped.then(|| (&id[3..7], &id[7..9], &id[9..11]))
-}
 
 /// Normalizes articles for one site. Build once, use for every article.
 pub struct Normalizer<'a> {

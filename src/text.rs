@@ -1,5 +1,6 @@
-//! Small text helpers shared by the stages: XML-safe text and HTML
-//! escaping. Pure functions over `&str`; no stage state.
+//! The text rules shared by the stages: XML-safe text, HTML escaping, and
+//! the shape of a wire story id. Pure functions over `&str`; no stage
+//! state. Each rule has its one implementation here.
 
 use std::borrow::Cow;
 
@@ -213,9 +214,58 @@ fn decode_entities(text: &str) -> String {
     out
 }
 
+/// Length of a Yonhap-style story id: three capitals, then 17 digits.
+const STORY_ID_LEN: usize = 20;
+
+/// True when `b` is a Yonhap-style story id (`AEN20260901001234315`:
+/// three ASCII capitals, then year, month, day and a nine-digit serial, all
+/// ASCII digits).
+fn is_story_id(b: &[u8]) -> bool {
+    b.len() == STORY_ID_LEN
+        && b[..3].iter().all(u8::is_ascii_uppercase)
+        && b[3..].iter().all(u8::is_ascii_digit)
+}
+
+/// The first story id inside `text` (a file name, say), if any.
+pub fn find_story_id(text: &str) -> Option<&str> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(STORY_ID_LEN - 1))
+        .find(|&i| is_story_id(&b[i..i + STORY_ID_LEN]))
+        .map(|i| &text[i..i + STORY_ID_LEN])
+}
+
+/// The (year, month, day) of `id` when it is a story id.
+pub fn story_id_date(id: &str) -> Option<(&str, &str, &str)> {
+    is_story_id(id.as_bytes()).then(|| (&id[3..7], &id[7..9], &id[9..11]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn story_ids_are_ascii_capitals_then_seventeen_ascii_digits() {
+        assert_eq!(
+            find_story_id("x-AEN20250901001500315-y"),
+            Some("AEN20250901001500315")
+        );
+        assert_eq!(
+            find_story_id("XAEN20250901001500315"),
+            Some("AEN20250901001500315")
+        );
+        assert_eq!(find_story_id("AEN2025090100150031"), None);
+        // Other scripts' digits are not digits of an id.
+        assert_eq!(find_story_id("AEN2025090100150031\u{0663}"), None);
+        assert_eq!(
+            find_story_id("한국AEN20250901001500315"),
+            Some("AEN20250901001500315")
+        );
+        assert_eq!(
+            story_id_date("AEN20250901001500315"),
+            Some(("2025", "09", "01"))
+        );
+        assert_eq!(story_id_date("aen20250901001500315"), None);
+    }
 
     #[test]
     fn illegal_xml_characters_are_dropped() {

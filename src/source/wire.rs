@@ -22,11 +22,7 @@ use regex::Regex;
 
 use super::{local_time, stem_of, ParseContext, SourceError};
 use crate::model::{Article, ArticleFormat, Body, Dateline, Person};
-
-static STORY_ID: LazyLock<Regex> = LazyLock::new(|| {
-    // Yonhap-style story ids: three letters, then 17 digits (date + serial).
-    Regex::new(r"[A-Z]{3}\d{17}").unwrap_or_else(|e| unreachable!("{e}"))
-});
+use crate::text::find_story_id;
 
 static VERSION_TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\((LEAD|URGENT|\d+(?:st|nd|rd|th) LD|[A-Z][A-Za-z0-9 ]{1,24})\)\s+")
@@ -137,7 +133,7 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         path: path.to_owned(),
         line: 1,
         format: ArticleFormat::Wire,
-        id: STORY_ID.find(&stem).map(|m| m.as_str().to_owned()),
+        id: find_story_id(&stem).map(str::to_owned),
         stem,
         title,
         version,
