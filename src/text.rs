@@ -52,42 +52,95 @@ pub fn escape_html(text: &str) -> String {
 
 /// Appends `text` to `out` with `& < > " '` escaped.
 pub fn push_escaped_html(out: &mut String, text: &str) {
-    push_escaped(out, text, &ESCAPED)
+    push_escaped(out, text, &HTML)
 }
 
 /// Appends `text` made XML-safe (as [`xml_safe`]) with `& < > " '`
 /// escaped (as [`push_escaped_html`]), in one pass: for article bodies,
 /// the bulk of what a build writes.
 pub fn push_safe_escaped_html(out: &mut String, text: &str) {
-    push_escaped(out, text, &ESCAPED_OR_UNSAFE)
+    push_escaped(out, text, &SAFE_HTML)
 }
 
-/// The bytes [`push_escaped`] stops at: `& < > " '`, and with `unsafe_too`
-/// the control characters XML forbids and 0xEF, the lead byte of U+FFFE
-/// and U+FFFF (EF BF BE, EF BF BF).
-const fn special(unsafe_too: bool) -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while unsafe_too && b < 0x20 {
-        t[b] = !matches!(b as u8, b'\t' | b'\n' | b'\r');
-        b += 1;
+/// How the one escaper ([`push_escaped`]) replaces the five bytes markup
+/// may need escaped, and whether it drops the characters XML forbids.
+pub struct Escapes {
+    /// The bytes the escaper stops at.
+    special: [bool; 256],
+    amp: &'static str,
+    lt: &'static str,
+    gt: &'static str,
+    quot: &'static str,
+    apos: &'static str,
+}
+
+impl Escapes {
+    /// Replacements for `& < > " '`; with `drop_unsafe`, the control
+    /// characters XML forbids and U+FFFE, U+FFFF are dropped as well.
+    const fn new([amp, lt, gt, quot, apos]: [&'static str; 5], drop_unsafe: bool) -> Escapes {
+        let mut special = [false; 256];
+        let mut b = 0;
+        while drop_unsafe && b < 0x20 {
+            special[b] = !matches!(b as u8, b'\t' | b'\n' | b'\r');
+            b += 1;
+        }
+        // The lead byte of U+FFFE and U+FFFF (EF BF BE, EF BF BF).
+        special[0xEF] = drop_unsafe;
+        special[b'&' as usize] = true;
+        special[b'<' as usize] = true;
+        special[b'>' as usize] = true;
+        special[b'"' as usize] = true;
+        special[b'\'' as usize] = true;
+        Escapes {
+            special,
+            amp,
+            lt,
+            gt,
+            quot,
+            apos,
+        }
     }
-    t[0xEF] = unsafe_too;
-    t[b'&' as usize] = true;
-    t[b'<' as usize] = true;
-    t[b'>' as usize] = true;
-    t[b'"' as usize] = true;
-    t[b'\'' as usize] = true;
-    t
 }
 
-const ESCAPED: [bool; 256] = special(false);
-const ESCAPED_OR_UNSAFE: [bool; 256] = special(true);
+/// HTML text and attribute values.
+pub const HTML: Escapes = Escapes::new(["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"], false);
 
-/// Appends `text`, replacing the bytes `special` marks: markup by its
-/// entity, a forbidden character by nothing. Clean runs are copied whole.
-fn push_escaped(out: &mut String, text: &str, special: &[bool; 256]) {
-    out.reserve(text.len());
+/// [`HTML`], dropping what XML forbids.
+pub const SAFE_HTML: Escapes = Escapes::new(["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"], true);
+
+/// quick-xml's `escape`, which the feed crates use for text and attribute
+/// values.
+pub const XML: Escapes = Escapes::new(["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"], false);
+
+/// [`XML`] followed by the RSS crate's pass that writes `&amp;` and `&lt;`
+/// outside CDATA as the character references `&#x26;` and `&#x3C;`.
+pub const RSS_TEXT: Escapes = Escapes::new(["&#x26;", "&#x3C;", "&gt;", "&quot;", "&apos;"], false);
+
+/// What the escaper appends to: text being built, or bytes being written.
+pub trait Sink {
+    /// Appends `text`.
+    fn push_text(&mut self, text: &str);
+}
+
+impl Sink for String {
+    #[inline]
+    fn push_text(&mut self, text: &str) {
+        self.push_str(text);
+    }
+}
+
+impl Sink for Vec<u8> {
+    #[inline]
+    fn push_text(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+}
+
+/// The one escaper: appends `text` to `out`, replacing markup as `escapes`
+/// says and dropping forbidden characters when it says so. Clean runs are
+/// copied whole.
+pub fn push_escaped<S: Sink + ?Sized>(out: &mut S, text: &str, escapes: &Escapes) {
+    let special = &escapes.special;
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut i = 0;
@@ -100,11 +153,11 @@ fn push_escaped(out: &mut String, text: &str, special: &[bool; 256]) {
         // Every special byte is ASCII or a lead byte: `i` is a character
         // boundary.
         let (replacement, len) = match b {
-            b'&' => ("&amp;", 1),
-            b'<' => ("&lt;", 1),
-            b'>' => ("&gt;", 1),
-            b'"' => ("&quot;", 1),
-            b'\'' => ("&#39;", 1),
+            b'&' => (escapes.amp, 1),
+            b'<' => (escapes.lt, 1),
+            b'>' => (escapes.gt, 1),
+            b'"' => (escapes.quot, 1),
+            b'\'' => (escapes.apos, 1),
             0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) => ("", 3),
             0xEF => {
                 i += 1;
@@ -112,12 +165,12 @@ fn push_escaped(out: &mut String, text: &str, special: &[bool; 256]) {
             }
             _ => ("", 1), // a control character XML forbids
         };
-        out.push_str(&text[start..i]);
-        out.push_str(replacement);
+        out.push_text(&text[start..i]);
+        out.push_text(replacement);
         i += len;
         start = i;
     }
-    out.push_str(&text[start..]);
+    out.push_text(&text[start..]);
 }
 
 /// The plain text of the first paragraph of sanitized HTML (or of all of
@@ -242,6 +295,57 @@ pub fn story_id_date(id: &str) -> Option<(&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn escaped(text: &str, escapes: &Escapes) -> String {
+        let mut out = Vec::<u8>::new();
+        push_escaped(&mut out, text, escapes);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escaping() {
+        let text = "<a href=\"x?a=1&b='2'\">🎉 &amp;</a>\t\n";
+        assert_eq!(
+            escaped(text, &XML),
+            "&lt;a href=&quot;x?a=1&amp;b=&apos;2&apos;&quot;&gt;🎉 &amp;amp;&lt;/a&gt;\t\n"
+        );
+        assert_eq!(escaped(text, &HTML), escape_html(text));
+        assert_eq!(
+            escaped("A & <B> \"'", &RSS_TEXT),
+            "A &#x26; &#x3C;B&gt; &quot;&apos;"
+        );
+        assert_eq!(escaped("", &XML), "");
+        assert_eq!(escaped("회담", &XML), "회담");
+    }
+
+    /// Every string of up to six bytes over `a & < > " '`, against a
+    /// byte-by-byte escape.
+    #[test]
+    fn escaping_every_short_mix_of_markup_and_quotes() {
+        let alphabet = ["a", "&", "<", ">", "\"", "'"];
+        let mut texts = vec![String::new()];
+        for _ in 0..6 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |c| format!("{t}{c}")))
+                .collect();
+            for text in &longer {
+                let naive: String = text
+                    .chars()
+                    .map(|c| match c {
+                        '&' => "&#x26;".to_owned(),
+                        '<' => "&#x3C;".to_owned(),
+                        '>' => "&gt;".to_owned(),
+                        '"' => "&quot;".to_owned(),
+                        '\'' => "&apos;".to_owned(),
+                        c => c.to_string(),
+                    })
+                    .collect();
+                assert_eq!(escaped(text, &RSS_TEXT), naive, "{text:?}");
+            }
+            texts = longer;
+        }
+    }
 
     #[test]
     fn story_ids_are_ascii_capitals_then_seventeen_ascii_digits() {
