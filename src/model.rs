@@ -170,25 +170,20 @@ pub struct Item {
 /// keeps of it: small enough to hold for every article of a large archive.
 /// Its texts are borrowed when it is read from the cache (no copy for the
 /// many articles that are not published) and owned when an article was
-/// just parsed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Header<'a> {
+/// just parsed. The cache's byte format is `source::cache`'s alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemKey<'a> {
     /// The item's id (see [`Item::id`]).
-    #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// Line in the source file where the article starts.
     pub line: usize,
     /// See [`Item::published`].
-    #[serde(with = "compact_time")]
     pub published: DateTime<FixedOffset>,
     /// See [`Item::updated`].
-    #[serde(with = "compact_time")]
     pub updated: DateTime<FixedOffset>,
     /// See [`Item::categories`].
-    #[serde(borrow, deserialize_with = "borrowed_texts")]
     pub categories: Texts<'a>,
     /// Author names and native names, for `authors` filters.
-    #[serde(borrow, deserialize_with = "borrowed_texts")]
     pub authors: Texts<'a>,
     /// Never published while true.
     pub draft: bool,
@@ -197,76 +192,6 @@ pub struct Header<'a> {
 /// A few texts (categories, names): held inline, so that reading a header
 /// from the cache allocates nothing.
 pub type Texts<'a> = smallvec::SmallVec<[Cow<'a, str>; 4]>;
-
-/// A list of texts, borrowed from the input where it allows (serde borrows
-/// a `Cow` field only directly, not inside a list).
-fn borrowed_texts<'de: 'a, 'a, D: serde::Deserializer<'de>>(d: D) -> Result<Texts<'a>, D::Error> {
-    struct Text<'a>(Cow<'a, str>);
-    struct Visitor;
-    impl<'de> serde::de::Visitor<'de> for Visitor {
-        type Value = Text<'de>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a string")
-        }
-        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Borrowed(v)))
-        }
-        fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Owned(v.to_owned())))
-        }
-        fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
-            Ok(Text(Cow::Owned(v)))
-        }
-    }
-    impl<'de> serde::Deserialize<'de> for Text<'de> {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_str(Visitor)
-        }
-    }
-    struct Seq<'a>(std::marker::PhantomData<&'a ()>);
-    impl<'de: 'a, 'a> serde::de::Visitor<'de> for Seq<'a> {
-        type Value = Texts<'a>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("a list of strings")
-        }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(
-            self,
-            mut seq: A,
-        ) -> Result<Texts<'a>, A::Error> {
-            let mut texts = Texts::new();
-            while let Some(Text(t)) = seq.next_element::<Text<'de>>()? {
-                texts.push(t);
-            }
-            Ok(texts)
-        }
-    }
-    d.deserialize_seq(Seq(std::marker::PhantomData))
-}
-
-/// A time as (seconds, nanoseconds, offset seconds): far cheaper to store
-/// and load than RFC 3339 text, and it keeps the offset.
-mod compact_time {
-    use chrono::{DateTime, FixedOffset};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &DateTime<FixedOffset>, s: S) -> Result<S::Ok, S::Error> {
-        (
-            t.timestamp(),
-            t.timestamp_subsec_nanos(),
-            t.offset().local_minus_utc(),
-        )
-            .serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<FixedOffset>, D::Error> {
-        let (secs, nanos, offset) = <(i64, u32, i32)>::deserialize(d)?;
-        let offset = FixedOffset::east_opt(offset)
-            .ok_or_else(|| serde::de::Error::custom("offset out of range"))?;
-        DateTime::from_timestamp(secs, nanos)
-            .map(|t| t.with_timezone(&offset))
-            .ok_or_else(|| serde::de::Error::custom("time out of range"))
-    }
-}
 
 /// A feed's metadata: everything but its items.
 #[derive(Debug, Clone, PartialEq)]

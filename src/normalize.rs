@@ -13,7 +13,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use url::Url;
 
 use crate::config::Site;
-use crate::model::{Article, Body, Enclosure, Header, Item, Person};
+use crate::model::{Article, Body, Enclosure, Item, ItemKey, Person};
 use crate::text::{lede_text, one_line, push_safe_escaped_html, story_id_date, xml_safe};
 
 /// Characters escaped in the last part of a `tag:` id and in `{id}` of
@@ -54,9 +54,9 @@ impl<'a> Normalizer<'a> {
     }
 
     /// What selection needs of `article`; agrees with [`Self::item`].
-    pub fn header(&self, article: &Article) -> Header<'static> {
+    pub fn key(&self, article: &Article) -> ItemKey<'static> {
         let authors = self.authors(article);
-        Header {
+        ItemKey {
             id: self.item_id(article).into(),
             line: article.line,
             published: article.published,

@@ -1,4 +1,4 @@
-//! Select stage: item headers + `[[feed]]` and `[category_feeds]` config +
+//! Select stage: item keys + `[[feed]]` and `[category_feeds]` config +
 //! the clock → [`Feed`]s.
 //!
 //! Drafts and embargoed items (published after `now`) are left out. Items
@@ -18,7 +18,7 @@ use rustc_hash::FxHashMap;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::{Config, FeedConfig, Format};
-use crate::model::{Archive, Feed, FeedInfo, Header, Item};
+use crate::model::{Archive, Feed, FeedInfo, Item, ItemKey};
 
 /// The feeds, and what was held back.
 #[derive(Debug)]
@@ -39,13 +39,13 @@ pub struct Selection<T> {
 pub fn select<'a>(items: &'a [Item], config: &Config, now: DateTime<Utc>) -> Selection<&'a Item> {
     let mut selector = Selector::new(config, now);
     for item in items {
-        selector.offer(&header_of(item), item);
+        selector.offer(&key_of(item), item);
     }
     selector.finish()
 }
 
-fn header_of(item: &Item) -> Header<'_> {
-    Header {
+fn key_of(item: &Item) -> ItemKey<'_> {
+    ItemKey {
         id: Cow::Borrowed(&item.id),
         line: item.line,
         published: item.published,
@@ -106,7 +106,7 @@ impl<T: Clone> Slot<T> {
     /// archive in date folders offers every item newer than the last).
     /// `id` is the item's id shared by the feeds that keep it, made by the
     /// first.
-    fn offer(&mut self, header: &Header<'_>, value: &T, id: &mut Option<Arc<str>>) {
+    fn offer(&mut self, key: &ItemKey<'_>, value: &T, id: &mut Option<Arc<str>>) {
         if !self.archive {
             if self.limit == 0 {
                 return;
@@ -114,10 +114,10 @@ impl<T: Clone> Slot<T> {
             // Ranked after the floor: as old or older, and if as old, a
             // greater id.
             if let Some((published, id)) = &self.floor {
-                let worse = header
+                let worse = key
                     .published
                     .cmp(published)
-                    .then_with(|| (**id).cmp(&*header.id))
+                    .then_with(|| (**id).cmp(&*key.id))
                     .is_le();
                 if worse {
                     return;
@@ -125,9 +125,9 @@ impl<T: Clone> Slot<T> {
             }
         }
         self.kept.push(Ranked {
-            published: header.published,
-            updated: header.updated,
-            id: id.get_or_insert_with(|| Arc::from(&*header.id)).clone(),
+            published: key.published,
+            updated: key.updated,
+            id: id.get_or_insert_with(|| Arc::from(&*key.id)).clone(),
             value: value.clone(),
         });
         if !self.archive && self.kept.len() >= self.limit.saturating_mul(2) {
@@ -208,31 +208,28 @@ impl<'c, T: Clone> Selector<'c, T> {
 
     /// Offers one item; it lands in every feed it matches and is new
     /// enough for.
-    pub fn offer(&mut self, header: &Header<'_>, value: T) {
-        if header.draft {
+    pub fn offer(&mut self, key: &ItemKey<'_>, value: T) {
+        if key.draft {
             self.drafts += 1;
             return;
         }
-        if header.published > self.now {
+        if key.published > self.now {
             self.embargoed += 1;
-            let due = header.published.with_timezone(&Utc);
+            let due = key.published.with_timezone(&Utc);
             self.next_release = Some(self.next_release.map_or(due, |n| n.min(due)));
             return;
         }
-        self.newest = Some(
-            self.newest
-                .map_or(header.updated, |n| n.max(header.updated)),
-        );
+        self.newest = Some(self.newest.map_or(key.updated, |n| n.max(key.updated)));
         // The feeds it goes to; the buffer is reused from offer to offer.
         let mut targets = std::mem::take(&mut self.targets);
         targets.clear();
         for (i, spec) in self.config.feeds.iter().enumerate() {
-            if matches(header, spec) {
+            if matches(key, spec) {
                 targets.push(i);
             }
         }
         if self.config.category_feeds.is_some() {
-            for category in &header.categories {
+            for category in &key.categories {
                 if let Some(i) = self.category_slot(category) {
                     if !targets.contains(&i) {
                         targets.push(i);
@@ -243,7 +240,7 @@ impl<'c, T: Clone> Selector<'c, T> {
         let mut id = None;
         for &i in &targets {
             let slot = &mut self.slots[i];
-            slot.offer(header, &value, &mut id);
+            slot.offer(key, &value, &mut id);
         }
         self.targets = targets;
     }
@@ -387,14 +384,14 @@ fn description(feed: &FeedConfig, config: &Config) -> String {
         .unwrap_or_else(|| feed.title.clone())
 }
 
-fn matches(header: &Header<'_>, feed: &FeedConfig) -> bool {
+fn matches(key: &ItemKey<'_>, feed: &FeedConfig) -> bool {
     let by_category = feed.categories.is_empty()
-        || header
+        || key
             .categories
             .iter()
             .any(|c| feed.categories.iter().any(|f| f.eq_ignore_ascii_case(c)));
     let by_author = feed.authors.is_empty()
-        || header
+        || key
             .authors
             .iter()
             .any(|a| feed.authors.iter().any(|f| f.eq_ignore_ascii_case(a)));

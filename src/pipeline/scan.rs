@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::{progress_counter, Candidate, FileList};
 use super::{BuildError, BuildOptions, BuildReport};
 use crate::config::Config;
-use crate::model::{Article, Header};
+use crate::model::{Article, ItemKey};
 use crate::normalize::Normalizer;
 use crate::select::{Selection, Selector};
 use crate::source::cache::{self, Outcome, Record};
@@ -234,15 +234,15 @@ impl Scanner<'_, '_> {
                 }
             }
         }
-        for (header, candidate) in offers.into_iter().rev() {
-            self.selector.offer(header, candidate);
+        for (key, candidate) in offers.into_iter().rev() {
+            self.selector.offer(key, candidate);
         }
         Ok(())
     }
 
     /// Notes one file's problems, and offers its articles to the
     /// selector, or sets them aside in `offers` to be offered later.
-    /// Results are taken by reference: a header is large, and most are
+    /// Results are taken by reference: a key is large, and most are
     /// only looked at.
     fn take_file<'r, 'h>(
         &mut self,
@@ -250,7 +250,7 @@ impl Scanner<'_, '_> {
         legacy_encoded: bool,
         results: &'r [Outcome<'h>],
         articles: Vec<Article>,
-        mut offers: Option<&mut Vec<(&'r Header<'h>, Candidate)>>,
+        mut offers: Option<&mut Vec<(&'r ItemKey<'h>, Candidate)>>,
     ) {
         let file = self.files.get(index);
         if legacy_encoded {
@@ -265,8 +265,8 @@ impl Scanner<'_, '_> {
         // share a line (a JSON array on one line).
         let mut position = 0;
         for outcome in results {
-            let header = match outcome {
-                Outcome::Header(h) => h,
+            let key = match outcome {
+                Outcome::Key(h) => h,
                 Outcome::Error { line, reason } => {
                     let path = file.path.clone();
                     let (line, reason) = (*line, reason.to_string());
@@ -278,9 +278,9 @@ impl Scanner<'_, '_> {
             let article = articles.next().map(Arc::new);
             position += 1;
             self.report.articles += 1;
-            let hash = id_hash(&header.id);
+            let hash = id_hash(&key.id);
             if let Some(&first) = self.first_file.get(&hash) {
-                let error = duplicate(file, header, &self.files.get(first).path);
+                let error = duplicate(file, key, &self.files.get(first).path);
                 self.report.errors.push(error);
                 continue;
             }
@@ -288,12 +288,12 @@ impl Scanner<'_, '_> {
             let candidate = Candidate {
                 file: index,
                 position: position - 1,
-                line: header.line,
+                line: key.line,
                 article,
             };
             match offers.as_mut() {
-                Some(offers) => offers.push((header, candidate)),
-                None => self.selector.offer(header, candidate),
+                Some(offers) => offers.push((key, candidate)),
+                None => self.selector.offer(key, candidate),
             }
         }
     }
@@ -327,7 +327,7 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
     let mut results: Vec<(usize, Outcome)> = parsed
         .articles
         .iter()
-        .map(|a| (a.line, Outcome::Header(normalizer.header(a))))
+        .map(|a| (a.line, Outcome::Key(normalizer.key(a))))
         .chain(parsed.errors.into_iter().map(|e| {
             let outcome = Outcome::Error {
                 line: e.line,
@@ -345,7 +345,7 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
             legacy_encoded: parsed.legacy_encoded,
             results: results.into_iter().map(|(_, o)| o).collect(),
         },
-        // Without bodies, the articles are headers only: nothing to keep.
+        // Without bodies, the articles are keys only: nothing to keep.
         articles: match ctx.bodies {
             true => parsed.articles,
             false => Vec::new(),
@@ -391,13 +391,13 @@ fn id_hash(id: &str) -> u64 {
 
 /// Keeps the first article (in path order) of each id; later ones are
 /// errors, since readers would merge or drop items that share an id.
-fn duplicate(file: &SourceFile, header: &Header<'_>, first: &Path) -> SourceError {
+fn duplicate(file: &SourceFile, key: &ItemKey<'_>, first: &Path) -> SourceError {
     SourceError {
         path: file.path.clone(),
-        line: header.line,
+        line: key.line,
         reason: format!(
             "duplicate id `{}`, already used by {}; give one of them an explicit `id`",
-            header.id,
+            key.id,
             first.display()
         ),
     }

@@ -13,6 +13,10 @@
 //! same instant the cache was written could change again unseen: such
 //! "racy" records are re-read, as git does). A cache written by another
 //! version or for other settings is ignored.
+//!
+//! This file is the API the scan sees ([`Reader`], [`Stored`], [`Writer`]);
+//! `format` holds the whole byte format, `spare` the file a changed cache
+//! is written over.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -21,20 +25,19 @@ use std::io::{BufReader, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+mod format;
+mod spare;
 
 use crate::config::Config;
-use crate::model::Header;
+use crate::model::ItemKey;
 use crate::output::{OutputError, Written};
 use crate::source::{path_bytes_order, SourceFile, Stamp};
+use format::{decode_body, decode_key, encode_body, encode_key, push_frame, MAGIC, MAX_FRAME};
+use spare::Spare;
+pub use spare::SPARE_NAME;
 
 /// The cache's file name inside the output folder.
 pub const FILE_NAME: &str = ".wirefeed-cache";
-
-const MAGIC: &[u8; 8] = b"WFCACHE4";
-
-/// No record is this large (a damaged length must not allocate gigabytes).
-const MAX_FRAME: usize = 64 << 20;
 
 /// A record older than the cache by less than this is not trusted: file
 /// systems keep modification times in coarse ticks.
@@ -55,31 +58,28 @@ pub struct Record {
 
 /// What one file gave, as read back from the cache: texts borrowed from
 /// the cache's bytes.
-#[derive(Debug, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Cached<'a> {
     /// True when it was decoded as EUC-KR.
     pub legacy_encoded: bool,
     /// Its articles' headers and its errors, in file order (inline: most
     /// files give one).
-    #[serde(borrow)]
     pub results: smallvec::SmallVec<[Outcome<'a>; 1]>,
 }
 
 /// One article's header, or one problem.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 // The large variant is the common one; boxing it would cost an allocation
 // per cached article.
 #[allow(clippy::large_enum_variant)]
 pub enum Outcome<'a> {
     /// An article that parsed.
-    #[serde(borrow)]
-    Header(Header<'a>),
+    Key(ItemKey<'a>),
     /// A problem at a line.
     Error {
         /// 1-based line.
         line: usize,
         /// What is wrong.
-        #[serde(borrow)]
         reason: Cow<'a, str>,
     },
 }
@@ -142,130 +142,6 @@ impl Stored {
             at,
         };
         Some((cached, bytes))
-    }
-}
-
-/// Decodes a record's body as postcard decodes it into a [`Cached`] (a
-/// test holds the two to the same answers), without serde's machinery: a
-/// cached build decodes one per file. Without `authors`, author names are
-/// stepped over, not checked or kept.
-fn decode_body(bytes: &[u8], authors: bool) -> Option<Cached<'_>> {
-    let mut input = Input(bytes);
-    let legacy_encoded = input.bool()?;
-    let count = input.len()?;
-    let mut results = smallvec::SmallVec::new();
-    for _ in 0..count {
-        let outcome = match input.varint(5)? {
-            0 => Outcome::Header(Header {
-                id: Cow::Borrowed(input.str()?),
-                line: input.usize()?,
-                published: input.time()?,
-                updated: input.time()?,
-                categories: input.texts()?,
-                authors: match authors {
-                    true => input.texts()?,
-                    false => input.skip_texts()?,
-                },
-                draft: input.bool()?,
-            }),
-            1 => Outcome::Error {
-                line: input.usize()?,
-                reason: Cow::Borrowed(input.str()?),
-            },
-            _ => return None,
-        };
-        results.push(outcome);
-    }
-    Some(Cached {
-        legacy_encoded,
-        results,
-    })
-}
-
-/// What is left of a record's body to decode (postcard's encoding).
-struct Input<'a>(&'a [u8]);
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-
-    fn bool(&mut self) -> Option<bool> {
-        match self.byte()? {
-            0 => Some(false),
-            1 => Some(true),
-            _ => None,
-        }
-    }
-
-    /// An unsigned varint of at most `max` bytes (7 bits each, low first).
-    fn varint(&mut self, max: u32) -> Option<u64> {
-        let mut value = 0u64;
-        for i in 0..max {
-            let b = self.byte()?;
-            let bits = u64::from(b & 0x7f);
-            let shift = 7 * i;
-            // No bits past the type's width.
-            if shift > 0 && (bits << shift) >> shift != bits {
-                return None;
-            }
-            value |= bits << shift;
-            if b & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
-
-    fn usize(&mut self) -> Option<usize> {
-        usize::try_from(self.varint(10)?).ok()
-    }
-
-    fn len(&mut self) -> Option<usize> {
-        self.usize()
-    }
-
-    fn bytes(&mut self) -> Option<&'a [u8]> {
-        let len = self.len()?;
-        if len > self.0.len() {
-            return None;
-        }
-        let (bytes, rest) = self.0.split_at(len);
-        self.0 = rest;
-        Some(bytes)
-    }
-
-    fn str(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.bytes()?).ok()
-    }
-
-    fn texts(&mut self) -> Option<crate::model::Texts<'a>> {
-        let count = self.len()?;
-        let mut texts = crate::model::Texts::new();
-        for _ in 0..count {
-            texts.push(Cow::Borrowed(self.str()?));
-        }
-        Some(texts)
-    }
-
-    fn skip_texts(&mut self) -> Option<crate::model::Texts<'a>> {
-        for _ in 0..self.len()? {
-            self.bytes()?;
-        }
-        Some(crate::model::Texts::new())
-    }
-
-    /// A time as `model::compact_time` writes it: (seconds, nanoseconds,
-    /// offset seconds), zigzag-encoded where signed.
-    fn time(&mut self) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-        let zigzag = |n: u64| (n >> 1) as i64 ^ -((n & 1) as i64);
-        let secs = zigzag(self.varint(10)?);
-        let nanos = u32::try_from(self.varint(5)?).ok()?;
-        let offset = i32::try_from(zigzag(self.varint(5)?)).ok()?;
-        let offset = chrono::FixedOffset::east_opt(offset)?;
-        chrono::DateTime::from_timestamp(secs, nanos).map(|t| t.with_timezone(&offset))
     }
 }
 
@@ -454,40 +330,6 @@ impl Reader {
     }
 }
 
-/// The bytes a stamp takes at the end of a key.
-const STAMP_LEN: usize = 8 + 16 + 16 + 8;
-
-/// A record's key: its path's bytes, then its stamp in fixed-width
-/// little-endian fields (read once per listed file: no varints, and the
-/// path is only compared with listed paths, never checked for UTF-8).
-fn encode_key(path: &str, stamp: &Stamp, out: &mut Vec<u8>) {
-    out.extend_from_slice(path.as_bytes());
-    out.extend_from_slice(&stamp.len.to_le_bytes());
-    out.extend_from_slice(&stamp.modified_ns.to_le_bytes());
-    out.extend_from_slice(&stamp.changed_ns.to_le_bytes());
-    out.extend_from_slice(&stamp.inode.to_le_bytes());
-}
-
-/// Where a key's path is in it, and its stamp.
-fn decode_key(key: &[u8]) -> Option<(Range<usize>, Stamp)> {
-    let path_len = key.len().checked_sub(STAMP_LEN)?;
-    let tail = &key[path_len..];
-    let u64_at = |at: usize| tail[at..at + 8].try_into().ok().map(u64::from_le_bytes);
-    let i128_at = |at: usize| tail[at..at + 16].try_into().ok().map(i128::from_le_bytes);
-    let stamp = Stamp {
-        len: u64_at(0)?,
-        modified_ns: i128_at(8)?,
-        changed_ns: i128_at(24)?,
-        inode: u64_at(40)?,
-    };
-    Some((0..path_len, stamp))
-}
-
-fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(bytes);
-}
-
 /// Writes a new cache, atomically: a build that fails halfway leaves the
 /// old cache in place. While the new cache repeats the old one (records of
 /// unchanged files, in the same order), nothing is written; at the first
@@ -505,93 +347,6 @@ pub struct Writer {
     mirror: Option<Mirror>,
     file: Option<Spare>,
     buf: Vec<u8>,
-}
-
-/// The cache's spare, beside it: the cache before last, written over by
-/// the next build that changes the cache (hidden, like the cache).
-pub const SPARE_NAME: &str = ".wirefeed-cache.spare";
-
-/// The spare, being written over from its start.
-struct Spare {
-    path: PathBuf,
-    out: std::io::BufWriter<File>,
-    written: u64,
-}
-
-impl Spare {
-    fn open(path: PathBuf) -> std::io::Result<Spare> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        // Not truncated: its blocks are written over, none freed.
-        let open = || {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-        };
-        let file = open()?;
-        // A spare with other names (a hard link to the cache itself, say,
-        // left by a copy of the folder) is let go of, not written over.
-        #[cfg(unix)]
-        let file = {
-            use std::os::unix::fs::MetadataExt;
-            match file.metadata()?.nlink() > 1 {
-                true => {
-                    drop(file);
-                    std::fs::remove_file(&path)?;
-                    open()?
-                }
-                false => file,
-            }
-        };
-        Ok(Spare {
-            path,
-            out: std::io::BufWriter::with_capacity(1 << 16, file),
-            written: 0,
-        })
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        use std::io::Write;
-        self.out.write_all(bytes)?;
-        self.written += bytes.len() as u64;
-        Ok(())
-    }
-
-    /// Appends the first `len` bytes of `source`, copied inside the kernel
-    /// where it can.
-    fn append_from(&mut self, source: &mut File, len: u64) -> std::io::Result<()> {
-        use std::io::Write;
-        self.out.flush()?;
-        let copied = std::io::copy(&mut source.take(len), self.out.get_mut())?;
-        self.written += copied;
-        match copied == len {
-            true => Ok(()),
-            false => Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("copied {copied} of {len} bytes"),
-            )),
-        }
-    }
-
-    /// Cuts the spare to what was written and swaps it with the cache at
-    /// `cache` (in one step where the system can; otherwise the spare is
-    /// renamed over the cache).
-    fn commit(self, cache: &Path) -> std::io::Result<()> {
-        let file = self.out.into_inner().map_err(|e| e.into_error())?;
-        file.set_len(self.written)?;
-        drop(file);
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            use rustix::fs::{renameat_with, RenameFlags, CWD};
-            if renameat_with(CWD, &self.path, CWD, cache, RenameFlags::EXCHANGE).is_ok() {
-                return Ok(());
-            }
-        }
-        std::fs::rename(&self.path, cache)
-    }
 }
 
 /// The old cache, and how many of its bytes the new one repeats so far.
@@ -686,9 +441,8 @@ impl Writer {
         self.frame(buf)?;
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        let body = postcard::to_extend(&(record.legacy_encoded, &record.results), buf)
-            .map_err(|e| self.error(e.to_string()))?;
-        self.frame(body)
+        encode_body(record.legacy_encoded, &record.results, &mut buf);
+        self.frame(buf)
     }
 
     /// Appends a record as [`Stored::get`] gave it.
@@ -731,9 +485,9 @@ mod tests {
     use crate::model::ArticleFormat;
     use chrono::DateTime;
 
-    fn header(id: &str) -> Header<'static> {
+    fn header(id: &str) -> ItemKey<'static> {
         let t = DateTime::parse_from_rfc3339("2026-10-01T09:00:00+09:00").unwrap();
-        Header {
+        ItemKey {
             id: id.to_owned().into(),
             line: 1,
             published: t,
@@ -744,78 +498,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn bodies_decode_as_postcard_decodes_them() {
-        // Awkward texts, many or no categories, times far apart, offsets
-        // east and west, long lines, errors: every body, and every cut-off
-        // prefix of it, decodes to what postcard makes of it (without
-        // authors: the same, authors left out).
-        let texts = ["", "a", "Seoul", "북한", "x\"<&>\u{0}", &"long ".repeat(40)];
-        let times = [
-            "1970-01-01T00:00:00Z",
-            "1969-12-31T23:59:59.999999999-12:00",
-            "2026-10-01T09:00:00.5+09:00",
-            "9999-12-31T23:59:59+14:00",
-            "0001-01-01T00:00:00-00:30",
-        ];
-        let without_authors = |mut c: Cached<'static>| {
-            for outcome in c.results.iter_mut() {
-                if let Outcome::Header(h) = outcome {
-                    h.authors.clear();
-                }
-            }
-            c
-        };
-        let mut bodies = Vec::new();
-        for (i, time) in times.iter().enumerate() {
-            let t = DateTime::parse_from_rfc3339(time).unwrap();
-            for n in [0, 1, 4, 5, 9] {
-                let pick = |k: usize| -> Cow<'static, str> {
-                    texts[(i + k * 7) % texts.len()].to_owned().into()
-                };
-                let header = Header {
-                    id: pick(n),
-                    line: [1, 127, 128, 1 << 20, usize::MAX][n % 5],
-                    published: t,
-                    updated: DateTime::parse_from_rfc3339(times[(i + n) % 5]).unwrap(),
-                    categories: (0..n).map(pick).collect(),
-                    authors: (0..(n + 1) % 3).map(|k| pick(k + 2)).collect(),
-                    draft: n % 2 == 1,
-                };
-                let error = Outcome::Error {
-                    line: n * 300,
-                    reason: pick(n + 1),
-                };
-                let results = match n {
-                    0 => vec![],
-                    1 => vec![Outcome::Header(header)],
-                    _ => vec![
-                        Outcome::Header(header.clone()),
-                        error,
-                        Outcome::Header(header),
-                    ],
-                };
-                bodies.push(postcard::to_stdvec(&(n == 4, &results)).unwrap());
-            }
-        }
-        let owned = |c: Cached<'_>| Cached {
-            legacy_encoded: c.legacy_encoded,
-            results: c.results.into_iter().map(own).collect(),
-        };
-        // Bytes that are no valid body, too.
-        let bad: [&[u8]; 4] = [&[2, 0], &[0, 1, 2], &[0, 1, 0, 1, 0xff], &[0, 0xff, 0xff]];
-        for body in bodies.iter().map(Vec::as_slice).chain(bad) {
-            for cut in 0..=body.len() {
-                let part = &body[..cut];
-                let expected = postcard::from_bytes::<Cached>(part).ok().map(owned);
-                let got = decode_body(part, true).map(owned);
-                assert_eq!(got, expected, "{body:?} cut at {cut}");
-                let lean = decode_body(part, false).map(owned);
-                assert_eq!(lean, expected.map(without_authors), "{body:?} cut at {cut}");
-            }
-        }
-    }
-
     /// Looks `file` up alone: its decoded record, if trusted.
     fn lookup(reader: &mut Reader, file: &SourceFile) -> Option<Vec<Outcome<'static>>> {
         let stored = reader.lookup(std::slice::from_ref(file));
@@ -823,9 +505,9 @@ mod tests {
         Some(cached.results.into_iter().map(own).collect())
     }
 
-    fn own(outcome: Outcome<'_>) -> Outcome<'static> {
+    pub(super) fn own(outcome: Outcome<'_>) -> Outcome<'static> {
         match outcome {
-            Outcome::Header(h) => Outcome::Header(Header {
+            Outcome::Key(h) => Outcome::Key(ItemKey {
                 id: h.id.into_owned().into(),
                 categories: h
                     .categories
@@ -878,7 +560,7 @@ mod tests {
             file("b/3.txt", 30),
         );
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        w.push(&record(&a, Outcome::Header(header("1")))).unwrap();
+        w.push(&record(&a, Outcome::Key(header("1")))).unwrap();
         w.push(&record(
             &b,
             Outcome::Error {
@@ -887,7 +569,7 @@ mod tests {
             },
         ))
         .unwrap();
-        w.push(&record(&c, Outcome::Header(header("3")))).unwrap();
+        w.push(&record(&c, Outcome::Key(header("3")))).unwrap();
         w.commit().unwrap();
 
         assert!(Reader::open(&path, "other settings").is_none());
@@ -920,8 +602,7 @@ mod tests {
             .as_nanos() as i128;
         racy.stamp.modified_ns = now;
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        w.push(&record(&racy, Outcome::Header(header("1"))))
-            .unwrap();
+        w.push(&record(&racy, Outcome::Key(header("1")))).unwrap();
         w.commit().unwrap();
         assert!(lookup(&mut Reader::open(&path, "fp").unwrap(), &racy).is_none());
     }
@@ -947,7 +628,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
         let (a, b, c) = (file("a.txt", 1), file("b.txt", 2), file("c.txt", 3));
-        let h = |id: &str| Outcome::Header(header(id));
+        let h = |id: &str| Outcome::Key(header(id));
         let mut w = Writer::create(&path, "fp", None).unwrap();
         for (f, id) in [(&a, "a"), (&b, "b"), (&c, "c")] {
             w.push(&record(f, h(id))).unwrap();
@@ -1023,7 +704,7 @@ mod tests {
         assert!(Reader::open(&path, "fp").is_none());
         let a = file("a.txt", 1);
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        w.push(&record(&a, Outcome::Header(header("1")))).unwrap();
+        w.push(&record(&a, Outcome::Key(header("1")))).unwrap();
         w.commit().unwrap();
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 3);
