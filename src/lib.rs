@@ -40,6 +40,7 @@ pub mod schedule;
 pub mod select;
 pub mod serve;
 pub mod source;
+mod sys;
 pub mod text;
 pub mod watch;
 

@@ -237,3 +237,18 @@ pub struct Feed<T> {
     /// The items, in order.
     pub items: Vec<T>,
 }
+
+/// A file's identity and version as the file system reports them: any
+/// edit, touch, rename onto it or replacement changes at least one field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    /// Size in bytes.
+    pub len: u64,
+    /// Modification time, nanoseconds since the Unix epoch.
+    pub modified_ns: i128,
+    /// Status-change time, nanoseconds since the Unix epoch (0 where the
+    /// platform has none).
+    pub changed_ns: i128,
+    /// Inode number (0 where the platform has none).
+    pub inode: u64,
+}

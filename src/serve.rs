@@ -24,7 +24,6 @@ use tokio_util::sync::CancellationToken;
 use tower_http::compression::CompressionLayer;
 
 use crate::config::media_type;
-use crate::source::Stamp;
 
 struct Site {
     root: PathBuf,
@@ -78,7 +77,7 @@ async fn file(
     let Ok(meta) = tokio::fs::metadata(&path).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let stamp = Stamp::of(&meta);
+    let stamp = crate::sys::stamp(&meta);
     // Unchanged files keep their modification time (the build never
     // rewrites same bytes), so size + time + inode identify a version.
     let etag = format!(

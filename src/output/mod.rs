@@ -131,7 +131,7 @@ impl AtomicFile {
             // What is flushed now reaches the page cache; the disk is asked
             // to start on it. Advice only: a failure here shows at commit.
             if out.flush().is_ok() {
-                write_behind(out.get_ref(), self.kicked, self.written - self.kicked);
+                crate::sys::write_behind(out.get_ref(), self.kicked, self.written - self.kicked);
                 self.kicked = self.written;
             }
         }
@@ -205,24 +205,6 @@ impl Drop for AtomicFile {
         let _ = fs::remove_file(&self.tmp);
     }
 }
-
-/// Asks the disk to start writing `len` bytes of `file` from `offset`,
-/// without waiting.
-#[cfg(target_os = "linux")]
-fn write_behind(file: &fs::File, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
-        return;
-    };
-    // SAFETY: the descriptor is open for as long as `file` is borrowed;
-    // sync_file_range only reads its arguments.
-    unsafe {
-        libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn write_behind(_file: &fs::File, _offset: u64, _len: u64) {}
 
 #[cfg(test)]
 mod tests {

@@ -13,12 +13,14 @@ use crate::config::Config;
 use crate::model::{Article, ItemKey};
 use crate::normalize::Normalizer;
 use crate::select::{Selection, Selector};
-use crate::source::cache::{self, Outcome, Record};
-use crate::source::{self, Listing, ParseContext, SourceError, SourceFile};
+use crate::source::cache::{self, FileRecord, Outcome};
+use crate::source::{self, Listing, ParseContext, SourceError, SourceFile, Stamp};
 
-/// What scanning one file gave.
-struct Scan {
-    record: Record,
+/// A file just parsed: its stamp when read, its record, and its articles
+/// (when the build keeps bodies).
+struct Scanned {
+    stamp: Stamp,
+    record: FileRecord<'static>,
     articles: Vec<Article>,
 }
 
@@ -159,7 +161,7 @@ struct Chunk {
     unstamped: Vec<SourceError>,
     /// The records found in the cache, and what parsing the other files
     /// gave; `None` until then.
-    scanned: Option<(cache::Stored, Vec<Option<Scan>>)>,
+    scanned: Option<(cache::Stored, Vec<Option<Scanned>>)>,
 }
 
 /// The sequential half of the scan: takes in scanned chunks in path order.
@@ -211,7 +213,7 @@ impl Scanner<'_, '_> {
             let file = self.files.get(first + offset);
             let mut scan = scan.unwrap_or_else(|| self::scan(file, self.ctx, self.normalizer));
             if let Some(w) = self.new_cache.as_mut() {
-                w.push(&scan.record)?;
+                w.push(&file.path.to_string_lossy(), &scan.stamp, &scan.record)?;
             }
             articles.push(std::mem::take(&mut scan.articles));
             records.push(Taken::Parsed(scan.record));
@@ -299,12 +301,14 @@ impl Scanner<'_, '_> {
     }
 }
 
-/// One file's record as a chunk takes it in.
+/// One file's record as a chunk takes it in. Two variants, not one list of
+/// records: a record's lists are invariant in their lifetime, so records
+/// borrowed from the cache's bytes and records just parsed cannot share one.
 enum Taken<'s> {
     /// Decoded from the cache's stored bytes.
-    Cached(cache::Cached<'s>),
+    Cached(FileRecord<'s>),
     /// Made by parsing the file now.
-    Parsed(Record),
+    Parsed(FileRecord<'static>),
 }
 
 /// Parses, on all cores, the files of a chunk the cache has no record for.
@@ -313,7 +317,7 @@ fn parse_chunk(
     stored: &cache::Stored,
     ctx: ParseContext,
     normalizer: &Normalizer,
-) -> Vec<Option<Scan>> {
+) -> Vec<Option<Scanned>> {
     chunk
         .par_iter()
         .enumerate()
@@ -322,7 +326,7 @@ fn parse_chunk(
 }
 
 /// Parses one file into its record and articles.
-fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
+fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scanned {
     let parsed = source::parse_file(file, ctx);
     let mut results: Vec<(usize, Outcome)> = parsed
         .articles
@@ -338,10 +342,9 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scan {
         .collect();
     // File order; the sort is stable, so articles keep their order.
     results.sort_by_key(|(line, _)| *line);
-    Scan {
-        record: Record {
-            path: file.path.to_string_lossy().into_owned(),
-            stamp: parsed.stamp.unwrap_or(file.stamp),
+    Scanned {
+        stamp: parsed.stamp.unwrap_or(file.stamp),
+        record: FileRecord {
             legacy_encoded: parsed.legacy_encoded,
             results: results.into_iter().map(|(_, o)| o).collect(),
         },

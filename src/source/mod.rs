@@ -23,6 +23,7 @@ use rayon::prelude::*;
 use crate::config::{Source, SourceFormat};
 use crate::model::{Article, ArticleFormat};
 
+pub use crate::model::Stamp;
 pub use walk::Listed;
 
 /// A problem with one article file.
@@ -49,7 +50,7 @@ impl SourceError {
 
 /// What reading the sources gave.
 #[derive(Debug, Default)]
-pub struct Loaded {
+pub struct Corpus {
     /// Article files found (and read).
     pub files: usize,
     /// Every article that parsed, ordered by (path, line).
@@ -80,54 +81,8 @@ pub struct SourceFile {
     pub format: ArticleFormat,
     /// What the file system says of it when it was listed; the default
     /// when a build with no cache to compare with left it to be stamped
-    /// when read (see [`Parsed::stamp`]).
+    /// when read (see [`ParsedFile::stamp`]).
     pub stamp: Stamp,
-}
-
-/// A file's identity and version as the file system reports them: any
-/// edit, touch, rename onto it or replacement changes at least one field.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Stamp {
-    /// Size in bytes.
-    pub len: u64,
-    /// Modification time, nanoseconds since the Unix epoch.
-    pub modified_ns: i128,
-    /// Status-change time, nanoseconds since the Unix epoch (0 where the
-    /// platform has none).
-    pub changed_ns: i128,
-    /// Inode number (0 where the platform has none).
-    pub inode: u64,
-}
-
-impl Stamp {
-    /// The stamp of `meta`.
-    pub fn of(meta: &std::fs::Metadata) -> Stamp {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-            Stamp {
-                len: meta.len(),
-                modified_ns: ns(meta.mtime(), meta.mtime_nsec()),
-                changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
-                inode: meta.ino(),
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let modified_ns = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as i128);
-            Stamp {
-                len: meta.len(),
-                modified_ns,
-                changed_ns: 0,
-                inode: 0,
-            }
-        }
-    }
 }
 
 /// Files per batch of a [`Listing`].
@@ -356,8 +311,8 @@ fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<Article
 
 /// Reads and parses `files` on all cores. `tick` is called once per file
 /// (for a progress bar).
-pub fn load(files: &[SourceFile], ctx: ParseContext, tick: &(dyn Fn() + Sync)) -> Loaded {
-    let results: Vec<Parsed> = files
+pub fn load(files: &[SourceFile], ctx: ParseContext, tick: &(dyn Fn() + Sync)) -> Corpus {
+    let results: Vec<ParsedFile> = files
         .par_iter()
         .map(|file| {
             let r = parse_file(file, ctx);
@@ -365,9 +320,9 @@ pub fn load(files: &[SourceFile], ctx: ParseContext, tick: &(dyn Fn() + Sync)) -
             r
         })
         .collect();
-    let mut loaded = Loaded {
+    let mut loaded = Corpus {
         files: files.len(),
-        ..Loaded::default()
+        ..Corpus::default()
     };
     for (parsed, file) in results.into_iter().zip(files) {
         if parsed.legacy_encoded {
@@ -382,7 +337,7 @@ pub fn load(files: &[SourceFile], ctx: ParseContext, tick: &(dyn Fn() + Sync)) -
 /// What one file gave: its articles and its problems (a JSON array can
 /// give both).
 #[derive(Debug, Default)]
-pub struct Parsed {
+pub struct ParsedFile {
     /// The articles, in file order.
     pub articles: Vec<Article>,
     /// The problems, in file order.
@@ -395,18 +350,18 @@ pub struct Parsed {
 }
 
 /// Reads, decodes and parses one listed file.
-pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> Parsed {
+pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> ParsedFile {
     let (path, format) = (file.path.as_path(), file.format);
-    let failed = |reason: String| Parsed {
+    let failed = |reason: String| ParsedFile {
         errors: vec![SourceError::new(path, 1, reason)],
-        ..Parsed::default()
+        ..ParsedFile::default()
     };
     let (bytes, stamp) = match read(path) {
         Ok(read) => read,
         Err(e) => return failed(format!("cannot read: {e}")),
     };
     let stamp = Some(stamp);
-    let failed = |reason: String| Parsed {
+    let failed = |reason: String| ParsedFile {
         stamp,
         ..failed(reason)
     };
@@ -419,7 +374,7 @@ pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> Parsed {
         ArticleFormat::Markdown => single(markdown::parse(path, &text, ctx)),
         ArticleFormat::Json => json::parse(path, &text, ctx),
     };
-    Parsed {
+    ParsedFile {
         articles,
         errors,
         legacy_encoded,
@@ -433,7 +388,7 @@ pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> Parsed {
 fn read(path: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
-    let stamp = Stamp::of(&file.metadata()?);
+    let stamp = crate::sys::stamp(&file.metadata()?);
     let hint = usize::try_from(stamp.len).map_or(0, |l| l.min(64 << 20));
     let mut bytes = Vec::with_capacity(hint + 1);
     file.read_to_end(&mut bytes)?;

@@ -25,7 +25,7 @@ use std::ops::Range;
 
 use chrono::{DateTime, FixedOffset};
 
-use super::{Cached, Outcome};
+use super::{FileRecord, Outcome};
 use crate::model::{ItemKey, Texts};
 use crate::source::Stamp;
 
@@ -102,10 +102,10 @@ impl Output<'_> {
 }
 
 /// Decodes a record's body (as [`encode_body`] wrote it) into a
-/// [`Cached`], its texts borrowed from `bytes`; `None` when the bytes are
+/// [`FileRecord`], its texts borrowed from `bytes`; `None` when the bytes are
 /// no valid body. A cached build decodes one per file. Without `authors`,
 /// author names are stepped over, not checked or kept.
-pub(super) fn decode_body(bytes: &[u8], authors: bool) -> Option<Cached<'_>> {
+pub(super) fn decode_body(bytes: &[u8], authors: bool) -> Option<FileRecord<'_>> {
     let mut input = Input(bytes);
     let legacy_encoded = input.bool()?;
     let count = input.len()?;
@@ -132,7 +132,7 @@ pub(super) fn decode_body(bytes: &[u8], authors: bool) -> Option<Cached<'_>> {
         };
         results.push(outcome);
     }
-    Some(Cached {
+    Some(FileRecord {
         legacy_encoded,
         results,
     })
@@ -289,7 +289,7 @@ mod tests {
             "9999-12-31T23:59:59+14:00",
             "0001-01-01T00:00:00-00:30",
         ];
-        let without_authors = |mut c: Cached<'static>| {
+        let without_authors = |mut c: FileRecord<'static>| {
             for outcome in c.results.iter_mut() {
                 if let Outcome::Key(h) = outcome {
                     h.authors.clear();
@@ -324,14 +324,14 @@ mod tests {
                 };
                 let mut body = Vec::new();
                 encode_body(n == 4, &results, &mut body);
-                let cached = Cached {
+                let cached = FileRecord {
                     legacy_encoded: n == 4,
                     results: results.into_iter().collect(),
                 };
                 bodies.push((body, Some(cached)));
             }
         }
-        let owned = |c: Cached<'_>| Cached {
+        let owned = |c: FileRecord<'_>| FileRecord {
             legacy_encoded: c.legacy_encoded,
             results: c.results.into_iter().map(own).collect(),
         };

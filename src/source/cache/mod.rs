@@ -43,31 +43,20 @@ pub const FILE_NAME: &str = ".wirefeed-cache";
 /// systems keep modification times in coarse ticks.
 const RACY_NS: i128 = 2_000_000_000;
 
-/// What one file gave, as a build that parsed it writes it.
+/// What one file gave: its articles' keys and its problems, in file
+/// order, and whether it was decoded as EUC-KR. The one type for it, as a
+/// build that parsed the file writes it (texts owned) and as read back
+/// from the cache (texts borrowed from the cache's bytes).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Record {
-    /// The file, as listed.
-    pub path: String,
-    /// Its stamp when it was parsed.
-    pub stamp: Stamp,
+pub struct FileRecord<'a> {
     /// True when it was decoded as EUC-KR.
     pub legacy_encoded: bool,
-    /// Its articles' headers and its errors, in file order.
-    pub results: Vec<Outcome<'static>>,
-}
-
-/// What one file gave, as read back from the cache: texts borrowed from
-/// the cache's bytes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cached<'a> {
-    /// True when it was decoded as EUC-KR.
-    pub legacy_encoded: bool,
-    /// Its articles' headers and its errors, in file order (inline: most
+    /// Its articles' keys and its errors, in file order (inline: most
     /// files give one).
     pub results: smallvec::SmallVec<[Outcome<'a>; 1]>,
 }
 
-/// One article's header, or one problem.
+/// One article's key, or one problem.
 #[derive(Debug, Clone, PartialEq)]
 // The large variant is the common one; boxing it would cost an allocation
 // per cached article.
@@ -134,7 +123,7 @@ impl Stored {
     /// they are in the old cache; `None` when there is none or its bytes
     /// are damaged (the file is then simply read again). Author names are
     /// decoded only when `authors` (no feed chooses by author otherwise).
-    pub fn get(&self, i: usize, authors: bool) -> Option<(Cached<'_>, StoredBytes<'_>)> {
+    pub fn get(&self, i: usize, authors: bool) -> Option<(FileRecord<'_>, StoredBytes<'_>)> {
         let Found { record, body, at } = self.found.get(i)?.clone()?;
         let cached = decode_body(&self.bytes[body], authors)?;
         let bytes = StoredBytes {
@@ -184,7 +173,7 @@ impl Reader {
     pub fn open(path: &Path, fingerprint: &str) -> Option<Reader> {
         let file = File::open(path).ok()?;
         let meta = file.metadata().ok()?;
-        let written_ns = Stamp::of(&meta).modified_ns;
+        let written_ns = crate::sys::stamp(&meta).modified_ns;
         let mut input = BufReader::with_capacity(1 << 16, file);
         let mut magic = [0u8; 8];
         input.read_exact(&mut magic).ok()?;
@@ -433,11 +422,17 @@ impl Writer {
         }
     }
 
-    /// Appends one file's record; records must come in path order.
-    pub fn push(&mut self, record: &Record) -> Result<(), OutputError> {
+    /// Appends the record of the file at `path` with `stamp`; records
+    /// must come in path order.
+    pub fn push(
+        &mut self,
+        path: &str,
+        stamp: &Stamp,
+        record: &FileRecord<'_>,
+    ) -> Result<(), OutputError> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
-        encode_key(&record.path, &record.stamp, &mut buf);
+        encode_key(path, stamp, &mut buf);
         self.frame(buf)?;
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
@@ -541,13 +536,13 @@ mod tests {
         }
     }
 
-    fn record(f: &SourceFile, outcome: Outcome<'static>) -> Record {
-        Record {
-            path: f.path.to_string_lossy().into_owned(),
-            stamp: f.stamp,
+    fn push(w: &mut Writer, f: &SourceFile, outcome: Outcome<'static>) {
+        let record = FileRecord {
             legacy_encoded: false,
-            results: vec![outcome],
-        }
+            results: [outcome].into_iter().collect(),
+        };
+        w.push(&f.path.to_string_lossy(), &f.stamp, &record)
+            .unwrap();
     }
 
     #[test]
@@ -560,16 +555,13 @@ mod tests {
             file("b/3.txt", 30),
         );
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        w.push(&record(&a, Outcome::Key(header("1")))).unwrap();
-        w.push(&record(
-            &b,
-            Outcome::Error {
-                line: 2,
-                reason: "bad".into(),
-            },
-        ))
-        .unwrap();
-        w.push(&record(&c, Outcome::Key(header("3")))).unwrap();
+        push(&mut w, &a, Outcome::Key(header("1")));
+        let error = Outcome::Error {
+            line: 2,
+            reason: "bad".into(),
+        };
+        push(&mut w, &b, error);
+        push(&mut w, &c, Outcome::Key(header("3")));
         w.commit().unwrap();
 
         assert!(Reader::open(&path, "other settings").is_none());
@@ -602,7 +594,7 @@ mod tests {
             .as_nanos() as i128;
         racy.stamp.modified_ns = now;
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        w.push(&record(&racy, Outcome::Key(header("1")))).unwrap();
+        push(&mut w, &racy, Outcome::Key(header("1")));
         w.commit().unwrap();
         assert!(lookup(&mut Reader::open(&path, "fp").unwrap(), &racy).is_none());
     }
@@ -617,7 +609,7 @@ mod tests {
         for (i, (f, outcome)) in files.iter().enumerate() {
             match stored.get(i, true) {
                 Some((_, bytes)) => w.push_stored(&bytes).unwrap(),
-                None => w.push(&record(f, outcome.clone())).unwrap(),
+                None => push(&mut w, f, outcome.clone()),
             }
         }
         w.commit().unwrap()
@@ -631,7 +623,7 @@ mod tests {
         let h = |id: &str| Outcome::Key(header(id));
         let mut w = Writer::create(&path, "fp", None).unwrap();
         for (f, id) in [(&a, "a"), (&b, "b"), (&c, "c")] {
-            w.push(&record(f, h(id))).unwrap();
+            push(&mut w, f, h(id));
         }
         w.commit().unwrap();
         let before = std::fs::read(&path).unwrap();
@@ -691,7 +683,7 @@ mod tests {
         let kept = std::fs::read(&path).unwrap();
         let old = Reader::open(&path, "fp").unwrap();
         let mut w = Writer::create(&path, "fp", Some(&old)).unwrap();
-        w.push(&record(&file("0.txt", 5), h("new"))).unwrap();
+        push(&mut w, &file("0.txt", 5), h("new"));
         drop(w);
         assert_eq!(std::fs::read(&path).unwrap(), kept);
     }
@@ -704,7 +696,7 @@ mod tests {
         assert!(Reader::open(&path, "fp").is_none());
         let a = file("a.txt", 1);
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        w.push(&record(&a, Outcome::Key(header("1")))).unwrap();
+        push(&mut w, &a, Outcome::Key(header("1")));
         w.commit().unwrap();
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 3);

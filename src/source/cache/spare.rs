@@ -33,17 +33,13 @@ impl Spare {
         let file = open()?;
         // A spare with other names (a hard link to the cache itself, say,
         // left by a copy of the folder) is let go of, not written over.
-        #[cfg(unix)]
-        let file = {
-            use std::os::unix::fs::MetadataExt;
-            match file.metadata()?.nlink() > 1 {
-                true => {
-                    drop(file);
-                    std::fs::remove_file(&path)?;
-                    open()?
-                }
-                false => file,
+        let file = match crate::sys::link_count(&file.metadata()?) > 1 {
+            true => {
+                drop(file);
+                std::fs::remove_file(&path)?;
+                open()?
             }
+            false => file,
         };
         Ok(Spare {
             path,
@@ -82,12 +78,8 @@ impl Spare {
         let file = self.out.into_inner().map_err(|e| e.into_error())?;
         file.set_len(self.written)?;
         drop(file);
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            use rustix::fs::{renameat_with, RenameFlags, CWD};
-            if renameat_with(CWD, &self.path, CWD, cache, RenameFlags::EXCHANGE).is_ok() {
-                return Ok(());
-            }
+        if crate::sys::exchange(&self.path, cache) {
+            return Ok(());
         }
         std::fs::rename(&self.path, cache)
     }
