@@ -10,10 +10,10 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -75,7 +75,7 @@ pub struct Selector<'c, T> {
     categories: BTreeMap<String, (usize, String)>,
     /// Category spelling → its slot (none for a spelling with no slug).
     /// Looked up for every category of every item: a fast hash.
-    spellings: FxHashMap<String, Option<usize>>,
+    spellings: HashMap<String, Option<usize>, Xxh3DefaultBuilder>,
     embargoed: usize,
     drafts: usize,
     next_release: Option<DateTime<Utc>>,
@@ -197,7 +197,7 @@ impl<'c, T: Clone> Selector<'c, T> {
             now,
             slots,
             categories: BTreeMap::new(),
-            spellings: FxHashMap::default(),
+            spellings: HashMap::default(),
             embargoed: 0,
             drafts: 0,
             next_release: None,

@@ -121,25 +121,33 @@ pub fn versions(dir: &Path) -> Result<BTreeMap<String, String>, PushError> {
         )));
     }
     let mut out = BTreeMap::new();
-    let walker = walkdir::WalkDir::new(dir)
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
-        let entry =
-            entry.map_err(|e| PushError::Setup(format!("cannot list {}: {e}", dir.display())))?;
-        if !entry.file_type().is_file() {
-            continue;
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        let cannot_list =
+            |e: std::io::Error| PushError::Setup(format!("cannot list {}: {e}", folder.display()));
+        for entry in std::fs::read_dir(&folder).map_err(cannot_list)? {
+            let entry = entry.map_err(cannot_list)?;
+            if entry.file_name().as_encoded_bytes().first() == Some(&b'.') {
+                continue;
+            }
+            let path = entry.path();
+            let kind = entry.file_type().map_err(cannot_list)?;
+            if kind.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            if !kind.is_file() {
+                continue;
+            }
+            let bytes = std::fs::read(&path)
+                .map_err(|e| PushError::Setup(format!("{}: cannot read: {e}", path.display())))?;
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.insert(rel, sha256(&bytes));
         }
-        let bytes = std::fs::read(entry.path()).map_err(|e| {
-            PushError::Setup(format!("{}: cannot read: {e}", entry.path().display()))
-        })?;
-        let rel = entry
-            .path()
-            .strip_prefix(dir)
-            .unwrap_or(entry.path())
-            .to_string_lossy()
-            .replace('\\', "/");
-        out.insert(rel, sha256(&bytes));
     }
     Ok(out)
 }

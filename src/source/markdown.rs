@@ -74,7 +74,7 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
 type FrontError = (usize, String);
 
 fn parse_yaml(front: &str) -> Result<Fields, FrontError> {
-    serde_yaml::from_str(front).map_err(|e| {
+    serde_yaml_ng::from_str(front).map_err(|e| {
         let message = e.to_string();
         let line = match unknown_field(&message) {
             Some(key) => key_line(front, key),

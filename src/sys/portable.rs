@@ -46,11 +46,11 @@ impl Folder {
 
     /// The folder told apart by its real path (no inodes here).
     pub fn id(&self) -> std::io::Result<(u64, u64)> {
-        use std::hash::{Hash, Hasher};
         let real = std::fs::canonicalize(&self.0)?;
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        real.hash(&mut h);
-        Ok((0, h.finish()))
+        Ok((
+            0,
+            xxhash_rust::xxh3::xxh3_64(real.as_os_str().as_encoded_bytes()),
+        ))
     }
 
     pub fn entries(&self) -> std::io::Result<Entries> {
