@@ -13,7 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{format_of, SourceError};
+use super::list::format_of;
+use super::SourceError;
 use crate::config::SourceFormat;
 use crate::model::ArticleFormat;
 use crate::model::Stamp;
