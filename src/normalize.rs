@@ -37,6 +37,14 @@ const ID_ESCAPE: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'}');
 
+/// What [`Normalizer::shared`] computes.
+struct Shared {
+    id: String,
+    authors: Vec<Person>,
+    updated: chrono::DateTime<chrono::FixedOffset>,
+    categories: Vec<String>,
+}
+
 /// Normalizes articles for one site. Build once, use for every article.
 pub struct Normalizer<'a> {
     site: &'a Site,
@@ -53,15 +61,22 @@ impl<'a> Normalizer<'a> {
         Normalizer { site, sanitizer }
     }
 
-    /// What selection needs of `article`; agrees with [`Self::item`].
+    /// What selection needs of `article`: the same id, authors, dates and
+    /// categories as [`Self::item`] gives, from the same computation
+    /// ([`Self::shared`]).
     pub fn key(&self, article: &Article) -> ItemKey<'static> {
-        let authors = self.authors(article);
+        let Shared {
+            id,
+            authors,
+            updated,
+            categories,
+        } = self.shared(article);
         ItemKey {
-            id: self.item_id(article).into(),
+            id: id.into(),
             line: article.line,
             published: article.published,
-            updated: updated(article),
-            categories: categories(article).into_iter().map(Cow::Owned).collect(),
+            updated,
+            categories: categories.into_iter().map(Cow::Owned).collect(),
             authors: authors
                 .into_iter()
                 .flat_map(|p| std::iter::once(p.name).chain(p.native_name))
@@ -71,10 +86,25 @@ impl<'a> Normalizer<'a> {
         }
     }
 
+    /// The fields an item and its key share: one owner for each.
+    fn shared(&self, article: &Article) -> Shared {
+        Shared {
+            id: self.item_id(article),
+            authors: self.authors(article),
+            updated: updated(article),
+            categories: categories(article),
+        }
+    }
+
     /// The item for `article`.
     pub fn item(&self, article: &Article) -> Item {
         let site = self.site;
-        let id = self.item_id(article);
+        let Shared {
+            id,
+            authors,
+            updated,
+            categories,
+        } = self.shared(article);
         let id_is_url = id.starts_with("https://") || id.starts_with("http://");
         let link = match &article.link {
             Some(link) => self.absolute(link),
@@ -110,10 +140,10 @@ impl<'a> Normalizer<'a> {
             title: one_line(&article.title),
             version: article.version.clone(),
             link,
-            authors: self.authors(article),
+            authors,
             published: article.published,
-            updated: updated(article),
-            categories: categories(article),
+            updated,
+            categories,
             dateline: article.dateline.clone(),
             summary: summary(article, &content_html),
             content_html,
@@ -232,6 +262,33 @@ mod tests {
     use crate::model::ArticleFormat;
     use chrono::DateTime;
     use std::path::PathBuf;
+
+    /// An item's key and the key made without the item agree, for every
+    /// shipped sample article.
+    #[test]
+    fn keys_agree_with_the_items_they_stand_for() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = crate::config::Config::load(&root.join("config.toml")).unwrap();
+        let files = crate::source::discover(&config.sources).unwrap();
+        let ctx = crate::source::ParseContext {
+            timezone: config.site.timezone,
+            bodies: true,
+        };
+        let corpus = crate::source::load(&files, ctx, &|| {});
+        assert!(corpus.articles.len() > 10);
+        let normalizer = Normalizer::new(&config.site);
+        for article in corpus.articles.iter().chain([&article()]) {
+            let item = normalizer.item(article);
+            // (Compared as text: a key's lifetime is invariant, so an owned
+            // key and a borrowed one have no `==` between them.)
+            assert_eq!(
+                format!("{:?}", normalizer.key(article)),
+                format!("{:?}", crate::select::key_of(&item)),
+                "{}",
+                article.path.display()
+            );
+        }
+    }
 
     fn site() -> Site {
         toml::from_str(

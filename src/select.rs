@@ -44,7 +44,7 @@ pub fn select<'a>(items: &'a [Item], config: &Config, now: DateTime<Utc>) -> Sel
     selector.finish()
 }
 
-fn key_of(item: &Item) -> ItemKey<'_> {
+pub(crate) fn key_of(item: &Item) -> ItemKey<'_> {
     ItemKey {
         id: Cow::Borrowed(&item.id),
         line: item.line,

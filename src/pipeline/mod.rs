@@ -14,11 +14,12 @@
 //! The output does not depend on the number of threads, on the cache, or
 //! on which way a feed was written.
 
+pub mod reference;
 mod scan;
 mod write;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -271,6 +272,19 @@ fn run_passes(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bu
         .errors
         .sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Ok(report)
+}
+
+/// The first article (in path order) of each id keeps it; a later one is
+/// this error, since readers would merge or drop items that share an id.
+fn duplicate_error(path: &Path, line: usize, id: &str, first: &Path) -> SourceError {
+    SourceError {
+        path: path.to_owned(),
+        line,
+        reason: format!(
+            "duplicate id `{id}`, already used by {}; give one of them an explicit `id`",
+            first.display()
+        ),
+    }
 }
 
 fn count(written: Written, report: &mut BuildReport) {

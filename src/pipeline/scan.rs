@@ -392,16 +392,6 @@ fn id_hash(id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
 
-/// Keeps the first article (in path order) of each id; later ones are
-/// errors, since readers would merge or drop items that share an id.
 fn duplicate(file: &SourceFile, key: &ItemKey<'_>, first: &Path) -> SourceError {
-    SourceError {
-        path: file.path.clone(),
-        line: key.line,
-        reason: format!(
-            "duplicate id `{}`, already used by {}; give one of them an explicit `id`",
-            key.id,
-            first.display()
-        ),
-    }
+    super::duplicate_error(&file.path, key.line, &key.id, first)
 }
