@@ -189,7 +189,7 @@ pub struct ItemKey<'a> {
     pub draft: bool,
 }
 
-/// A few texts (categories, names): held inline, so that reading a header
+/// A few texts (categories, names): held inline, so that reading a key
 /// from the cache allocates nothing.
 pub type Texts<'a> = smallvec::SmallVec<[Cow<'a, str>; 4]>;
 

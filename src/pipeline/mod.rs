@@ -3,7 +3,7 @@
 //! 1. Scan: the source folders are listed by a thread of their own, in
 //!    path order, a batch of files at a time; each batch is stamped and
 //!    looked up in the cache, or parsed (in parallel), while the previous
-//!    one is taken in: each header is offered to the `Selector`, which
+//!    one is taken in: each item key is offered to the `Selector`, which
 //!    keeps only what some feed will publish. Articles that fall out of
 //!    every feed are dropped at once, so memory follows what is published,
 //!    not the archive's size.

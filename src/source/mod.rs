@@ -69,7 +69,7 @@ pub struct Corpus {
 pub struct ParseContext {
     /// Zone of times written without an offset.
     pub timezone: Tz,
-    /// False when only the headers are wanted (a build's first pass, which
+    /// False when only the item keys are wanted (a build's first pass, which
     /// reads every file but publishes few): bodies are still checked, so
     /// the same errors are found, but not kept.
     pub bodies: bool,

@@ -1,4 +1,4 @@
-//! The build cache: what each article file gave last time (its headers, or
+//! The build cache: what each article file gave last time (its item keys, or
 //! its errors), keyed by path and [`Stamp`], so that a rebuild reads and
 //! parses only the files that changed.
 //!
@@ -74,7 +74,7 @@ pub enum Outcome<'a> {
 }
 
 /// What makes a cache valid: the program's version and every setting that
-/// changes what a file's headers are.
+/// changes what a file's item keys are.
 pub fn fingerprint(config: &Config) -> String {
     let site = &config.site;
     let sources: Vec<String> = config
@@ -480,7 +480,7 @@ mod tests {
     use crate::model::ArticleFormat;
     use chrono::DateTime;
 
-    fn header(id: &str) -> ItemKey<'static> {
+    fn key(id: &str) -> ItemKey<'static> {
         let t = DateTime::parse_from_rfc3339("2026-10-01T09:00:00+09:00").unwrap();
         ItemKey {
             id: id.to_owned().into(),
@@ -555,13 +555,13 @@ mod tests {
             file("b/3.txt", 30),
         );
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        push(&mut w, &a, Outcome::Key(header("1")));
+        push(&mut w, &a, Outcome::Key(key("1")));
         let error = Outcome::Error {
             line: 2,
             reason: "bad".into(),
         };
         push(&mut w, &b, error);
-        push(&mut w, &c, Outcome::Key(header("3")));
+        push(&mut w, &c, Outcome::Key(key("3")));
         w.commit().unwrap();
 
         assert!(Reader::open(&path, "other settings").is_none());
@@ -594,7 +594,7 @@ mod tests {
             .as_nanos() as i128;
         racy.stamp.modified_ns = now;
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        push(&mut w, &racy, Outcome::Key(header("1")));
+        push(&mut w, &racy, Outcome::Key(key("1")));
         w.commit().unwrap();
         assert!(lookup(&mut Reader::open(&path, "fp").unwrap(), &racy).is_none());
     }
@@ -620,7 +620,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(FILE_NAME);
         let (a, b, c) = (file("a.txt", 1), file("b.txt", 2), file("c.txt", 3));
-        let h = |id: &str| Outcome::Key(header(id));
+        let h = |id: &str| Outcome::Key(key(id));
         let mut w = Writer::create(&path, "fp", None).unwrap();
         for (f, id) in [(&a, "a"), (&b, "b"), (&c, "c")] {
             push(&mut w, f, h(id));
@@ -696,7 +696,7 @@ mod tests {
         assert!(Reader::open(&path, "fp").is_none());
         let a = file("a.txt", 1);
         let mut w = Writer::create(&path, "fp", None).unwrap();
-        push(&mut w, &a, Outcome::Key(header("1")));
+        push(&mut w, &a, Outcome::Key(key("1")));
         w.commit().unwrap();
         let mut bytes = std::fs::read(&path).unwrap();
         bytes.truncate(bytes.len() - 3);
