@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{walk, Listed, SourceError, SourceFile, Stamp};
-use crate::config::{Source, SourceFormat};
-use crate::model::ArticleFormat;
+use crate::config::Source;
 
 /// Files per batch of a [`Listing`].
 pub const LIST_BATCH: usize = 512;
@@ -208,29 +207,5 @@ pub fn path_bytes_order(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     match a.iter().zip(b).position(|(x, y)| x != y) {
         Some(i) => key(a[i]).cmp(&key(b[i])),
         None => a.len().cmp(&b.len()),
-    }
-}
-
-/// The format a file named `name` is read as, if any: by its extension
-/// (as `Path::extension` finds it) unless the source says.
-pub(super) fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<ArticleFormat> {
-    let name = name.as_encoded_bytes();
-    let dot = name.iter().rposition(|&b| b == b'.').filter(|&at| at > 0)?;
-    let ext = std::str::from_utf8(&name[dot + 1..]).ok()?;
-    let is = |e: &str| ext.eq_ignore_ascii_case(e);
-    let by_ext = if is("txt") {
-        Some(ArticleFormat::Wire)
-    } else if is("md") || is("markdown") {
-        Some(ArticleFormat::Markdown)
-    } else if is("json") || is("jsonl") {
-        Some(ArticleFormat::Json)
-    } else {
-        None
-    };
-    match configured {
-        SourceFormat::Auto => by_ext,
-        SourceFormat::Wire => Some(ArticleFormat::Wire),
-        SourceFormat::Markdown => Some(ArticleFormat::Markdown),
-        SourceFormat::Json => Some(ArticleFormat::Json),
     }
 }

@@ -254,7 +254,7 @@ pub fn local_time(naive: NaiveDateTime, zone: Tz) -> Result<DateTime<FixedOffset
 
 #[cfg(test)]
 mod tests {
-    use super::list::format_of;
+    use super::walk::format_of;
     use super::*;
     use crate::config::{Source, SourceFormat};
 

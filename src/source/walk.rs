@@ -13,7 +13,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::list::format_of;
 use super::SourceError;
 use crate::config::SourceFormat;
 use crate::model::ArticleFormat;
@@ -135,6 +134,30 @@ fn walk_folder(
     }
     ancestors.pop();
     Ok(true)
+}
+
+/// The format a file named `name` is read as, if any: by its extension
+/// (as `Path::extension` finds it) unless the source says.
+pub(super) fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<ArticleFormat> {
+    let name = name.as_encoded_bytes();
+    let dot = name.iter().rposition(|&b| b == b'.').filter(|&at| at > 0)?;
+    let ext = std::str::from_utf8(&name[dot + 1..]).ok()?;
+    let is = |e: &str| ext.eq_ignore_ascii_case(e);
+    let by_ext = if is("txt") {
+        Some(ArticleFormat::Wire)
+    } else if is("md") || is("markdown") {
+        Some(ArticleFormat::Markdown)
+    } else if is("json") || is("jsonl") {
+        Some(ArticleFormat::Json)
+    } else {
+        None
+    };
+    match configured {
+        SourceFormat::Auto => by_ext,
+        SourceFormat::Wire => Some(ArticleFormat::Wire),
+        SourceFormat::Markdown => Some(ArticleFormat::Markdown),
+        SourceFormat::Json => Some(ArticleFormat::Json),
+    }
 }
 
 #[cfg(test)]
