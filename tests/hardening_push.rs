@@ -1,7 +1,7 @@
 //! `wirefeed push` against hostile targets: one that echoes our request
 //! headers (in its body and in a redirect's `Location`) never gets our
 //! secrets printed or kept, and one whose answer is several lines with
-//! terminal escapes cannot forge log lines.
+//! terminal escapes cannot forge log lines or break `--log-format json`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -179,6 +179,38 @@ fn hostile_site() -> (tempfile::TempDir, Shared) {
         BEARER,
     ));
     (dir, shared)
+}
+
+#[test]
+fn json_logs_are_one_object_a_line() {
+    let (dir, _shared) = hostile_site();
+    let push = run(dir.path(), &["--log-format", "json", "push"]);
+    push.expect_code(1);
+    let stderr = push.stderr();
+    assert!(stderr.contains("hostile: all.rss"), "{stderr}");
+    for line in stderr.lines() {
+        let parsed: Result<serde_json::Map<String, serde_json::Value>, _> =
+            serde_json::from_str(line);
+        assert!(parsed.is_ok(), "not a JSON object: {line:?}\n{stderr}");
+    }
+
+    // An error that stops everything is a JSON object too.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(["--log-format", "json", "push"])
+        .current_dir(dir.path())
+        .env_remove("RUST_LOG")
+        .env_remove("WF_TEST_TOKEN")
+        .output()
+        .unwrap();
+    let setup = common::Run { output };
+    setup.expect_code(2);
+    let stderr = setup.stderr();
+    assert!(stderr.contains("WF_TEST_TOKEN"), "{stderr}");
+    for line in stderr.lines() {
+        let parsed: Result<serde_json::Map<String, serde_json::Value>, _> =
+            serde_json::from_str(line);
+        assert!(parsed.is_ok(), "not a JSON object: {line:?}\n{stderr}");
+    }
 }
 
 #[test]
