@@ -4,6 +4,7 @@
 mod cli;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -33,6 +34,20 @@ fn tune_allocator() {
     }
 }
 
+/// `--log-format json`: everything on stderr is then a log event, one JSON
+/// object a line.
+static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+
+/// Prints a problem on stderr: as it is in text mode, as an error event in
+/// JSON mode (shown even with `-q`, as in text mode).
+fn complain(line: &dyn std::fmt::Display) {
+    if JSON_LOGS.load(Ordering::Relaxed) {
+        tracing::error!("{line}");
+    } else {
+        eprintln!("{line}");
+    }
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
@@ -53,7 +68,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false);
     match cli.log_format {
-        LogFormat::Json => logs.json().init(),
+        LogFormat::Json => {
+            JSON_LOGS.store(true, Ordering::Relaxed);
+            logs.json().init()
+        }
         LogFormat::Text if matches!(cli.command, Command::Run { .. }) => logs.init(),
         LogFormat::Text => logs.without_time().init(),
     }
@@ -106,7 +124,7 @@ fn main() -> ExitCode {
 
 fn summarize(report: &BuildReport, write: bool, quiet: bool) -> ExitCode {
     for e in &report.errors {
-        eprintln!("{e}");
+        complain(e);
     }
     if !quiet {
         let verb = if write {
@@ -132,7 +150,7 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
                     println!("{}: would send {file}", t.name);
                 }
                 for (file, error) in t.pending.iter().chain(&t.refused) {
-                    eprintln!("{}: {file}: {error}", t.name);
+                    complain(&format_args!("{}: {file}: {error}", t.name));
                 }
                 println!("{t}");
             }
@@ -175,6 +193,6 @@ fn init(dir: &std::path::Path) -> ExitCode {
 }
 
 fn fail(code: u8, error: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("error: {error}");
+    complain(&format_args!("error: {error}"));
     ExitCode::from(code)
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
 use notify::{RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -33,7 +34,8 @@ pub async fn run(
 ) -> Result<(), notify::Error> {
     let (tx, mut rx) = mpsc::channel::<PathBuf>(1024);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event {
+        let Ok(event) = event else { return };
+        if changes(&event.kind) {
             for path in event.paths {
                 // A full channel already means "rebuild": dropping is fine.
                 let _ = tx.try_send(path);
@@ -73,6 +75,25 @@ pub async fn run(
                 }
             }
         }
+    }
+}
+
+/// Whether an event can change what a build reads: a file created,
+/// written, removed or renamed. Opening, reading and closing a file
+/// unwritten (what every build itself does to the articles and the config)
+/// and metadata-only changes (a `touch`, a `chmod`) cannot; a rebuild on
+/// them would see its own reads and rebuild forever. Events a backend cannot
+/// tell apart (`Any`, `Other`: a rescan after lost events) count.
+fn changes(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Create(_)
+        | EventKind::Modify(_)
+        | EventKind::Remove(_)
+        | EventKind::Any
+        | EventKind::Other => true,
     }
 }
 
@@ -143,5 +164,31 @@ fn rebuild(config_path: &Path, now: DateTime<Utc>, build: BuildFn) -> Option<Con
             tracing::error!("not rebuilt: {e}");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use notify::event::{CreateKind, DataChange, MetadataKind, RemoveKind, RenameMode};
+
+    #[test]
+    fn only_changes_to_files_count_not_reading_them() {
+        let counted = [
+            EventKind::Create(CreateKind::File),
+            EventKind::Modify(ModifyKind::Data(DataChange::Any)),
+            EventKind::Modify(ModifyKind::Name(RenameMode::Both)),
+            EventKind::Remove(RemoveKind::File),
+            EventKind::Access(AccessKind::Close(AccessMode::Write)),
+            EventKind::Other,
+        ];
+        let ignored = [
+            EventKind::Access(AccessKind::Open(AccessMode::Any)),
+            EventKind::Access(AccessKind::Read),
+            EventKind::Access(AccessKind::Close(AccessMode::Read)),
+            EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any)),
+        ];
+        assert!(counted.iter().all(changes));
+        assert!(!ignored.iter().any(changes));
     }
 }

@@ -10,6 +10,7 @@
 //! up other files or targets. It never builds: see `build`.
 
 mod outbox;
+mod redact;
 mod send;
 
 pub use outbox::{Outbox, OutboxError, Pending, TargetBox};
@@ -24,6 +25,7 @@ use tokio::task::JoinSet;
 
 use crate::config::{Config, PushKind};
 use crate::output::OutputError;
+use redact::{Secrets, ERROR_CHARS};
 use send::{Client, Delivery};
 
 /// The target name the WebSub hub's pings are kept under.
@@ -182,10 +184,11 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
     let current = versions(&dir)?;
     let mut outbox = Outbox::load(&dir)?;
     let mut report = PushReport::default();
+    let secrets = Arc::new(Secrets::of(config));
     let clients: Vec<Client> = config
         .push
         .iter()
-        .map(Client::new)
+        .map(|target| Client::new(target, secrets.clone()))
         .collect::<Result<_, _>>()
         .map_err(PushError::Setup)?;
     let mut jobs: JoinSet<(usize, Delivery)> = JoinSet::new();
@@ -231,7 +234,7 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
         outbox.save(&dir)?;
     }
     if let Some(websub) = &config.websub {
-        let client = Client::hub(websub.hub.clone()).map_err(PushError::Setup)?;
+        let client = Client::hub(websub.hub.clone(), secrets.clone()).map_err(PushError::Setup)?;
         let hub = ping_hub(config, &client, &current, &mut outbox, options).await;
         report.targets.push(hub);
         if !options.dry_run {
@@ -239,7 +242,12 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
         }
     }
     for report in &mut report.targets {
-        outstanding(outbox.target(&report.name), report, options.dry_run);
+        outstanding(
+            outbox.target(&report.name),
+            report,
+            options.dry_run,
+            &secrets,
+        );
     }
     Ok(report)
 }
@@ -269,12 +277,12 @@ fn record(tb: &mut TargetBox, report: &mut TargetReport, delivery: Delivery) {
 
 /// Lists what the target still lacks after this push: refused versions,
 /// and pending ones (a dry run reports those as "would send" instead).
-fn outstanding(tb: &TargetBox, report: &mut TargetReport, dry_run: bool) {
+/// Errors are quoted again: an outbox written by an older wirefeed, or by
+/// hand, may hold a server's words as they came.
+fn outstanding(tb: &TargetBox, report: &mut TargetReport, dry_run: bool, secrets: &Secrets) {
     for (file, p) in &tb.pending {
-        let error = p
-            .last_error
-            .clone()
-            .unwrap_or_else(|| "not sent yet".into());
+        let error = p.last_error.as_deref().unwrap_or("not sent yet");
+        let error = secrets.quote(error, ERROR_CHARS);
         if p.permanent {
             report.refused.push((file.clone(), error));
         } else if !dry_run && !report.sent.contains(file) {
@@ -325,11 +333,13 @@ async fn ping_hub(
 /// One target's undelivered files: (file, what the outbox knows of it).
 pub type Undelivered = (String, Vec<(String, Pending)>);
 
-/// What `status` shows: per target, every file not yet delivered.
+/// What `status` shows: per target, every file not yet delivered (last
+/// errors quoted again, as in [`push`]'s report).
 pub fn status(config: &Config) -> Result<Vec<Undelivered>, PushError> {
     let dir: PathBuf = config.output.clone();
     let current = versions(&dir)?;
     let mut outbox = Outbox::load(&dir)?;
+    let secrets = Secrets::of(config);
     let mut names: Vec<String> = config.push.iter().map(|t| t.name.clone()).collect();
     if config.websub.is_some() {
         names.push(HUB.into());
@@ -343,7 +353,13 @@ pub fn status(config: &Config) -> Result<Vec<Undelivered>, PushError> {
                 continue;
             }
             let p = match tb.pending.get(file) {
-                Some(p) if &p.sha256 == sha => p.clone(),
+                Some(p) if &p.sha256 == sha => Pending {
+                    last_error: p
+                        .last_error
+                        .as_deref()
+                        .map(|e| secrets.quote(e, ERROR_CHARS)),
+                    ..p.clone()
+                },
                 _ => Pending {
                     sha256: sha.clone(),
                     ..Pending::default()

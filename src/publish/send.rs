@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
@@ -10,6 +11,7 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde::Serialize;
 
 use super::outbox::TargetBox;
+use super::redact::{Secrets, ERROR_CHARS, QUOTE_CHARS};
 use super::sha256;
 use crate::config::media_type;
 use crate::config::{Config, PushTarget};
@@ -38,14 +40,19 @@ pub enum Delivery {
     },
 }
 
+/// Bytes of a refusal's body read to quote from.
+const BODY_BYTES: usize = 16 * 1024;
+
 /// A configured target's HTTP client. Secrets are read from the
-/// environment once, here, and never printed.
+/// environment once, here, and never printed: whatever the target answers
+/// is quoted through [`Secrets::quote`].
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
     url: url::Url,
     auth: Auth,
     attempts: u32,
+    secrets: Arc<Secrets>,
 }
 
 #[derive(Clone)]
@@ -74,7 +81,9 @@ fn http(timeout: Duration, headers: HeaderMap) -> reqwest::Result<reqwest::Clien
 }
 
 impl Client {
-    pub fn new(target: &PushTarget) -> Result<Client, String> {
+    /// The client of `target`; `secrets` (every target's) are kept out of
+    /// its errors.
+    pub fn new(target: &PushTarget, secrets: Arc<Secrets>) -> Result<Client, String> {
         let auth = match (&target.token_env, &target.user, &target.password_env) {
             (Some(var), _, _) => Auth::Bearer(secret(&target.name, var)?),
             (None, Some(user), Some(var)) => Auth::Basic(user.clone(), secret(&target.name, var)?),
@@ -95,11 +104,12 @@ impl Client {
             url: target.url.clone(),
             auth,
             attempts: target.max_attempts,
+            secrets,
         })
     }
 
     /// A client for a WebSub hub.
-    pub fn hub(url: url::Url) -> Result<Client, String> {
+    pub fn hub(url: url::Url, secrets: Arc<Secrets>) -> Result<Client, String> {
         let http = http(Duration::from_secs(30), HeaderMap::new())
             .map_err(|e| format!("websub hub: {e}"))?;
         Ok(Client {
@@ -107,6 +117,7 @@ impl Client {
             url,
             auth: Auth::None,
             attempts: 5,
+            secrets,
         })
     }
 
@@ -184,6 +195,29 @@ impl Client {
         .await
     }
 
+    /// The start of a response's body, quoted: at most [`BODY_BYTES`] are
+    /// read (a target cannot make us hold a huge answer).
+    async fn body(&self, mut response: reqwest::Response) -> String {
+        let mut bytes = Vec::new();
+        let mut cut = false;
+        while let Ok(Some(chunk)) = response.chunk().await {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > BODY_BYTES {
+                // Part of a secret at the cut would not be recognized.
+                bytes.truncate(BODY_BYTES.saturating_sub(self.secrets.longest()));
+                cut = true;
+                break;
+            }
+        }
+        let mut text = self
+            .secrets
+            .quote(&String::from_utf8_lossy(&bytes), QUOTE_CHARS);
+        if cut && !text.ends_with('…') {
+            text.push('…');
+        }
+        text
+    }
+
     async fn retry(
         &self,
         files: Vec<(String, String)>,
@@ -195,12 +229,12 @@ impl Client {
             let wait = match request().send().await {
                 Ok(r) if r.status().is_success() => return Delivery::Acked { files, announced },
                 Ok(r) if r.status().is_redirection() => {
-                    let to = r
-                        .headers()
-                        .get(reqwest::header::LOCATION)
-                        .and_then(|l| l.to_str().ok())
-                        .unwrap_or("nowhere")
-                        .to_owned();
+                    let to = match r.headers().get(reqwest::header::LOCATION) {
+                        Some(l) => self
+                            .secrets
+                            .quote(&String::from_utf8_lossy(l.as_bytes()), QUOTE_CHARS),
+                        None => "nowhere".into(),
+                    };
                     // Not delivered; tried again next push (the URL may be
                     // fixed by then), not now.
                     return Delivery::Failed {
@@ -219,17 +253,16 @@ impl Client {
                 }
                 Ok(r) => {
                     let status = r.status();
-                    let text = r.text().await.unwrap_or_default();
-                    let text: String = text.chars().take(200).collect();
+                    let text = self.body(r).await;
                     return Delivery::Failed {
                         files,
                         attempts: attempt,
-                        error: format!("HTTP {status}: {}", text.trim()),
+                        error: format!("HTTP {status}: {text}"),
                         permanent: true,
                     };
                 }
                 Err(e) => {
-                    error = describe(&e);
+                    error = self.secrets.quote(&describe(&e), ERROR_CHARS);
                     None
                 }
             };

@@ -57,6 +57,17 @@ async fn handle(
     if let Some(token) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
         s.lock().unwrap().tokens.push(token.to_owned());
     }
+    // A hostile target: it answers with what it was sent.
+    if path.starts_with("/echo/") {
+        return (StatusCode::FORBIDDEN, echo(&headers)).into_response();
+    }
+    if path.starts_with("/echo-redirect/") {
+        let location = format!("/login?{}", echo(&headers).replace('\n', "&"));
+        return (StatusCode::FOUND, [("location", location)]).into_response();
+    }
+    if path.starts_with("/hostile/") {
+        return (StatusCode::BAD_REQUEST, HOSTILE).into_response();
+    }
     if path == "/hub" {
         s.lock()
             .unwrap()
@@ -103,6 +114,49 @@ async fn handle(
     }
     s.lock().unwrap().stored.insert(path, body.to_vec());
     StatusCode::CREATED.into_response()
+}
+
+/// A body that tries to forge log lines and drive the terminal.
+pub const HOSTILE: &str = "nope\n\x1b[2K\rERROR forged: every feed deleted\r\n\x1b]0;pwned\x07\
+                           \nWARN forged too\n\x1b[31mred\x1b[0m\u{202e}desrever";
+
+/// The request's credentials as a server that echoes them would show them,
+/// one form a line (the header, its percent-encoding, the credential
+/// decoded or encoded), then every other header. Fits in a header value.
+pub fn echo(headers: &HeaderMap) -> String {
+    use base64::Engine;
+    let pct = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut lines = Vec::new();
+    if let Some(auth) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
+        lines.push(format!("authorization: {auth}"));
+        lines.push(format!("pct: {}", pct(auth)));
+        match auth.split_once(' ') {
+            Some(("Basic", cred)) => {
+                let plain = b64.decode(cred).unwrap();
+                let plain = String::from_utf8(plain).unwrap();
+                lines.push(format!("decoded: {plain}"));
+                lines.push(format!("pct-decoded: {}", pct(&plain)));
+                if let Some((_, password)) = plain.split_once(':') {
+                    lines.push(format!("b64-password: {}", b64.encode(password)));
+                }
+            }
+            Some((_, token)) => {
+                lines.push(format!("b64: {}", b64.encode(token)));
+                lines.push(format!("pct-b64: {}", pct(&b64.encode(token))));
+            }
+            None => {}
+        }
+    }
+    for (name, value) in headers {
+        if name != "authorization" {
+            let value = String::from_utf8_lossy(value.as_bytes());
+            lines.push(format!("{name}: {value}"));
+        }
+    }
+    lines.join("\n")
 }
 
 /// Starts the server on 127.0.0.1:0 in a runtime of its own; returns its
