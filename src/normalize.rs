@@ -37,6 +37,24 @@ const ID_ESCAPE: &AsciiSet = &CONTROLS
     .add(b'|')
     .add(b'}');
 
+/// The date of `tag:` ids that are not wire story ids (RFC 4151 allows a
+/// year alone): fixed, so that an id depends only on what the author wrote.
+pub const TAG_DATE: &str = "2000";
+
+/// Relative links made absolute against the site's base URL, except a
+/// link to a place in the same document (`#notes`, a footnote), which
+/// stays as it is: against the site it would point at the home page.
+struct RelativeLinks(Url);
+
+impl<'a> ammonia::UrlRelativeEvaluate<'a> for RelativeLinks {
+    fn evaluate<'url>(&self, url: &'url str) -> Option<Cow<'url, str>> {
+        match url.starts_with('#') {
+            true => Some(Cow::Borrowed(url)),
+            false => self.0.join(url).ok().map(|u| Cow::Owned(u.to_string())),
+        }
+    }
+}
+
 /// What [`Normalizer::shared`] computes.
 struct Shared {
     id: String,
@@ -55,8 +73,9 @@ impl<'a> Normalizer<'a> {
     /// A normalizer for `site`.
     pub fn new(site: &'a Site) -> Normalizer<'a> {
         let mut sanitizer = ammonia::Builder::default();
+        let resolve = RelativeLinks(site.base_url.clone());
         sanitizer
-            .url_relative(ammonia::UrlRelative::RewriteWithBase(site.base_url.clone()))
+            .url_relative(ammonia::UrlRelative::Custom(Box::new(resolve)))
             .link_rel(None);
         Normalizer { site, sanitizer }
     }
@@ -128,12 +147,12 @@ impl<'a> Normalizer<'a> {
                 }
                 html
             }
-            Body::Html(html) => self
-                .sanitizer
-                .clean(&xml_safe(html))
-                .to_string()
-                .trim()
-                .to_owned(),
+            // XML safety applies to what the sanitizer writes: it turns
+            // character references such as `&#1;` into the characters.
+            Body::Html(html) => {
+                let clean = self.sanitizer.clean(&xml_safe(html)).to_string();
+                xml_safe(clean.trim()).into_owned()
+            }
         };
         Item {
             id,
@@ -189,8 +208,9 @@ impl<'a> Normalizer<'a> {
 
     /// An absolute id: the article's own when it is an absolute IRI, else a
     /// `tag:` URI (RFC 4151) of the site's host, a date and the short id.
-    /// The date is the one in a wire story id, else the publication date;
-    /// body edits and rebuilds never change it.
+    /// The date is the one in a wire story id, else [`TAG_DATE`]: body
+    /// edits, date corrections and rebuilds never change it, and two
+    /// articles with the same explicit id always have the same id.
     fn item_id(&self, article: &Article) -> String {
         let short_id = short_id(article);
         // The URL's serialized form: percent-encoded, so an ASCII IRI (a
@@ -200,9 +220,12 @@ impl<'a> Normalizer<'a> {
                 return url.to_string();
             }
         }
+        // Nothing an editor corrects goes into an id: a story id's own date,
+        // else one fixed date, never the article's (a corrected date would
+        // make readers show the story twice).
         let date = match story_id_date(short_id) {
             Some((y, m, d)) => format!("{y}-{m}-{d}"),
-            None => article.published.format("%Y-%m-%d").to_string(),
+            None => TAG_DATE.to_owned(),
         };
         format!(
             "tag:{},{date}:{}",
@@ -331,7 +354,7 @@ mod tests {
         let item = Normalizer::new(&site).item(&article());
         assert_eq!(
             item.id,
-            "tag:news.example.com,2025-09-02:000_ae439f1b439a733f"
+            "tag:news.example.com,2000:000_ae439f1b439a733f"
         );
         assert_eq!(
             item.link.as_deref(),
@@ -371,7 +394,7 @@ mod tests {
         let mut spaced = article();
         spaced.id = Some("my post/1".into());
         let item = n.item(&spaced);
-        assert_eq!(item.id, "tag:news.example.com,2025-09-02:my%20post%2F1");
+        assert_eq!(item.id, "tag:news.example.com,2000:my%20post%2F1");
         assert_eq!(
             item.link.as_deref(),
             Some("https://news.example.com/news/my%20post%2F1")

@@ -398,8 +398,16 @@ fn matches(key: &ItemKey<'_>, feed: &FeedConfig) -> bool {
     by_category && by_author
 }
 
+/// The most bytes of a category's slug: with `category/`, an extension
+/// and the temporary name a file is written under, a feed's file name
+/// stays far below the 255 bytes file systems allow a name.
+pub const MAX_SLUG_BYTES: usize = 120;
+
 /// A file-name-safe form of a category: lowercase letters and digits (any
-/// script), other runs of characters become one `-`.
+/// script), other runs of characters become one `-`. A longer slug than
+/// [`MAX_SLUG_BYTES`] is cut at a character boundary and ends in a short
+/// hash of the whole slug, so distinct long categories keep distinct,
+/// stable names.
 pub fn slug(category: &str) -> String {
     let mut out = String::with_capacity(category.len());
     for c in category.chars().flat_map(char::to_lowercase) {
@@ -409,7 +417,17 @@ pub fn slug(category: &str) -> String {
             out.push('-');
         }
     }
-    out.trim_end_matches('-').to_owned()
+    let out = out.trim_end_matches('-');
+    if out.len() <= MAX_SLUG_BYTES {
+        return out.to_owned();
+    }
+    let hash = xxhash_rust::xxh3::xxh3_64(out.as_bytes());
+    let suffix = format!("-{:08x}", hash >> 32);
+    let mut cut = MAX_SLUG_BYTES - suffix.len();
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", out[..cut].trim_end_matches('-'))
 }
 
 #[cfg(test)]
@@ -564,5 +582,17 @@ mod tests {
         assert_eq!(slug("  U.S.-China  "), "u-s-china");
         assert_eq!(slug("반도체 수출"), "반도체-수출");
         assert_eq!(slug("!!!"), "");
+        // Long ones are cut to a bounded, stable, distinct name.
+        for long in [
+            "k".repeat(300),
+            "가".repeat(90),
+            format!("{}-x", "ab-".repeat(80)),
+        ] {
+            let s = slug(&long);
+            assert!(s.len() <= MAX_SLUG_BYTES, "{s}");
+            assert_eq!(s, slug(&long));
+            assert_ne!(s, slug(&format!("{long}y")));
+            assert!(!s.starts_with('-') && !s.contains("--"), "{s}");
+        }
     }
 }

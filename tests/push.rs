@@ -244,9 +244,9 @@ fn a_webhook_hears_which_items_came_and_went() {
         .clone();
     assert_eq!(all_rss["url"], "https://news.example.com/feeds/all.rss");
     assert_eq!(all_rss["sha256"].as_str().unwrap().len(), 64);
-    let id = |s: &str| format!("tag:news.example.com,2026-10-0{s}");
-    assert_eq!(all_rss["added"], serde_json::json!([id("3:c")]));
-    assert_eq!(all_rss["removed"], serde_json::json!([id("1:a")]));
+    let id = |s: &str| format!("tag:news.example.com,2000:{s}");
+    assert_eq!(all_rss["added"], serde_json::json!([id("c")]));
+    assert_eq!(all_rss["removed"], serde_json::json!([id("a")]));
 }
 
 #[test]

@@ -111,9 +111,71 @@ pub fn prune(dir: &Path, keep: &[String], dry_run: bool) -> Result<usize, Output
     Ok(removed)
 }
 
+/// Removes the temporary files (see [`super::temp_name`]) that processes
+/// now gone left in `dir` and its subfolders: a writer killed with SIGKILL
+/// or by a power cut leaves its temporary file behind, and every crash
+/// would leave another. Call it holding the folder's lock, so no other
+/// wirefeed is writing; files of live processes are never touched.
+/// Returns how many were removed.
+pub fn remove_stale_temp_files(dir: &Path) -> usize {
+    let me = std::process::id();
+    let mut removed = 0;
+    let mut folders = vec![dir.to_owned()];
+    while let Some(folder) = folders.pop() {
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name();
+            if kind.is_dir() {
+                folders.push(entry.path());
+                continue;
+            }
+            let owner = name.to_str().and_then(super::temp_owner);
+            let stale = owner.is_some_and(|pid| pid != me && !crate::sys::process_alive(pid));
+            if kind.is_file() && stale && fs::remove_file(entry.path()).is_ok() {
+                tracing::info!(
+                    "removed {}, left by a writer that is gone",
+                    entry.path().display()
+                );
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temp_files_of_gone_processes_are_removed_and_no_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        fs::create_dir_all(d.join("category")).unwrap();
+        // A pid no process has (above the kernel's limit of 2^22).
+        let gone = 4_194_400;
+        let me = std::process::id();
+        let names = [
+            "all.rss".to_string(),
+            format!(".all.rss.{gone}.tmp"),
+            format!("category/.x.atom.{gone}.tmp"),
+            format!(".all.rss.{me}.tmp"),
+            ".keep.tmp".to_string(),
+            ".notes.abc.tmp".to_string(),
+        ];
+        for n in &names {
+            fs::write(d.join(n), "x").unwrap();
+        }
+        assert_eq!(remove_stale_temp_files(d), 2);
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(d.join(n).exists(), !(i == 1 || i == 2), "{n}");
+        }
+    }
 
     #[test]
     fn prune_removes_only_what_the_last_build_wrote_and_no_longer_writes() {

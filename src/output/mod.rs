@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 mod folder;
 
-pub use folder::{lock, prune, Lock, LockError, LOCK, MANIFEST};
+pub use folder::{lock, prune, remove_stale_temp_files, Lock, LockError, LOCK, MANIFEST};
 
 /// What writing one file did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +78,7 @@ impl AtomicFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let tmp = dir.join(temp_name(&name, std::process::id()));
         let out = fs::File::create(&tmp).map_err(fail)?;
         let old = fs::File::open(path)
             .ok()
@@ -204,6 +204,23 @@ impl Drop for AtomicFile {
         // temporary file behind.
         let _ = fs::remove_file(&self.tmp);
     }
+}
+
+/// The temporary name a file `name` is written under by process `pid`
+/// (hidden, so never served, pushed or listed as an article).
+pub(crate) fn temp_name(name: &str, pid: u32) -> String {
+    format!(".{name}.{pid}.tmp")
+}
+
+/// The process that wrote temporary file `file_name`, when it is one of
+/// [`temp_name`]'s.
+pub(crate) fn temp_owner(file_name: &str) -> Option<u32> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (name, pid) = rest.rsplit_once('.')?;
+    let digits = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    (!name.is_empty() && digits)
+        .then(|| pid.parse().ok())
+        .flatten()
 }
 
 #[cfg(test)]

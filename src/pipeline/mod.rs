@@ -14,6 +14,7 @@
 //! The output does not depend on the number of threads, on the cache, or
 //! on which way a feed was written.
 
+mod claims;
 pub mod reference;
 mod scan;
 mod write;
@@ -220,6 +221,10 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
         true => Some(output::lock(out)?),
         false => None,
     };
+    // Under the lock (ours, or the caller's): no other wirefeed writes here.
+    if options.write {
+        output::remove_stale_temp_files(out);
+    }
     run_passes(config, options)
 }
 

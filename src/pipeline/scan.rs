@@ -1,12 +1,11 @@
 //! The first pass of a build: list, parse or take from the cache, select.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::claims::{id_hash, IdClaims};
 use super::{progress_counter, Candidate, FileList};
 use super::{BuildError, BuildOptions, BuildReport};
 use crate::config::Config;
@@ -61,11 +60,11 @@ pub(super) fn scan_all(
         files: FileList::default(),
         selector: Selector::new(config, options.now),
         // About one file per 200 bytes of cache: room for every id at once.
-        first_file: HashMap::with_capacity_and_hasher(
+        claims: IdClaims::new(
             cached
                 .as_ref()
                 .map_or(0, |c| usize::try_from(c.file_len() / 200).unwrap_or(0)),
-            Default::default(),
+            id_hash,
         ),
         new_cache,
         report,
@@ -169,9 +168,8 @@ struct Scanner<'a, 'c> {
     /// Every file taken in so far, in path order.
     files: FileList,
     selector: Selector<'c, Candidate>,
-    /// Id hash → file index of its first article. 64-bit hashes of a few
-    /// million ids practically never collide.
-    first_file: HashMap<u64, usize, BuildHasherDefault<Prehashed>>,
+    /// Which file claimed each id first.
+    claims: IdClaims<fn(&str) -> u64>,
     new_cache: Option<cache::Writer>,
     report: &'a mut BuildReport,
     from_cache: usize,
@@ -280,13 +278,18 @@ impl Scanner<'_, '_> {
             let article = articles.next().map(Arc::new);
             position += 1;
             self.report.articles += 1;
-            let hash = id_hash(&key.id);
-            if let Some(&first) = self.first_file.get(&hash) {
+            let (files, ctx, normalizer) = (&self.files, self.ctx, self.normalizer);
+            // Asked only when another id has the same hash: that file's ids.
+            let ids_of = |first: usize| {
+                let parsed = source::parse_file(files.get(first), ctx);
+                let keys = parsed.articles.iter().map(|a| normalizer.key(a));
+                keys.map(|k| k.id.into_owned()).collect()
+            };
+            if let Err(first) = self.claims.claim(&key.id, index, ids_of) {
                 let error = duplicate(file, key, &self.files.get(first).path);
                 self.report.errors.push(error);
                 continue;
             }
-            self.first_file.insert(hash, index);
             let candidate = Candidate {
                 file: index,
                 position: position - 1,
@@ -366,30 +369,6 @@ fn publishes_many(config: &Config) -> bool {
             .category_feeds
             .as_ref()
             .is_some_and(|c| c.limit > MANY)
-}
-
-/// A hasher for keys that are hashes already.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// A 64-bit hash of an id, of the quality a checksum needs (two ids of a
-/// few million practically never share one) and quick on short texts.
-fn id_hash(id: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
 
 fn duplicate(file: &SourceFile, key: &ItemKey<'_>, first: &Path) -> SourceError {

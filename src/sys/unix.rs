@@ -235,3 +235,18 @@ pub async fn stop_signal() {
         }
     }
 }
+
+/// Whether process `pid` is alive (one that exists but belongs to another
+/// user counts as alive).
+pub fn process_alive(pid: u32) -> bool {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return false;
+    };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) => true,
+        Err(e) => e != rustix::io::Errno::SRCH,
+    }
+}
