@@ -82,11 +82,22 @@ impl Target {
         Peak::reset();
         let started = Instant::now();
         let out = self.run(data);
-        let elapsed = started.elapsed();
+        let mut elapsed = started.elapsed();
         let peak = Peak::get();
         let len = data.len();
         let name = self.name();
         let time = budget.time(len);
+        // A busy machine can stall any case: a slow one is timed twice
+        // more, and the fastest counts. Super-linear work is slow every
+        // time.
+        for _ in 0..2 {
+            if elapsed <= time {
+                break;
+            }
+            let again = Instant::now();
+            self.run(data);
+            elapsed = elapsed.min(again.elapsed());
+        }
         assert!(
             elapsed <= time,
             "{name}: {elapsed:?} for {len} bytes, over the bound of {time:?}"
