@@ -130,23 +130,36 @@ pub struct ParsedFile {
 
 /// Reads, decodes and parses one listed file.
 pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> ParsedFile {
-    let (path, format) = (file.path.as_path(), file.format);
-    let failed = |reason: String| ParsedFile {
-        errors: vec![SourceError::new(path, 1, reason)],
-        ..ParsedFile::default()
-    };
-    let (bytes, stamp) = match read(path) {
-        Ok(read) => read,
-        Err(e) => return failed(format!("cannot read: {e}")),
-    };
-    let stamp = Some(stamp);
-    let failed = |reason: String| ParsedFile {
-        stamp,
-        ..failed(reason)
-    };
+    let path = file.path.as_path();
+    match read(path) {
+        Ok((bytes, stamp)) => ParsedFile {
+            stamp: Some(stamp),
+            ..parse_bytes(path, bytes, file.format, ctx)
+        },
+        Err(e) => ParsedFile {
+            errors: vec![SourceError::new(path, 1, format!("cannot read: {e}"))],
+            ..ParsedFile::default()
+        },
+    }
+}
+
+/// Decodes and parses the bytes of a file as `format`, without touching
+/// the file system (`path` names the file in articles and errors). The
+/// result has no stamp.
+pub fn parse_bytes(
+    path: &Path,
+    bytes: Vec<u8>,
+    format: ArticleFormat,
+    ctx: ParseContext,
+) -> ParsedFile {
     let (text, legacy_encoded) = match decode(bytes) {
         Ok(decoded) => decoded,
-        Err(reason) => return failed(reason),
+        Err(reason) => {
+            return ParsedFile {
+                errors: vec![SourceError::new(path, 1, reason)],
+                ..ParsedFile::default()
+            }
+        }
     };
     let (articles, errors) = match format {
         ArticleFormat::Wire => single(wire::parse(path, &text, ctx)),
@@ -157,7 +170,7 @@ pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> ParsedFile {
         articles,
         errors,
         legacy_encoded,
-        stamp,
+        stamp: None,
     }
 }
 
