@@ -352,10 +352,7 @@ mod tests {
     fn wire_story_gets_tag_id_link_defaults_and_escaped_paragraphs() {
         let site = site();
         let item = Normalizer::new(&site).item(&article());
-        assert_eq!(
-            item.id,
-            "tag:news.example.com,2000:000_ae439f1b439a733f"
-        );
+        assert_eq!(item.id, "tag:news.example.com,2000:000_ae439f1b439a733f");
         assert_eq!(
             item.link.as_deref(),
             Some("https://news.example.com/news/000_ae439f1b439a733f")
