@@ -11,8 +11,10 @@
 mod common;
 
 use std::fs;
+use std::sync::Arc;
 
-use common::repo;
+use common::fake::{start, Shared};
+use common::{project, repo, story, wirefeed};
 
 #[test]
 fn the_licenses_cargo_toml_names_are_there() {
@@ -26,4 +28,45 @@ fn the_licenses_cargo_toml_names_are_there() {
     assert!(apache.contains("END OF TERMS AND CONDITIONS"));
     let readme = fs::read_to_string(repo().join("README.md")).unwrap();
     assert!(readme.contains("LICENSE-MIT") && readme.contains("LICENSE-APACHE"));
+}
+
+/// A built project with one `http-put` target at `base`.
+fn pushing_site(base: &str) -> tempfile::TempDir {
+    let dir = project(&[("a.txt", &story("2026-10-01 09:00:00", "First story"))]);
+    let config = dir.path().join("config.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    let more = format!("\n[[push]]\nname = \"dav\"\nkind = \"http-put\"\nurl = \"{base}/site/\"\n");
+    fs::write(&config, format!("{text}{more}")).unwrap();
+    wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
+    dir
+}
+
+#[test]
+fn a_dry_run_says_what_it_would_send_and_sends_nothing() {
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    let dir = pushing_site(&base);
+    let files = common::files(&dir.path().join("feeds")).len();
+    let run = wirefeed(dir.path(), &["push", "--dry-run"]);
+    run.expect_code(0);
+    let out = run.stdout();
+    let summary = out.lines().last().unwrap_or_default();
+    assert_eq!(
+        summary,
+        format!("dav: would send {files}, unchanged 0, pending 0, refused 0"),
+        "{out}"
+    );
+    assert!(!out.contains(" sent "), "{out}");
+    assert_eq!(shared.lock().unwrap().puts.values().sum::<usize>(), 0);
+    assert!(!dir.path().join("feeds/.wirefeed-outbox.json").exists());
+
+    // A real push says what it sent.
+    let real = wirefeed(dir.path(), &["push"]);
+    real.expect_code(0);
+    assert!(
+        real.stdout()
+            .contains(&format!("dav: sent {files}, unchanged 0")),
+        "{}",
+        real.stdout()
+    );
 }

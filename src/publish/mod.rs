@@ -63,14 +63,18 @@ pub struct TargetReport {
     pub pending: Vec<(String, String)>,
     /// Files it refused for good, with its answer.
     pub refused: Vec<(String, String)>,
+    /// A dry run: `sent` is what would have been sent; nothing was.
+    pub dry_run: bool,
 }
 
 impl std::fmt::Display for TargetReport {
-    /// `cdn: sent 3, unchanged 104, pending 0, refused 0`.
+    /// `cdn: sent 3, unchanged 104, pending 0, refused 0` (a dry run:
+    /// `cdn: would send 3, ...`).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if self.dry_run { "would send" } else { "sent" };
         write!(
             f,
-            "{}: sent {}, unchanged {}, pending {}, refused {}",
+            "{}: {verb} {}, unchanged {}, pending {}, refused {}",
             self.name,
             self.sent.len(),
             self.unchanged,
@@ -197,6 +201,7 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
         report.targets.push(TargetReport {
             name: target.name.clone(),
             unchanged: current.len() - todo.len(),
+            dry_run: options.dry_run,
             ..TargetReport::default()
         });
         if options.dry_run {
@@ -315,6 +320,7 @@ async fn ping_hub(
     let mut report = TargetReport {
         name: HUB.into(),
         unchanged: feeds.len() - todo.len(),
+        dry_run: options.dry_run,
         ..TargetReport::default()
     };
     if options.dry_run {
