@@ -44,7 +44,12 @@ pub fn serve(
         for e in &report.errors {
             tracing::warn!("{e}");
         }
-        tracing::info!("built: {report}");
+        let summary = schedule::Summary {
+            report: &report,
+            wrote: true,
+            zone: config.site.timezone,
+        };
+        tracing::info!("built: {summary}");
     } else if !config.output.join("index.html").is_file() {
         return Err(ServeError::NotBuilt(config.output.clone()));
     }

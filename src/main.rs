@@ -117,12 +117,12 @@ fn main() -> ExitCode {
         whole_up_to: BuildOptions::WHOLE_UP_TO,
     };
     match wirefeed::build(&config, &options) {
-        Ok(report) => summarize(&report, write, cli.quiet),
+        Ok(report) => summarize(&report, &config, write, cli.quiet),
         Err(e) => fail(3, &e),
     }
 }
 
-fn summarize(report: &BuildReport, write: bool, quiet: bool) -> ExitCode {
+fn summarize(report: &BuildReport, config: &Config, write: bool, quiet: bool) -> ExitCode {
     for e in &report.errors {
         complain(e);
     }
@@ -132,7 +132,12 @@ fn summarize(report: &BuildReport, write: bool, quiet: bool) -> ExitCode {
         } else {
             "checked (nothing written)"
         };
-        println!("{verb}: {report}");
+        let summary = wirefeed::schedule::Summary {
+            report,
+            wrote: write,
+            zone: config.site.timezone,
+        };
+        println!("{verb}: {summary}");
     }
     ExitCode::from(u8::from(!report.errors.is_empty()))
 }

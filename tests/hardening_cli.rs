@@ -13,6 +13,8 @@ mod common;
 use std::fs;
 use std::sync::Arc;
 
+use chrono::Timelike;
+
 use common::fake::{start, Shared};
 use common::{project, repo, story, wirefeed};
 
@@ -68,5 +70,94 @@ fn a_dry_run_says_what_it_would_send_and_sends_nothing() {
             .contains(&format!("dav: sent {files}, unchanged 0")),
         "{}",
         real.stdout()
+    );
+}
+
+#[test]
+fn check_says_what_it_would_write() {
+    let dir = project(&[("a.txt", &story("2026-10-01 09:00:00", "First story"))]);
+    let run = wirefeed(dir.path(), &["check"]);
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout().trim(),
+        "checked (nothing written): 1 file read, 1 article, 1 item published in 1 feed, \
+         would write 6 files, 0 unchanged, 0 errors"
+    );
+    assert!(!dir.path().join("feeds").exists());
+    // A real build says what it wrote.
+    let built = wirefeed(dir.path(), &["build"]);
+    assert!(
+        built
+            .stdout()
+            .contains("1 feed, 6 files written, 0 unchanged"),
+        "{}",
+        built.stdout()
+    );
+}
+
+/// `config.toml` of `dir` with `timezone = "ZONE"` in `[site]`.
+fn set_timezone(dir: &std::path::Path, zone: &str) {
+    let config = dir.join("config.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    let text = text.replace("[site]\n", &format!("[site]\ntimezone = \"{zone}\"\n"));
+    fs::write(&config, text).unwrap();
+}
+
+#[test]
+fn embargo_times_are_shown_in_the_sites_zone() {
+    let dir = project(&[
+        ("now.txt", &story("2026-10-01 09:00:00", "Released story")),
+        (
+            "later.txt",
+            &story("2026-10-05 09:00:00", "Embargoed story"),
+        ),
+    ]);
+    // Wire times are read in the site's zone (Seoul by default), and said in it.
+    let run = wirefeed(dir.path(), &["build", "--now", "2026-10-03T00:00:00Z"]);
+    run.expect_code(0);
+    assert!(
+        run.stdout()
+            .contains("1 embargoed (next due 2026-10-05T09:00:00+09:00)"),
+        "{}",
+        run.stdout()
+    );
+    let check = wirefeed(dir.path(), &["check", "--now", "2026-10-03T00:00:00Z"]);
+    assert!(
+        check
+            .stdout()
+            .contains("(next due 2026-10-05T09:00:00+09:00)"),
+        "{}",
+        check.stdout()
+    );
+    // Another zone: the same wire time is another instant, shown with its offset.
+    set_timezone(dir.path(), "America/New_York");
+    let run = wirefeed(dir.path(), &["build", "--now", "2026-10-03T00:00:00Z"]);
+    assert!(
+        run.stdout()
+            .contains("1 embargoed (next due 2026-10-05T09:00:00-04:00)"),
+        "{}",
+        run.stdout()
+    );
+    // And so does each `run` tick.
+    let config = dir.path().join("config.toml");
+    let text = fs::read_to_string(&config).unwrap();
+    let later = (chrono::Utc::now() + chrono::Duration::days(30))
+        .with_timezone(&chrono_tz::America::New_York)
+        .with_nanosecond(0)
+        .unwrap();
+    let wire_time = later.format("%Y-%m-%d %H:%M:%S").to_string();
+    fs::write(
+        dir.path().join("articles/later.txt"),
+        story(&wire_time, "Embargoed story"),
+    )
+    .unwrap();
+    fs::write(&config, text).unwrap();
+    let tick = wirefeed(dir.path(), &["run", "--once"]);
+    tick.expect_code(0);
+    let expected = format!("(next due {})", later.format("%Y-%m-%dT%H:%M:%S%:z"));
+    assert!(
+        tick.stderr().contains(&expected),
+        "{expected}\n{}",
+        tick.stderr()
     );
 }
