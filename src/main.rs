@@ -48,6 +48,15 @@ fn complain(line: &dyn std::fmt::Display) {
     }
 }
 
+/// Colour in log lines only for a person: when stderr is a terminal and
+/// `NO_COLOR` (<https://no-color.org>) is unset or empty. Logs sent to a
+/// file or a pipe never carry escape codes.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
+}
+
 fn main() -> ExitCode {
     tune_allocator();
     let cli = Cli::parse();
@@ -66,6 +75,7 @@ fn main() -> ExitCode {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour())
         .with_target(false);
     match cli.log_format {
         LogFormat::Json => {

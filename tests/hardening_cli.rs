@@ -161,3 +161,51 @@ fn embargo_times_are_shown_in_the_sites_zone() {
         tick.stderr()
     );
 }
+
+/// Runs `wirefeed ARGS` in `dir` with stderr on a terminal (util-linux
+/// `script`), returning what the terminal showed; `None` where `script`
+/// is missing.
+fn on_a_terminal(dir: &std::path::Path, args: &str, env: &[(&str, &str)]) -> Option<String> {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_wirefeed"));
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG");
+    for (k, v) in env {
+        script.env(k, v);
+    }
+    let output = script.output().ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// True when `text` holds an SGR (colour or style) escape sequence.
+fn colour(text: &str) -> bool {
+    regex::Regex::new("\x1b\\[[0-9;]*m").unwrap().is_match(text)
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let dir = project(&[("a.txt", &story("2026-10-01 09:00:00", "First story"))]);
+    // Logs to a pipe (or a file) carry no escape codes.
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .args(["-v", "build"])
+        .current_dir(dir.path())
+        .env_remove("NO_COLOR")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(log.contains("INFO"), "{log}");
+    assert!(!colour(&log), "colour codes in a pipe: {log:?}");
+
+    let Some(tty) = on_a_terminal(dir.path(), "-v build", &[]) else {
+        eprintln!("skipped the terminal half: no `script` here");
+        return;
+    };
+    assert!(colour(&tty), "a terminal gets colour: {tty:?}");
+    let plain = on_a_terminal(dir.path(), "-v build", &[("NO_COLOR", "1")]).unwrap();
+    assert!(plain.contains("INFO"), "{plain:?}");
+    assert!(!colour(&plain), "NO_COLOR is honoured: {plain:?}");
+}
