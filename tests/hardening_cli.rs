@@ -209,3 +209,26 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     assert!(plain.contains("INFO"), "{plain:?}");
     assert!(!colour(&plain), "NO_COLOR is honoured: {plain:?}");
 }
+
+#[test]
+fn run_logs_one_line_a_tick() {
+    let dir = project(&[("a.txt", &story("2026-10-01 09:00:00", "First story"))]);
+    for args in [
+        &["run", "--once"][..],
+        &["--log-format", "json", "run", "--once"],
+    ] {
+        let run = wirefeed(dir.path(), args);
+        run.expect_code(0);
+        let log = run.stderr();
+        let lines: Vec<&str> = log.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {log}");
+        assert!(lines[0].contains("tick: built: 1 file read"), "{log}");
+    }
+    // -v still tells what each stage took.
+    let verbose = wirefeed(dir.path(), &["-v", "run", "--once"]);
+    assert!(
+        verbose.stderr().contains("wrote the feeds in"),
+        "{}",
+        verbose.stderr()
+    );
+}
