@@ -42,7 +42,7 @@ pub fn serve(
     if watch {
         let report = pipeline::build(&config, &BuildOptions::service(now()))?;
         for e in &report.errors {
-            tracing::warn!("{e}");
+            tracing::warn!("{}", config::one_line(&e.to_string()));
         }
         let summary = schedule::Summary {
             report: &report,

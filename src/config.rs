@@ -495,8 +495,8 @@ impl Config {
                 message,
             }
         };
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| invalid(e.span(), e.message().trim_end().to_owned()))?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| invalid(e.span(), one_line(e.message())))?;
         let dir = path.parent().unwrap_or(Path::new(""));
 
         if let Some(template) = &raw.site.item_link {
@@ -719,6 +719,18 @@ fn find_key(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
     None
 }
 
+/// `message` on one line: a parser's lines (TOML says `invalid date-time`,
+/// then `value is out of range`) joined with `; `, blank ones dropped. A
+/// problem is printed as one `path:line: reason` line, never two.
+pub fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("; ")
+}
+
 /// 1-based line number of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
@@ -781,6 +793,17 @@ name = "all"
             Ok(_) => panic!("expected an error for:\n{text}"),
             Err(e) => e.to_string(),
         }
+    }
+
+    #[test]
+    fn a_parser_message_of_several_lines_is_one_line() {
+        let text = format!("{GOOD}timeout = 2026-13-01T00:00:00Z\n");
+        let e = error_of(&text);
+        assert!(
+            e.ends_with("config.toml:11: invalid date-time; value is out of range"),
+            "{e}"
+        );
+        assert_eq!(one_line("a\n\n  b \nc\n"), "a; b; c");
     }
 
     #[test]

@@ -38,9 +38,11 @@ fn tune_allocator() {
 /// object a line.
 static JSON_LOGS: AtomicBool = AtomicBool::new(false);
 
-/// Prints a problem on stderr: as it is in text mode, as an error event in
-/// JSON mode (shown even with `-q`, as in text mode).
-fn complain(line: &dyn std::fmt::Display) {
+/// Prints a problem on stderr, on one line whatever the message held: as
+/// it is in text mode, as an error event in JSON mode (shown even with
+/// `-q`, as in text mode).
+fn complain(problem: &dyn std::fmt::Display) {
+    let line = wirefeed::config::one_line(&problem.to_string());
     if JSON_LOGS.load(Ordering::Relaxed) {
         tracing::error!("{line}");
     } else {

@@ -170,7 +170,7 @@ async fn tick(
         }
     };
     for e in &report.errors {
-        tracing::warn!("{e}");
+        tracing::warn!("{}", crate::config::one_line(&e.to_string()));
     }
     let pushed = if config.push.is_empty() && config.websub.is_none() {
         "no push targets".to_owned()

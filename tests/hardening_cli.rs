@@ -232,3 +232,56 @@ fn run_logs_one_line_a_tick() {
         verbose.stderr()
     );
 }
+
+#[test]
+fn each_error_is_one_line() {
+    // A bad date in the config: TOML's two-line message becomes one line.
+    let dir = project(&[("a.txt", &story("2026-10-01 09:00:00", "First story"))]);
+    let config = dir.path().join("config.toml");
+    let good = fs::read_to_string(&config).unwrap();
+    fs::write(
+        &config,
+        format!("{good}\n[[feed]]\nname = \"b\"\nwhen = 2026-13-01T00:00:00Z\n"),
+    )
+    .unwrap();
+    let run = wirefeed(dir.path(), &["check"]);
+    run.expect_code(2);
+    let line = config_line(&fs::read_to_string(&config).unwrap(), "when =");
+    assert_eq!(
+        run.stderr(),
+        format!("error: config.toml:{line}: invalid date-time; value is out of range\n")
+    );
+
+    // A bad date in TOML front matter: one problem, one line.
+    fs::write(&config, &good).unwrap();
+    fs::write(
+        dir.path().join("articles/bad.md"),
+        "+++\ntitle = \"x\"\ndate = 2026-13-01T10:00:00+09:00\n+++\n\nBody.\n",
+    )
+    .unwrap();
+    let run = wirefeed(dir.path(), &["check"]);
+    run.expect_code(1);
+    assert_eq!(
+        run.stderr(),
+        "articles/bad.md:3: invalid date-time; value is out of range\n"
+    );
+    // And in `run`'s log.
+    let run = wirefeed(dir.path(), &["run", "--once"]);
+    let warning = run
+        .stderr()
+        .lines()
+        .find(|l| l.contains("articles/bad.md"))
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert!(
+        warning.ends_with("articles/bad.md:3: invalid date-time; value is out of range"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(run.stderr().lines().count(), 2, "{}", run.stderr());
+}
+
+/// The 1-based line of `text` that starts with `prefix`.
+fn config_line(text: &str, prefix: &str) -> usize {
+    text.lines().position(|l| l.starts_with(prefix)).unwrap() + 1
+}
