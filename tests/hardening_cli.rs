@@ -285,3 +285,24 @@ fn each_error_is_one_line() {
 fn config_line(text: &str, prefix: &str) -> usize {
     text.lines().position(|l| l.starts_with(prefix)).unwrap() + 1
 }
+
+/// YAML front matter errors carry our `path:line:` only, not the parser's
+/// "at line L column C" as well (counted from the front matter, so off by
+/// one from ours). The fix is in src/source/markdown.rs (`strip_location`
+/// removes only the last position; serde_yaml gives one after the problem
+/// and one after its context), which this branch may not edit: ignored
+/// until it is made there.
+#[test]
+#[ignore = "needs strip_location in src/source/markdown.rs to drop every position"]
+fn yaml_errors_carry_one_line_number() {
+    let dir = project(&[(
+        "bad.md",
+        b"---\ntitle: \"x\"\ndate: 2026-10-01T10:00:00+09:00\ntags: [a, b\n---\n\nBody.\n",
+    )]);
+    let run = wirefeed(dir.path(), &["check"]);
+    run.expect_code(1);
+    assert_eq!(
+        run.stderr(),
+        "articles/bad.md:5: did not find expected ',' or ']', while parsing a flow sequence\n"
+    );
+}
