@@ -95,7 +95,7 @@ fn main() -> ExitCode {
         }
     }
     let (now, write, out, no_cache) = match cli.command {
-        Command::Init { dir } => return init(&dir),
+        Command::Init { dir } => return init(&dir, &cli.config),
         Command::Push { dry_run, force } => return push(&cli.config, dry_run, force),
         Command::Status => return status(&cli.config),
         Command::Run { once } => {
@@ -197,13 +197,17 @@ fn status(config: &std::path::Path) -> ExitCode {
     }
 }
 
-fn init(dir: &std::path::Path) -> ExitCode {
-    match wirefeed::init::init(dir) {
+fn init(dir: &std::path::Path, config: &std::path::Path) -> ExitCode {
+    match wirefeed::init::init(dir, config) {
         Ok(files) => {
             for f in files {
                 println!("created {}", f.display());
             }
-            println!("next: cd {} && wirefeed build", dir.display());
+            let named = match config.as_os_str() == wirefeed::init::DEFAULT_CONFIG {
+                true => String::new(),
+                false => format!(" -c {}", config.display()),
+            };
+            println!("next: cd {} && wirefeed{named} build", dir.display());
             ExitCode::SUCCESS
         }
         Err(e) => fail(2, &e),

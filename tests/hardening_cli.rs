@@ -306,3 +306,40 @@ fn yaml_errors_carry_one_line_number() {
         "articles/bad.md:5: did not find expected ',' or ']', while parsing a flow sequence\n"
     );
 }
+
+#[test]
+fn init_writes_the_config_under_the_name_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = wirefeed(tmp.path(), &["init", "-c", "other.toml", "site"]);
+    run.expect_code(0);
+    let site = tmp.path().join("site");
+    assert!(site.join("other.toml").is_file(), "{}", run.stdout());
+    assert!(!site.join("config.toml").exists());
+    assert!(
+        run.stdout().contains("created site/other.toml"),
+        "{}",
+        run.stdout()
+    );
+    assert!(
+        run.stdout()
+            .contains("next: cd site && wirefeed -c other.toml build"),
+        "{}",
+        run.stdout()
+    );
+    wirefeed(&site, &["-c", "other.toml", "build"]).expect_code(0);
+    // Never over an existing file of that name.
+    let again = wirefeed(tmp.path(), &["init", "-c", "other.toml", "site"]);
+    again.expect_code(2);
+    assert!(
+        again.stderr().contains("other.toml: already exists"),
+        "{}",
+        again.stderr()
+    );
+    // The config is written inside DIR: a path elsewhere is refused.
+    let elsewhere = wirefeed(tmp.path(), &["init", "-c", "../x.toml", "site2"]);
+    elsewhere.expect_code(2);
+    assert!(!tmp.path().join("site2").exists());
+    // The default name stays config.toml.
+    wirefeed(tmp.path(), &["init", "plain"]).expect_code(0);
+    assert!(tmp.path().join("plain/config.toml").is_file());
+}
