@@ -343,3 +343,42 @@ fn init_writes_the_config_under_the_name_given() {
     wirefeed(tmp.path(), &["init", "plain"]).expect_code(0);
     assert!(tmp.path().join("plain/config.toml").is_file());
 }
+
+#[test]
+fn the_config_holds_to_what_the_readme_says() {
+    let dir = project(&[("a.txt", &story("2026-10-01 09:00:00", "First story"))]);
+    let config = dir.path().join("config.toml");
+    let good = fs::read_to_string(&config).unwrap();
+    // Cron: five fields, and the error says five.
+    fs::write(
+        &config,
+        format!("{good}\n[schedule]\ncron = \"0 */5 * * * *\"\n"),
+    )
+    .unwrap();
+    let run = wirefeed(dir.path(), &["run", "--once"]);
+    run.expect_code(2);
+    let line = config_line(&fs::read_to_string(&config).unwrap(), "cron =");
+    assert_eq!(
+        run.stderr(),
+        format!(
+            "error: config.toml:{line}: schedule.cron: `0 */5 * * * *`: give five fields \
+             (minute hour day-of-month month day-of-week), not 6\n"
+        )
+    );
+    // The site's home page is a web page.
+    fs::write(
+        &config,
+        good.replace("https://news.example.com/\"", "ftp://news.example.com/\""),
+    )
+    .unwrap();
+    let run = wirefeed(dir.path(), &["build"]);
+    run.expect_code(2);
+    let line = config_line(&fs::read_to_string(&config).unwrap(), "base_url =");
+    assert_eq!(
+        run.stderr(),
+        format!(
+            "error: config.toml:{line}: site.base_url: `ftp://news.example.com/` must be an http or https URL\n"
+        )
+    );
+    assert!(!dir.path().join("feeds").exists());
+}
