@@ -174,6 +174,7 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
             }
             ExitCode::from(u8::from(!dry_run && !report.complete()))
         }
+        Err(e @ wirefeed::publish::PushError::Locked(_)) => fail(3, &e),
         Err(e) => fail(2, &e),
     }
 }

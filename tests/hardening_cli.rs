@@ -382,3 +382,28 @@ fn the_config_holds_to_what_the_readme_says() {
     );
     assert!(!dir.path().join("feeds").exists());
 }
+
+#[test]
+fn push_takes_the_folders_lock_and_says_who_holds_it() {
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    let dir = pushing_site(&base);
+    let held = wirefeed::output::lock(&dir.path().join("feeds")).unwrap();
+    let run = wirefeed(dir.path(), &["push"]);
+    run.expect_code(3);
+    assert!(
+        run.stderr().contains(&format!(
+            "another wirefeed (process {}) is writing here",
+            std::process::id()
+        )),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(shared.lock().unwrap().puts.values().sum::<usize>(), 0);
+    assert!(!dir.path().join("feeds/.wirefeed-outbox.json").exists());
+    // A dry run writes nothing, so it needs no lock.
+    wirefeed(dir.path(), &["push", "--dry-run"]).expect_code(0);
+    drop(held);
+    wirefeed(dir.path(), &["push"]).expect_code(0);
+    assert!(shared.lock().unwrap().puts.values().sum::<usize>() > 0);
+}

@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, PushKind};
-use crate::output::OutputError;
+use crate::output::{self, LockError, OutputError};
 use redact::{Secrets, ERROR_CHARS};
 use send::{Client, Delivery};
 
@@ -115,6 +115,10 @@ pub enum PushError {
     /// Nothing to push, or a secret is missing.
     #[error("{0}")]
     Setup(String),
+    /// Another wirefeed (a `run`, a `build`, a `push`) is writing the
+    /// output folder.
+    #[error(transparent)]
+    Locked(#[from] LockError),
 }
 
 /// The files of output folder `dir` (relative paths, `/`-separated) with
@@ -167,7 +171,10 @@ pub fn sha256(bytes: &[u8]) -> String {
 }
 
 /// Pushes the output folder to every `[[push]]` target, then pings the
-/// `[websub]` hub for every feed all targets now hold.
+/// `[websub]` hub for every feed all targets now hold. Holds the output
+/// folder's lock while it works (it writes the outbox), so it never runs
+/// beside a `run` or `build` writing there; a dry run writes nothing and
+/// takes no lock.
 pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushError> {
     if config.push.is_empty() && config.websub.is_none() {
         return Err(PushError::Setup(format!(
@@ -175,6 +182,12 @@ pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushErr
             config.path.display()
         )));
     }
+    // Not built yet: `versions` says so, and no lock file is left behind.
+    let built = config.output.join("index.html").is_file();
+    let _lock = match !options.dry_run && built {
+        true => Some(output::lock(&config.output)?),
+        false => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -182,7 +195,7 @@ pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushErr
     runtime.block_on(push_async(config, options))
 }
 
-/// [`push`] inside a runtime.
+/// [`push`] inside a runtime, without taking the lock (`run` holds it).
 pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushReport, PushError> {
     let dir = config.output.clone();
     let current = versions(&dir)?;
