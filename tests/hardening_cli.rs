@@ -407,3 +407,73 @@ fn push_takes_the_folders_lock_and_says_who_holds_it() {
     wirefeed(dir.path(), &["push"]).expect_code(0);
     assert!(shared.lock().unwrap().puts.values().sum::<usize>() > 0);
 }
+
+/// The `Vary` tokens of a response, lower-cased and sorted.
+fn vary(r: &reqwest::Response) -> Vec<String> {
+    let mut tokens: Vec<String> = r
+        .headers()
+        .get_all(reqwest::header::VARY)
+        .iter()
+        .flat_map(|v| {
+            v.to_str()
+                .unwrap()
+                .split(',')
+                .map(|t| t.trim().to_lowercase())
+        })
+        .collect();
+    tokens.sort();
+    tokens.dedup();
+    tokens
+}
+
+#[tokio::test]
+async fn a_404_says_so_and_a_304_varies_as_its_200() {
+    use reqwest::header;
+    let (_out, base, token) = common::serve_built_samples("public, max-age=60").await;
+    let client = reqwest::Client::new();
+    for path in ["/nope.rss", "/../Cargo.toml", "/.wirefeed-cache"] {
+        let r = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(
+            r.headers()[header::CONTENT_TYPE],
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(r.text().await.unwrap(), "404 Not Found\n", "{path}");
+    }
+    let r = client
+        .delete(format!("{base}/all.rss"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(
+        r.text().await.unwrap(),
+        "405 Method Not Allowed: GET and HEAD only\n"
+    );
+
+    for path in ["/all.rss", "/all.atom", "/all.json", "/"] {
+        for encoding in [None, Some("gzip")] {
+            let get = |etag: Option<&str>| {
+                let mut request = client.get(format!("{base}{path}"));
+                if let Some(e) = encoding {
+                    request = request.header(header::ACCEPT_ENCODING, e);
+                }
+                if let Some(tag) = etag {
+                    request = request.header(header::IF_NONE_MATCH, tag);
+                }
+                request.send()
+            };
+            let full = get(None).await.unwrap();
+            assert_eq!(full.status(), 200);
+            let etag = full.headers()[header::ETAG].to_str().unwrap().to_owned();
+            let again = get(Some(&etag)).await.unwrap();
+            assert_eq!(again.status(), 304, "{path}");
+            assert_eq!(vary(&again), vary(&full), "{path} {encoding:?}");
+            assert!(
+                vary(&full).contains(&"accept-encoding".to_owned()),
+                "{path}"
+            );
+        }
+    }
+    token.cancel();
+}
