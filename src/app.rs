@@ -42,9 +42,14 @@ pub fn serve(
     if watch {
         let report = pipeline::build(&config, &BuildOptions::service(now()))?;
         for e in &report.errors {
-            tracing::warn!("{e}");
+            tracing::warn!("{}", config::one_line(&e.to_string()));
         }
-        tracing::info!("built: {report}");
+        let summary = schedule::Summary {
+            report: &report,
+            wrote: true,
+            zone: config.site.timezone,
+        };
+        tracing::info!("built: {summary}");
     } else if !config.output.join("index.html").is_file() {
         return Err(ServeError::NotBuilt(config.output.clone()));
     }

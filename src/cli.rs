@@ -99,7 +99,8 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
-    /// Create a new folder with a config.toml and a sample article.
+    /// Create a new folder with a config.toml (or the file `-c` names) and a
+    /// sample article.
     Init {
         /// The folder to create (it may exist, but must not hold a config.toml).
         dir: PathBuf,

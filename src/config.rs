@@ -130,6 +130,23 @@ struct RawSchedule {
     cron: Option<Spanned<String>>,
 }
 
+/// A crontab line's five fields (minute, hour, day of month, month, day of
+/// week), as the README says: no seconds, no years, no `@` nicknames.
+fn parse_cron(text: &str) -> Result<croner::Cron, String> {
+    let fields = text.split_whitespace().count();
+    if fields != 5 {
+        return Err(format!(
+            "give five fields (minute hour day-of-month month day-of-week), not {fields}"
+        ));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Disallowed)
+        .year(croner::parser::Year::Disallowed)
+        .build()
+        .parse(text)
+        .map_err(|e| e.to_string())
+}
+
 /// `30s`, `5m`, `2h`, `1d`.
 fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
@@ -495,8 +512,8 @@ impl Config {
                 message,
             }
         };
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| invalid(e.span(), e.message().trim_end().to_owned()))?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| invalid(e.span(), one_line(e.message())))?;
         let dir = path.parent().unwrap_or(Path::new(""));
 
         if let Some(template) = &raw.site.item_link {
@@ -594,10 +611,10 @@ impl Config {
                 every: None,
                 cron: Some(cron),
             }) => {
-                let parsed: croner::Cron = cron.get_ref().parse().map_err(|e| {
+                let parsed = parse_cron(cron.get_ref()).map_err(|m| {
                     invalid(
                         Some(cron.span()),
-                        format!("schedule.cron: `{}`: {e}", cron.get_ref()),
+                        format!("schedule.cron: `{}`: {m}", cron.get_ref()),
                     )
                 })?;
                 Some(Schedule::Cron(Box::new(parsed)))
@@ -609,6 +626,11 @@ impl Config {
                 ))
             }
         };
+        check_http(&raw.site.base_url, "base_url")
+            .map_err(|m| invalid(find_key(text, "base_url"), m))?;
+        if let Some(url) = &raw.site.feeds_url {
+            check_http(url, "feeds_url").map_err(|m| invalid(find_key(text, "feeds_url"), m))?;
+        }
         let mut site = raw.site;
         site.hub = raw.websub.as_ref().map(|w| w.hub.clone());
         // The home page is a folder: relative links and `feeds/` go below it.
@@ -652,6 +674,14 @@ fn check_push(target: &PushTarget, earlier: &[PushTarget]) -> Result<(), String>
         ));
     }
     Ok(())
+}
+
+/// The site's addresses are where readers go: web pages and feeds.
+fn check_http(url: &Url, key: &str) -> Result<(), String> {
+    match url.scheme() {
+        "http" | "https" => Ok(()),
+        _ => Err(format!("site.{key}: `{url}` must be an http or https URL")),
+    }
 }
 
 fn check_limit(limit: &Spanned<usize>) -> Result<usize, String> {
@@ -719,6 +749,18 @@ fn find_key(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
     None
 }
 
+/// `message` on one line: a parser's lines (TOML says `invalid date-time`,
+/// then `value is out of range`) joined with `; `, blank ones dropped. A
+/// problem is printed as one `path:line: reason` line, never two.
+pub fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("; ")
+}
+
 /// 1-based line number of byte `offset` in `text`.
 pub fn line_of(text: &str, offset: usize) -> usize {
     let end = offset.min(text.len());
@@ -784,6 +826,17 @@ name = "all"
     }
 
     #[test]
+    fn a_parser_message_of_several_lines_is_one_line() {
+        let text = format!("{GOOD}timeout = 2026-13-01T00:00:00Z\n");
+        let e = error_of(&text);
+        assert!(
+            e.ends_with("config.toml:11: invalid date-time; value is out of range"),
+            "{e}"
+        );
+        assert_eq!(one_line("a\n\n  b \nc\n"), "a; b; c");
+    }
+
+    #[test]
     fn unknown_key_is_named_with_its_line() {
         let text = GOOD.replace("title = \"Desk\"", "title = \"Desk\"\ncolour = \"red\"");
         let e = error_of(&text);
@@ -843,6 +896,56 @@ name = "all"
             "{GOOD}[schedule]\ncron = \"* * * * *\"\nevery = \"1m\"\n"
         ));
         assert!(e.contains("give exactly one of `every` and `cron`"), "{e}");
+    }
+
+    #[test]
+    fn cron_takes_five_fields_and_says_so() {
+        for bad in ["* * *", "0 */5 * * * *", "0 0 9 * * * 2027", "@hourly"] {
+            let e = error_of(&format!("{GOOD}[schedule]\ncron = \"{bad}\"\n"));
+            assert!(
+                e.contains(&format!(":12: schedule.cron: `{bad}`: give five fields")),
+                "{e}"
+            );
+            assert!(
+                !e.contains("5 to 7") && !e.contains("between 5 and 7"),
+                "{e}"
+            );
+        }
+        let c = parse(&format!(
+            "{GOOD}[schedule]\ncron = \" 0  9 * * MON-FRI \"\n"
+        ))
+        .unwrap();
+        assert!(matches!(c.schedule, Some(Schedule::Cron(_))));
+    }
+
+    #[test]
+    fn site_urls_are_http_or_https() {
+        for key in ["base_url", "feeds_url"] {
+            let text = GOOD.replace(
+                "base_url = \"https://news.example.com/\"",
+                "base_url = \"https://news.example.com/\"\nfeeds_url = \"https://news.example.com/feeds/\"",
+            );
+            let line = if key == "base_url" { 4 } else { 5 };
+            let url = if key == "base_url" {
+                "https://news.example.com/"
+            } else {
+                "https://news.example.com/feeds/"
+            };
+            let ftp = url.replace("https://", "ftp://");
+            let text = text.replace(&format!("{key} = \"{url}\""), &format!("{key} = \"{ftp}\""));
+            let e = error_of(&text);
+            assert!(
+                e.ends_with(&format!(
+                    ":{line}: site.{key}: `{ftp}` must be an http or https URL"
+                )),
+                "{e}"
+            );
+        }
+        let e = error_of(&GOOD.replace("https://news.example.com/", "mailto:desk@example.com"));
+        assert!(
+            e.contains(":4: site.base_url: `mailto:desk@example.com`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -38,14 +38,25 @@ fn tune_allocator() {
 /// object a line.
 static JSON_LOGS: AtomicBool = AtomicBool::new(false);
 
-/// Prints a problem on stderr: as it is in text mode, as an error event in
-/// JSON mode (shown even with `-q`, as in text mode).
-fn complain(line: &dyn std::fmt::Display) {
+/// Prints a problem on stderr, on one line whatever the message held: as
+/// it is in text mode, as an error event in JSON mode (shown even with
+/// `-q`, as in text mode).
+fn complain(problem: &dyn std::fmt::Display) {
+    let line = wirefeed::config::one_line(&problem.to_string());
     if JSON_LOGS.load(Ordering::Relaxed) {
         tracing::error!("{line}");
     } else {
         eprintln!("{line}");
     }
+}
+
+/// Colour in log lines only for a person: when stderr is a terminal and
+/// `NO_COLOR` (<https://no-color.org>) is unset or empty. Logs sent to a
+/// file or a pipe never carry escape codes.
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
 }
 
 fn main() -> ExitCode {
@@ -58,14 +69,16 @@ fn main() -> ExitCode {
         (false, _) => "debug",
     };
     let level = match cli.command {
-        // `run` is a service: its one line per tick is the point.
-        Command::Run { .. } if level == "warn" => "info",
+        // `run` is a service: its one line per tick is the point, and the
+        // only info it logs unless asked for more (-v adds the stages').
+        Command::Run { .. } if level == "warn" => "warn,wirefeed::schedule=info",
         _ => level,
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour())
         .with_target(false);
     match cli.log_format {
         LogFormat::Json => {
@@ -82,7 +95,7 @@ fn main() -> ExitCode {
         }
     }
     let (now, write, out, no_cache) = match cli.command {
-        Command::Init { dir } => return init(&dir),
+        Command::Init { dir } => return init(&dir, &cli.config),
         Command::Push { dry_run, force } => return push(&cli.config, dry_run, force),
         Command::Status => return status(&cli.config),
         Command::Run { once } => {
@@ -117,12 +130,12 @@ fn main() -> ExitCode {
         whole_up_to: BuildOptions::WHOLE_UP_TO,
     };
     match wirefeed::build(&config, &options) {
-        Ok(report) => summarize(&report, write, cli.quiet),
+        Ok(report) => summarize(&report, &config, write, cli.quiet),
         Err(e) => fail(3, &e),
     }
 }
 
-fn summarize(report: &BuildReport, write: bool, quiet: bool) -> ExitCode {
+fn summarize(report: &BuildReport, config: &Config, write: bool, quiet: bool) -> ExitCode {
     for e in &report.errors {
         complain(e);
     }
@@ -132,7 +145,12 @@ fn summarize(report: &BuildReport, write: bool, quiet: bool) -> ExitCode {
         } else {
             "checked (nothing written)"
         };
-        println!("{verb}: {report}");
+        let summary = wirefeed::schedule::Summary {
+            report,
+            wrote: write,
+            zone: config.site.timezone,
+        };
+        println!("{verb}: {summary}");
     }
     ExitCode::from(u8::from(!report.errors.is_empty()))
 }
@@ -156,6 +174,7 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
             }
             ExitCode::from(u8::from(!dry_run && !report.complete()))
         }
+        Err(e @ wirefeed::publish::PushError::Locked(_)) => fail(3, &e),
         Err(e) => fail(2, &e),
     }
 }
@@ -179,13 +198,17 @@ fn status(config: &std::path::Path) -> ExitCode {
     }
 }
 
-fn init(dir: &std::path::Path) -> ExitCode {
-    match wirefeed::init::init(dir) {
+fn init(dir: &std::path::Path, config: &std::path::Path) -> ExitCode {
+    match wirefeed::init::init(dir, config) {
         Ok(files) => {
             for f in files {
                 println!("created {}", f.display());
             }
-            println!("next: cd {} && wirefeed build", dir.display());
+            let named = match config.as_os_str() == wirefeed::init::DEFAULT_CONFIG {
+                true => String::new(),
+                false => format!(" -c {}", config.display()),
+            };
+            println!("next: cd {} && wirefeed{named} build", dir.display());
             ExitCode::SUCCESS
         }
         Err(e) => fail(2, &e),

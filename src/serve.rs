@@ -65,17 +65,20 @@ async fn file(
     headers: HeaderMap,
 ) -> Response {
     if method != Method::GET && method != Method::HEAD {
-        let mut response = StatusCode::METHOD_NOT_ALLOWED.into_response();
+        let mut response = plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "405 Method Not Allowed: GET and HEAD only\n",
+        );
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
     let Some(path) = resolve(&site.root, uri.path()) else {
-        return StatusCode::NOT_FOUND.into_response();
+        return not_found();
     };
     let Ok(meta) = tokio::fs::metadata(&path).await else {
-        return StatusCode::NOT_FOUND.into_response();
+        return not_found();
     };
     let stamp = crate::sys::stamp(&meta);
     // Unchanged files keep their modification time (the build never
@@ -102,7 +105,7 @@ async fn file(
                     .insert(header::CONTENT_LENGTH, HeaderValue::from(meta.len()));
                 r
             }
-            Err(_) => return StatusCode::NOT_FOUND.into_response(),
+            Err(_) => return not_found(),
         }
     };
     let h = response.headers_mut();
@@ -113,9 +116,13 @@ async fn file(
         false => media_type(&path),
     };
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
-    if is_feed(&path) {
-        h.append(header::VARY, HeaderValue::from_static("accept"));
-    }
+    // The same on a 200 and on its 304 (RFC 9110 15.4.5): the compression
+    // layer would name Accept-Encoding only on bodies it may compress.
+    let vary = match is_feed(&path) {
+        true => "accept, accept-encoding",
+        false => "accept-encoding",
+    };
+    h.insert(header::VARY, HeaderValue::from_static(vary));
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
@@ -124,6 +131,21 @@ async fn file(
     }
     h.insert(header::CACHE_CONTROL, site.cache_control.clone());
     response
+}
+
+/// A short text answer, for people who open a wrong address in a browser.
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    let mut response = (status, text).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Any path that names no file of the folder.
+fn not_found() -> Response {
+    plain(StatusCode::NOT_FOUND, "404 Not Found\n")
 }
 
 /// `If-None-Match` wins over `If-Modified-Since` (RFC 9110 13.2.2).

@@ -237,7 +237,7 @@ fn embargoed_stories_wait_for_their_time() {
     assert!(
         before
             .stdout()
-            .contains("1 embargoed (next due 2026-10-05T00:00:00+00:00)"),
+            .contains("1 embargoed (next due 2026-10-05T09:00:00+09:00)"),
         "{}",
         before.stdout()
     );

@@ -24,7 +24,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::config::{Config, PushKind};
-use crate::output::OutputError;
+use crate::output::{self, LockError, OutputError};
 use redact::{Secrets, ERROR_CHARS};
 use send::{Client, Delivery};
 
@@ -63,14 +63,18 @@ pub struct TargetReport {
     pub pending: Vec<(String, String)>,
     /// Files it refused for good, with its answer.
     pub refused: Vec<(String, String)>,
+    /// A dry run: `sent` is what would have been sent; nothing was.
+    pub dry_run: bool,
 }
 
 impl std::fmt::Display for TargetReport {
-    /// `cdn: sent 3, unchanged 104, pending 0, refused 0`.
+    /// `cdn: sent 3, unchanged 104, pending 0, refused 0` (a dry run:
+    /// `cdn: would send 3, ...`).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let verb = if self.dry_run { "would send" } else { "sent" };
         write!(
             f,
-            "{}: sent {}, unchanged {}, pending {}, refused {}",
+            "{}: {verb} {}, unchanged {}, pending {}, refused {}",
             self.name,
             self.sent.len(),
             self.unchanged,
@@ -111,6 +115,10 @@ pub enum PushError {
     /// Nothing to push, or a secret is missing.
     #[error("{0}")]
     Setup(String),
+    /// Another wirefeed (a `run`, a `build`, a `push`) is writing the
+    /// output folder.
+    #[error(transparent)]
+    Locked(#[from] LockError),
 }
 
 /// The files of output folder `dir` (relative paths, `/`-separated) with
@@ -163,7 +171,10 @@ pub fn sha256(bytes: &[u8]) -> String {
 }
 
 /// Pushes the output folder to every `[[push]]` target, then pings the
-/// `[websub]` hub for every feed all targets now hold.
+/// `[websub]` hub for every feed all targets now hold. Holds the output
+/// folder's lock while it works (it writes the outbox), so it never runs
+/// beside a `run` or `build` writing there; a dry run writes nothing and
+/// takes no lock.
 pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushError> {
     if config.push.is_empty() && config.websub.is_none() {
         return Err(PushError::Setup(format!(
@@ -171,6 +182,12 @@ pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushErr
             config.path.display()
         )));
     }
+    // Not built yet: `versions` says so, and no lock file is left behind.
+    let built = config.output.join("index.html").is_file();
+    let _lock = match !options.dry_run && built {
+        true => Some(output::lock(&config.output)?),
+        false => None,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -178,7 +195,7 @@ pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushErr
     runtime.block_on(push_async(config, options))
 }
 
-/// [`push`] inside a runtime.
+/// [`push`] inside a runtime, without taking the lock (`run` holds it).
 pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushReport, PushError> {
     let dir = config.output.clone();
     let current = versions(&dir)?;
@@ -197,6 +214,7 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
         report.targets.push(TargetReport {
             name: target.name.clone(),
             unchanged: current.len() - todo.len(),
+            dry_run: options.dry_run,
             ..TargetReport::default()
         });
         if options.dry_run {
@@ -315,6 +333,7 @@ async fn ping_hub(
     let mut report = TargetReport {
         name: HUB.into(),
         unchanged: feeds.len() - todo.len(),
+        dry_run: options.dry_run,
         ..TargetReport::default()
     };
     if options.dry_run {
