@@ -16,6 +16,7 @@ mod site;
 mod xml;
 
 pub use site::{index_html, opml};
+pub use xml::looks_like_html;
 
 use chrono::{DateTime, FixedOffset};
 
