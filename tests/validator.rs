@@ -2,7 +2,7 @@
 //! as its source states them (feedvalidator: `nonhtml` in validators.py,
 //! `textConstruct` in content.py, item.py, author.py, feed.py), applied to
 //! every RSS and Atom file of the samples and of a project of awkward
-//! headlines, ledes and authors; and what a reader gets
+//! headlines, ledes, authors and archive pages; and what a reader gets
 //! back is the text as written.
 //!
 //! The validator is not reachable from here (no network), so its rules
@@ -407,6 +407,15 @@ fn warnings(path: &Path) -> Vec<String> {
                 }
             }
         }
+        if doc.contains("<fh:archive") {
+            let (head, _) = doc.split_once("<entry>").unwrap_or((&doc, ""));
+            if !head.contains("rel=\"prev-archive\"") && !head.contains("rel=\"next-archive\"") {
+                out.push(format!("{}: ArchiveIncomplete", path.display()));
+            }
+            if !head.contains("rel=\"current\"") {
+                out.push(format!("{}: MissingCurrentInArchive", path.display()));
+            }
+        }
     }
     out
 }
@@ -495,7 +504,7 @@ const HEADLINES: &[&str] = &[
     "Plain headline: nothing to see",
 ];
 
-/// A project of awkward headlines and authors, with archive pages.
+/// A project of awkward headlines and authors, with a paged archive.
 fn awkward_project() -> tempfile::TempDir {
     let mut articles: Vec<(String, Vec<u8>)> = Vec::new();
     for (i, headline) in HEADLINES.iter().enumerate() {
@@ -552,6 +561,7 @@ fn awkward_text_keeps_every_rule_and_reads_back_as_written() {
     let feeds = dir.path().join("feeds");
     let warnings = all_warnings(&feeds);
     assert!(warnings.is_empty(), "{}", warnings.join("\n"));
+    assert!(feeds.join("paged/archive/5.atom").exists());
 
     let rss = fs::read_to_string(feeds.join("all.rss")).unwrap();
     let atom = fs::read_to_string(feeds.join("all.atom")).unwrap();
