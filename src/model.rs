@@ -130,8 +130,8 @@ pub struct Item {
     /// `link rel="alternate"`, JSON Feed `url`.
     pub link: Option<String>,
     /// At least one author (the site's default when the article names
-    /// none). RSS `dc:creator` (and `author` with an e-mail), Atom `author`,
-    /// JSON Feed `authors`.
+    /// none). RSS `dc:creator` (or `author`, when the one author has an
+    /// e-mail), Atom `author`, JSON Feed `authors`.
     pub authors: Vec<Person>,
     /// First publication. RSS `pubDate`, Atom `published`, JSON Feed
     /// `date_published`.
