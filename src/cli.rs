@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Exit codes: 0 all good; 1 some articles had problems (every good article
 /// was still published); 2 bad configuration or command line; 3 the output
-/// could not be written.
+/// could not be written, or another wirefeed holds it.
 #[derive(Debug, Parser)]
 #[command(name = "wirefeed", version)]
 pub struct Cli {
@@ -81,7 +81,8 @@ pub enum Command {
         watch: bool,
     },
     /// Send what changed since the last push to every [[push]] target, then
-    /// ping the [websub] hub. Exit 1 when something is still pending.
+    /// ping the [websub] hub. Exit 1 when something is still pending, 3 when
+    /// another wirefeed holds the output folder.
     Push {
         /// Print what would be sent; send nothing.
         #[arg(long)]

@@ -130,8 +130,8 @@ pub struct Item {
     /// `link rel="alternate"`, JSON Feed `url`.
     pub link: Option<String>,
     /// At least one author (the site's default when the article names
-    /// none). RSS `dc:creator` (and `author` with an e-mail), Atom `author`,
-    /// JSON Feed `authors`.
+    /// none). RSS `dc:creator` (or `author`, when the one author has an
+    /// e-mail), Atom `author`, JSON Feed `authors`.
     pub authors: Vec<Person>,
     /// First publication. RSS `pubDate`, Atom `published`, JSON Feed
     /// `date_published`.
@@ -218,14 +218,17 @@ pub struct FeedInfo {
 /// not URLs: the renderers make the URLs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Archive {
-    /// True for an archive document (`fh:archive`): complete, never
-    /// changes once written.
+    /// True for an archive document (`fh:archive`): complete; its items
+    /// never change once written.
     pub is_archive: bool,
     /// The subscription feed an archive document belongs to (`current`).
     pub current: Option<String>,
     /// The next older archive document (`prev-archive`; JSON Feed
     /// `next_url`).
     pub prev_archive: Option<String>,
+    /// The next newer archive document, once it is full (`next-archive`):
+    /// the one change a full archive document ever sees.
+    pub next_archive: Option<String>,
 }
 
 /// A feed: its metadata and its items (`&Item`s to render, or whatever a

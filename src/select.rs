@@ -339,11 +339,15 @@ impl<'c, T: Clone> Selector<'c, T> {
                 });
             };
             push(slot.name.clone(), ranked, current);
+            let count = pages.len();
             for (k, page) in pages.into_iter().enumerate() {
+                // Page k + 1 links to its neighbours; the newest has no
+                // next one until the next page fills.
                 let archive = Archive {
                     is_archive: true,
                     current: Some(slot.name.clone()),
                     prev_archive: (k > 0).then(|| page_name(&slot.name, k)),
+                    next_archive: (k + 1 < count).then(|| page_name(&slot.name, k + 2)),
                 };
                 push(page_name(&slot.name, k + 1), page, archive);
             }

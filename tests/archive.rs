@@ -80,6 +80,12 @@ fn archive_pages_reach_every_item_and_stay_the_same_once_full() {
     let page1 = fs::read_to_string(feeds.join("all/archive/1.rss")).unwrap();
     assert!(page1.contains("<fh:archive>") && !page1.contains("prev-archive"));
     assert!(page1.contains("href=\"../../feed.xsl\""));
+    // The oldest page links to the next one (without either link the W3C
+    // validator calls an archive page incomplete); the newest to none yet.
+    assert!(page1.contains(
+        "<atom:link href=\"https://news.example.com/feeds/all/archive/2.rss\" rel=\"next-archive\""
+    ));
+    assert!(!page2.contains("next-archive"));
     let json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(feeds.join("all.json")).unwrap()).unwrap();
     assert_eq!(
@@ -128,7 +134,35 @@ fn archive_pages_reach_every_item_and_stay_the_same_once_full() {
     );
     let current = fs::read_to_string(feeds.join("all.rss")).unwrap();
     assert!(current.contains("all/archive/3.rss\" rel=\"prev-archive\""));
+    // The page before it gains its next-archive link, the one change a
+    // full page sees; nothing else changes, and older pages not at all.
+    let next = |format: &str| {
+        let link = match format {
+            "rss" => "atom:link",
+            _ => "link",
+        };
+        let media = match format {
+            "rss" => "application/rss+xml",
+            _ => "application/atom+xml",
+        };
+        format!(
+            "\n    <{link} href=\"https://news.example.com/feeds/all/archive/3.{format}\" rel=\"next-archive\" type=\"{media}\"/>"
+        )
+        .replace("\n    <link", "\n  <link")
+    };
     for (f, old) in page_files.iter().zip(&before) {
-        assert!(fs::read(feeds.join(f)).unwrap() == old.0, "{f} changed");
+        let now = fs::read_to_string(feeds.join(f)).unwrap();
+        let old = String::from_utf8(old.0.clone()).unwrap();
+        match *f {
+            "all/archive/2.rss" => {
+                assert_eq!(now.matches(&next("rss")).count(), 1, "{now}");
+                assert_eq!(now.replace(&next("rss"), ""), old, "{f}");
+            }
+            _ => assert!(now == old, "{f} changed"),
+        }
     }
+    let page2 = fs::read_to_string(feeds.join("all/archive/2.atom")).unwrap();
+    assert!(page2.contains(&next("atom")), "{page2}");
+    let page3 = fs::read_to_string(feeds.join("all/archive/3.atom")).unwrap();
+    assert!(!page3.contains("next-archive"));
 }

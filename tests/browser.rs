@@ -96,6 +96,16 @@ async fn feeds_open_in_a_browser_as_a_readable_page() {
                 dump.contains("lift &lt;Outlook&gt; for 2027"),
                 "{path}: escaped title"
             );
+            // Text that looks like HTML is written as HTML escaped once
+            // more; the page shows it as written, as text.
+            assert!(
+                dump.contains("why &lt;b&gt;bold&lt;/b&gt; and &lt;script&gt;alert(\"hi\")&lt;/script&gt; stay"),
+                "{path}: HTML-looking title"
+            );
+            assert!(
+                dump.contains("such as &lt;b&gt;bold&lt;/b&gt; or &lt;script&gt;"),
+                "{path}: HTML-looking summary"
+            );
         }
         assert!(shot.is_file(), "{path}: no screenshot");
         println!("{path}: rendered; screenshot {}", shot.display());

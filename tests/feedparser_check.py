@@ -11,7 +11,6 @@ field that differs, naming the file, the item and the field.
 """
 
 import calendar
-import html
 import json
 import pathlib
 import sys
@@ -53,6 +52,32 @@ def same_html(a, b):
     return Tokens(a).tokens == Tokens(b).tokens
 
 
+class Text(HTMLParser):
+    """The text a reader shows for HTML: tags dropped, references decoded."""
+
+    def __init__(self, markup):
+        super().__init__(convert_charrefs=True)
+        self.parts = []
+        self.feed(markup)
+        self.close()
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def shown(value, detail):
+    """What a reader shows for a text field: plain text as it is, HTML as
+    its text. wirefeed writes text that looks like HTML (`</b>`, `&amp;`)
+    as HTML escaped once more (Atom `type="html"`; RSS titles, which
+    feedparser then reads as HTML), so that readers show it as written."""
+    if value is None:
+        return None
+    kind = (detail or {}).get("type", "text/plain")
+    if kind in ("text/html", "application/xhtml+xml"):
+        return "".join(Text(value).parts)
+    return value
+
+
 def utc(value):
     """Seconds since the epoch of an RFC 3339 string or a struct_time."""
     if value is None:
@@ -86,13 +111,11 @@ def from_feedparser(path):
     is_rss = path.suffix == ".rss"
     items = {}
     for entry in parsed.entries:
-        summary = entry.get("summary")
-        if summary is not None and is_rss:
-            # RSS description is HTML: wirefeed writes the summary escaped.
-            summary = html.unescape(summary)
+        # RSS description is HTML: wirefeed writes the summary escaped.
+        summary = shown(entry.get("summary"), entry.get("summary_detail"))
         content = entry.get("content", [{}])[0].get("value")
         items[entry.id] = {
-            "title": entry.title,
+            "title": shown(entry.title, entry.get("title_detail")),
             "link": entry.get("link"),
             "authors": [a.get("name") for a in entry.get("authors", [])],
             "published": utc(entry.get("published_parsed")),
@@ -102,7 +125,7 @@ def from_feedparser(path):
             "summary": summary,
             "content": content,
         }
-    return parsed.feed.get("title"), items
+    return shown(parsed.feed.get("title"), parsed.feed.get("title_detail")), items
 
 
 def compare(path, reference_path, reference, got):

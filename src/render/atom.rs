@@ -10,6 +10,7 @@ use atom_syndication::{
 
 use atom_syndication::extension::Extension;
 
+use super::xml::{as_html_if_it_looks_like_it, valid_email};
 use super::xml::{push_attribute, push_escaped, push_line, push_text_element, XML};
 use super::{
     archive_links, split_frame, Fragment, Frame, GENERATOR, HISTORY_NS, VERSION, XML_DECLARATION,
@@ -22,8 +23,8 @@ fn feed(info: &FeedInfo, site: &Site) -> AtomFeed {
     AtomFeed {
         // The feed's own URL is an absolute IRI that does not change.
         id: self_url.clone(),
-        title: Text::plain(info.title.clone()),
-        subtitle: Some(Text::plain(info.description.clone())),
+        title: text(&info.title),
+        subtitle: Some(text(&info.description)),
         updated: info.updated,
         authors: vec![person(&Person {
             name: site.author_name().to_owned(),
@@ -63,7 +64,7 @@ fn feed(info: &FeedInfo, site: &Site) -> AtomFeed {
             }
             false => Default::default(),
         },
-        rights: site.rights.clone().map(Text::plain),
+        rights: site.rights.as_deref().map(text),
         generator: Some(Generator {
             value: GENERATOR.into(),
             uri: None,
@@ -110,14 +111,14 @@ pub fn items(items: &[&Item], feed_language: &str) -> Result<Fragment, String> {
 fn write_entry(out: &mut Vec<u8>, item: &Item, feed_language: &str) {
     push_line(out, 2);
     out.extend_from_slice(b"<entry>");
-    push_text_element(out, 4, "title", &item.title, &XML);
+    push_text_construct(out, "title", &item.title);
     push_text_element(out, 4, "id", &item.id, &XML);
     push_text_element(out, 4, "updated", &item.updated.to_rfc3339(), &XML);
     for author in &item.authors {
         push_line(out, 4);
         out.extend_from_slice(b"<author>");
         push_text_element(out, 6, "name", &author.name, &XML);
-        if let Some(email) = &author.email {
+        if let Some(email) = author.email.as_deref().filter(|e| valid_email(e)) {
             push_text_element(out, 6, "email", email, &XML);
         }
         push_line(out, 4);
@@ -146,10 +147,10 @@ fn write_entry(out: &mut Vec<u8>, item: &Item, feed_language: &str) {
     }
     push_text_element(out, 4, "published", &item.published.to_rfc3339(), &XML);
     if let Some(rights) = &item.rights {
-        push_text_element(out, 4, "rights", rights, &XML);
+        push_text_construct(out, "rights", rights);
     }
     if let Some(summary) = &item.summary {
-        push_text_element(out, 4, "summary", summary, &XML);
+        push_text_construct(out, "summary", summary);
     }
     push_line(out, 4);
     out.extend_from_slice(b"<content");
@@ -166,10 +167,40 @@ fn write_entry(out: &mut Vec<u8>, item: &Item, feed_language: &str) {
     out.extend_from_slice(b"</entry>");
 }
 
+/// An entry's text construct (`title`, `summary`, `rights`), as
+/// [`text`] makes it and the crate writes it.
+fn push_text_construct(out: &mut Vec<u8>, name: &str, value: &str) {
+    let (value, html) = as_html_if_it_looks_like_it(value);
+    push_line(out, 4);
+    out.push(b'<');
+    out.extend_from_slice(name.as_bytes());
+    if html {
+        out.extend_from_slice(b" type=\"html\"");
+    }
+    out.push(b'>');
+    push_escaped(out, &value, &XML);
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'>');
+}
+
+/// A plain-text Atom text construct; text that looks like HTML is given as
+/// HTML (`type="html"`, escaped once more), which the validator accepts
+/// (`type="text"` holding HTML is `ContainsUndeclaredHTML`) and readers
+/// show as written.
+fn text(value: &str) -> Text {
+    match as_html_if_it_looks_like_it(value) {
+        (html, true) => Text::html(html.into_owned()),
+        (plain, false) => Text::plain(plain.into_owned()),
+    }
+}
+
+/// An Atom person; an e-mail address the validator would refuse
+/// (`InvalidContact`) is left out.
 fn person(p: &Person) -> AtomPerson {
     AtomPerson {
         name: p.name.clone(),
-        email: p.email.clone(),
+        email: p.email.clone().filter(|e| valid_email(e)),
         ..AtomPerson::default()
     }
 }
@@ -210,7 +241,7 @@ mod tests {
             .filter(|l| !l.eq_ignore_ascii_case(feed_language));
         Entry {
             id: item.id.clone(),
-            title: Text::plain(item.title.clone()),
+            title: text(&item.title),
             updated: item.updated,
             published: Some(item.published),
             authors: item.authors.iter().map(person).collect(),
@@ -224,8 +255,8 @@ mod tests {
                 })
                 .collect(),
             links,
-            rights: item.rights.clone().map(Text::plain),
-            summary: item.summary.clone().map(Text::plain),
+            rights: item.rights.as_deref().map(text),
+            summary: item.summary.as_deref().map(text),
             content: Some(Content {
                 value: Some(item.content_html.clone()),
                 content_type: Some("html".into()),

@@ -18,7 +18,7 @@
       <head>
         <meta charset="utf-8"/>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
-        <title><xsl:value-of select="$title"/> (feed)</title>
+        <title><xsl:call-template name="shown"><xsl:with-param name="text" select="$title"/></xsl:call-template> (feed)</title>
         <style>
           body { font: 16px/1.5 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
           .subscribe { background: #f3f6fa; border: 1px solid #d5dde8; border-radius: 6px; padding: 0.75rem 1rem; }
@@ -29,8 +29,8 @@
         </style>
       </head>
       <body>
-        <h1><xsl:value-of select="$title"/></h1>
-        <p><xsl:value-of select="$about"/></p>
+        <h1><xsl:call-template name="shown"><xsl:with-param name="text" select="$title"/></xsl:call-template></h1>
+        <p><xsl:call-template name="shown"><xsl:with-param name="text" select="$about"/></xsl:call-template></p>
         <div class="subscribe">
           <strong>Subscribe:</strong> this is a web feed. Copy its address into
           your feed reader (NetNewsWire, Feedly, Miniflux, newsboat, Thunderbird…)
@@ -45,16 +45,33 @@
 
   <xsl:template match="item">
     <article>
-      <h2><a href="{link}"><xsl:value-of select="title"/></a></h2>
+      <h2><a href="{link}"><xsl:call-template name="shown"><xsl:with-param name="text" select="title"/></xsl:call-template></a></h2>
       <div class="meta">
         <xsl:value-of select="pubDate"/>
         <xsl:for-each select="dc:creator">
           <xsl:text> · </xsl:text><xsl:value-of select="."/>
         </xsl:for-each>
+        <!-- `author` is `address (Name)`: the name. -->
+        <xsl:for-each select="author">
+          <xsl:text> · </xsl:text><xsl:value-of select="substring-before(substring-after(., '('), ')')"/>
+        </xsl:for-each>
       </div>
       <p>
-        <!-- `description` is HTML: wirefeed writes it as escaped text, so
-             undoing the escapes gives the text back (as text: never markup). -->
+        <xsl:call-template name="shown">
+          <xsl:with-param name="text" select="description"/>
+        </xsl:call-template>
+      </p>
+    </article>
+  </xsl:template>
+
+  <!-- The text a reader sees. `description` is HTML, and so is text that
+       looks like HTML (`</b>`, `&amp;`: Atom `type="html"`, RSS titles):
+       wirefeed writes such text escaped, so undoing the escapes gives the
+       text back (as text: never markup). Other text holds no escapes to undo. -->
+  <xsl:template name="shown">
+    <xsl:param name="text"/>
+    <xsl:call-template name="replace">
+      <xsl:with-param name="text">
         <xsl:call-template name="replace">
           <xsl:with-param name="text">
             <xsl:call-template name="replace">
@@ -62,30 +79,26 @@
                 <xsl:call-template name="replace">
                   <xsl:with-param name="text">
                     <xsl:call-template name="replace">
-                      <xsl:with-param name="text">
-                        <xsl:call-template name="replace">
-                          <xsl:with-param name="text" select="description"/>
-                          <xsl:with-param name="from" select="'&amp;lt;'"/>
-                          <xsl:with-param name="to" select="'&lt;'"/>
-                        </xsl:call-template>
-                      </xsl:with-param>
-                      <xsl:with-param name="from" select="'&amp;gt;'"/>
-                      <xsl:with-param name="to" select="'&gt;'"/>
+                      <xsl:with-param name="text" select="$text"/>
+                      <xsl:with-param name="from" select="'&amp;lt;'"/>
+                      <xsl:with-param name="to" select="'&lt;'"/>
                     </xsl:call-template>
                   </xsl:with-param>
-                  <xsl:with-param name="from" select="'&amp;quot;'"/>
-                  <xsl:with-param name="to" select="'&quot;'"/>
+                  <xsl:with-param name="from" select="'&amp;gt;'"/>
+                  <xsl:with-param name="to" select="'&gt;'"/>
                 </xsl:call-template>
               </xsl:with-param>
-              <xsl:with-param name="from" select="'&amp;#39;'"/>
-              <xsl:with-param name="to">'</xsl:with-param>
+              <xsl:with-param name="from" select="'&amp;quot;'"/>
+              <xsl:with-param name="to" select="'&quot;'"/>
             </xsl:call-template>
           </xsl:with-param>
-          <xsl:with-param name="from" select="'&amp;amp;'"/>
-          <xsl:with-param name="to" select="'&amp;'"/>
+          <xsl:with-param name="from" select="'&amp;#39;'"/>
+          <xsl:with-param name="to">'</xsl:with-param>
         </xsl:call-template>
-      </p>
-    </article>
+      </xsl:with-param>
+      <xsl:with-param name="from" select="'&amp;amp;'"/>
+      <xsl:with-param name="to" select="'&amp;'"/>
+    </xsl:call-template>
   </xsl:template>
 
   <xsl:template name="replace">
@@ -108,14 +121,14 @@
 
   <xsl:template match="atom:entry">
     <article>
-      <h2><a href="{atom:link[@rel='alternate']/@href}"><xsl:value-of select="atom:title"/></a></h2>
+      <h2><a href="{atom:link[@rel='alternate']/@href}"><xsl:call-template name="shown"><xsl:with-param name="text" select="atom:title"/></xsl:call-template></a></h2>
       <div class="meta">
         <xsl:value-of select="atom:published"/>
         <xsl:for-each select="atom:author">
           <xsl:text> · </xsl:text><xsl:value-of select="atom:name"/>
         </xsl:for-each>
       </div>
-      <p><xsl:value-of select="atom:summary"/></p>
+      <p><xsl:call-template name="shown"><xsl:with-param name="text" select="atom:summary"/></xsl:call-template></p>
     </article>
   </xsl:template>
 </xsl:stylesheet>

@@ -16,6 +16,7 @@ mod site;
 mod xml;
 
 pub use site::{index_html, opml};
+pub use xml::looks_like_html;
 
 use chrono::{DateTime, FixedOffset};
 
@@ -159,6 +160,9 @@ fn archive_links(info: &FeedInfo, format: Format, site: &Site) -> Vec<(&'static 
     }
     if let Some(prev) = &info.archive.prev_archive {
         links.push(("prev-archive", site.feed_url(prev, format)));
+    }
+    if let Some(next) = &info.archive.next_archive {
+        links.push(("next-archive", site.feed_url(next, format)));
     }
     links
 }

@@ -10,11 +10,12 @@ use ::rss::extension::{Extension, ExtensionMap};
 use ::rss::Channel;
 use atom_syndication::Link;
 
+use super::xml::{as_html_if_it_looks_like_it, valid_email};
 use super::xml::{push_attribute, push_cdata, push_escaped, push_line, push_text_element};
 use super::xml::{HTML, RSS_TEXT};
 use super::{archive_links, rfc822, split_frame, Fragment, Frame, GENERATOR, HISTORY_NS, VERSION};
 use crate::config::{Format, Site};
-use crate::model::{FeedInfo, Item};
+use crate::model::{FeedInfo, Item, Person};
 
 /// Declared on the root element whether or not a chunk uses them, so that
 /// frame and fragments agree.
@@ -61,12 +62,15 @@ fn channel(info: &FeedInfo, site: &Site) -> Channel {
         };
         extensions.insert("fh".into(), [("archive".to_owned(), vec![archive])].into());
     }
+    // Plain-text elements that look like HTML are written as HTML (see
+    // `looks_like_html`); feedparser reads them so, the validator is quiet.
+    let text = |t: &str| as_html_if_it_looks_like_it(t).0.into_owned();
     Channel {
-        title: info.title.clone(),
+        title: text(&info.title),
         link: site.base_url.to_string(),
-        description: info.description.clone(),
+        description: text(&info.description),
         language: Some(site.language.clone()),
-        copyright: site.rights.clone(),
+        copyright: site.rights.as_deref().map(text),
         last_build_date: Some(rfc822(&info.updated)),
         generator: Some(format!("{GENERATOR} {VERSION}")),
         atom_ext: Some(AtomExtension { links }),
@@ -143,12 +147,16 @@ fn char_refs(xml: Vec<u8>) -> Vec<u8> {
 /// character references; HTML in CDATA sections, split where it holds
 /// `]]>`.
 ///
-/// Bylines go in `dc:creator`: RSS `author` must be an e-mail address, and
-/// a person in both would be reported as duplicate item semantics.
+/// Bylines go in `dc:creator`, or in `author` (see [`author`]), never
+/// both: the validator reports the two together as duplicate semantics.
+/// A title that looks like HTML is written as HTML, escaped once more:
+/// feedparser reads a title holding an end tag or a reference as HTML, and
+/// the validator warns on one that holds HTML (`ContainsHTML`).
 fn write_item(out: &mut Vec<u8>, item: &Item) {
     push_line(out, 4);
     out.extend_from_slice(b"<item>");
-    push_text_element(out, 6, "title", &item.title, &RSS_TEXT);
+    let (title, _) = as_html_if_it_looks_like_it(&item.title);
+    push_text_element(out, 6, "title", &title, &RSS_TEXT);
     if let Some(link) = &item.link {
         push_text_element(out, 6, "link", link, &RSS_TEXT);
     }
@@ -160,6 +168,10 @@ fn write_item(out: &mut Vec<u8>, item: &Item) {
     out.extend_from_slice(b"<description><![CDATA[");
     push_escaped(out, item.summary.as_deref().unwrap_or(&item.title), &HTML);
     out.extend_from_slice(b"]]></description>");
+    let author = author(&item.authors);
+    if let Some(author) = &author {
+        push_text_element(out, 6, "author", author, &RSS_TEXT);
+    }
     for category in &item.categories {
         push_text_element(out, 6, "category", category, &RSS_TEXT);
     }
@@ -183,11 +195,31 @@ fn write_item(out: &mut Vec<u8>, item: &Item) {
     out.extend_from_slice(b"<content:encoded>");
     push_cdata(out, &item.content_html);
     out.extend_from_slice(b"</content:encoded>");
-    for author in &item.authors {
-        push_text_element(out, 6, "dc:creator", &author.name, &RSS_TEXT);
+    if author.is_none() {
+        for person in &item.authors {
+            push_text_element(out, 6, "dc:creator", &person.name, &RSS_TEXT);
+        }
     }
     push_line(out, 4);
     out.extend_from_slice(b"</item>");
+}
+
+/// RSS `author`, `address (Name)`, for an item whose one author has an
+/// e-mail address the validator takes and a name that reads as a comment
+/// in it (no parentheses, quotes, `<`, `>`, `&`, `\`). RSS has one
+/// `author` an item, and the validator wants an e-mail address in it
+/// (`InvalidContact`) and no `dc:creator` beside it, so every other item
+/// credits its bylines with `dc:creator` only.
+fn author(authors: &[Person]) -> Option<String> {
+    let [person] = authors else {
+        return None;
+    };
+    let email = person.email.as_deref().filter(|e| valid_email(e))?;
+    let name = person.name.trim();
+    let plain = !name.is_empty()
+        && !name.contains(['(', ')', '"', '<', '>', '&', '\\'])
+        && !name.chars().any(char::is_control);
+    plain.then(|| format!("{email} ({name})"))
 }
 
 /// An id that is a URL is the item's permalink.
@@ -209,10 +241,12 @@ mod tests {
     /// The item the crate writes for `item`: the reference the hand-written
     /// [`write_item`] must match byte for byte.
     fn item(item: &Item) -> RssItem {
+        let author = author(&item.authors);
         RssItem {
-            title: Some(item.title.clone()),
+            title: Some(as_html_if_it_looks_like_it(&item.title).0.into_owned()),
             link: item.link.clone(),
             description: Some(escape_html(item.summary.as_deref().unwrap_or(&item.title))),
+            author: author.clone(),
             content: Some(item.content_html.clone()),
             categories: item
                 .categories
@@ -233,7 +267,10 @@ mod tests {
             }),
             pub_date: Some(rfc822(&item.published)),
             dublin_core_ext: Some(DublinCoreExtension {
-                creators: item.authors.iter().map(|p| p.name.clone()).collect(),
+                creators: match author {
+                    Some(_) => Vec::new(),
+                    None => item.authors.iter().map(|p| p.name.clone()).collect(),
+                },
                 ..DublinCoreExtension::default()
             }),
             ..RssItem::default()
