@@ -288,12 +288,9 @@ fn config_line(text: &str, prefix: &str) -> usize {
 
 /// YAML front matter errors carry our `path:line:` only, not the parser's
 /// "at line L column C" as well (counted from the front matter, so off by
-/// one from ours). The fix is in src/source/markdown.rs (`strip_location`
-/// removes only the last position; serde_yaml gives one after the problem
-/// and one after its context), which this branch may not edit: ignored
-/// until it is made there.
+/// one from ours): `strip_location` drops every position the parser gives
+/// (one after the problem, one after its context).
 #[test]
-#[ignore = "needs strip_location in src/source/markdown.rs to drop every position"]
 fn yaml_errors_carry_one_line_number() {
     let dir = project(&[(
         "bad.md",

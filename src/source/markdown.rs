@@ -116,10 +116,26 @@ fn dates_to_strings(value: toml::Value) -> toml::Value {
 /// serde_yaml appends " at line L column C"; the caller gives the line
 /// itself, relative to the file.
 fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
+    // Every " at line L column C" (the YAML parser gives one after the
+    // problem and one after its context): our `path:line:` says where.
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + " at line ".len()..];
+        let digits = |t: &str| t.bytes().take_while(u8::is_ascii_digit).count();
+        let n = digits(after);
+        let column = after[n..].strip_prefix(" column ");
+        match column.map(|c| (c, digits(c))) {
+            Some((c, m)) if n > 0 && m > 0 => rest = &c[m..],
+            _ => {
+                out.push_str(" at line ");
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
+    out
 }
 
 /// The body as (unsanitized) HTML, and the plain text of its first
