@@ -44,7 +44,7 @@ pub fn serve(
         for e in &report.errors {
             tracing::warn!("{}", config::one_line(&e.to_string()));
         }
-        let summary = schedule::Summary {
+        let summary = pipeline::Summary {
             report: &report,
             wrote: true,
             zone: config.site.timezone,

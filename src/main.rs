@@ -145,7 +145,7 @@ fn summarize(report: &BuildReport, config: &Config, write: bool, quiet: bool) ->
         } else {
             "checked (nothing written)"
         };
-        let summary = wirefeed::schedule::Summary {
+        let summary = wirefeed::pipeline::Summary {
             report,
             wrote: write,
             zone: config.site.timezone,

@@ -14,12 +14,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Schedule};
 use crate::output;
-use crate::pipeline::{BuildFn, BuildOptions, BuildReport};
+use crate::pipeline::{BuildFn, BuildOptions, Summary};
 use crate::publish::{self, PushOptions};
 
 /// How `run` behaves.
@@ -44,67 +43,6 @@ pub enum RunError {
     /// No `[schedule]` table and not `--once`.
     #[error("{}: no [schedule] table: add `every = \"5m\"` or `cron = \"*/5 * * * *\"`, or use `run --once`", .0.display())]
     NoSchedule(PathBuf),
-}
-
-/// The one line a build is summed up in (`build`, `check`, every `run`
-/// tick): files read, articles, items published, files written (for a
-/// check: that would be written or removed), errors, and when the next
-/// embargoed story is due, in the site's time zone with its offset (the
-/// zone its wire times are written in).
-pub struct Summary<'a> {
-    /// What the build did.
-    pub report: &'a BuildReport,
-    /// False for `check`, which writes nothing.
-    pub wrote: bool,
-    /// The site's time zone.
-    pub zone: Tz,
-}
-
-impl std::fmt::Display for Summary<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let r = self.report;
-        let n = |count: usize, one: &str, many: &str| {
-            format!("{count} {}", if count == 1 { one } else { many })
-        };
-        write!(
-            f,
-            "{} read, {}, {} published in {}, ",
-            n(r.files, "file", "files"),
-            n(r.articles, "article", "articles"),
-            n(r.published, "item", "items"),
-            n(r.feeds, "feed", "feeds"),
-        )?;
-        let files = n(r.written, "file", "files");
-        match self.wrote {
-            true => write!(f, "{files} written")?,
-            false => write!(f, "would write {files}")?,
-        }
-        write!(
-            f,
-            ", {} unchanged, {}",
-            r.unchanged,
-            n(r.errors.len(), "error", "errors")
-        )?;
-        if r.archive_pages > 0 {
-            let pages = n(r.archive_pages, "archive page", "archive pages");
-            write!(f, ", {pages}")?;
-        }
-        if r.removed > 0 {
-            let stale = n(r.removed, "stale file", "stale files");
-            match self.wrote {
-                true => write!(f, ", {stale} removed")?,
-                false => write!(f, ", would remove {stale}")?,
-            }
-        }
-        if r.embargoed > 0 {
-            write!(f, ", {} embargoed", r.embargoed)?;
-            if let Some(next) = r.next_release {
-                let local = next.with_timezone(&self.zone).fixed_offset();
-                write!(f, " (next due {})", crate::render::rfc3339(&local))?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Runs until `shutdown` is cancelled (or after one tick with `once`),

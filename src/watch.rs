@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::pipeline::{BuildFn, BuildOptions};
+use crate::pipeline::{BuildFn, BuildOptions, Summary};
 
 /// How long changes must pause before a rebuild starts.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
@@ -157,7 +157,12 @@ fn rebuild(config_path: &Path, now: DateTime<Utc>, build: BuildFn) -> Option<Con
             for e in &report.errors {
                 tracing::warn!("{e}");
             }
-            tracing::info!("rebuilt: {report}");
+            let summary = Summary {
+                report: &report,
+                wrote: true,
+                zone: config.site.timezone,
+            };
+            tracing::info!("rebuilt: {summary}");
             Some(config)
         }
         Err(e) => {

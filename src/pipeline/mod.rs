@@ -19,7 +19,6 @@ pub mod reference;
 mod scan;
 mod write;
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -156,40 +155,61 @@ pub struct BuildReport {
     pub legacy_encoded: Vec<PathBuf>,
 }
 
-impl fmt::Display for BuildReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// The one line a build is summed up in (`build`, `check`, every `run`
+/// tick): files read, articles, items published, files written (for a
+/// check: that would be written or removed), errors, and when the next
+/// embargoed story is due, in the site's time zone with its offset (the
+/// zone its wire times are written in).
+pub struct Summary<'a> {
+    /// What the build did.
+    pub report: &'a BuildReport,
+    /// False for `check`, which writes nothing.
+    pub wrote: bool,
+    /// The site's time zone.
+    pub zone: chrono_tz::Tz,
+}
+
+impl std::fmt::Display for Summary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = self.report;
         let n = |count: usize, one: &str, many: &str| {
             format!("{count} {}", if count == 1 { one } else { many })
         };
         write!(
             f,
-            "{} read, {}, {} published in {}, {} written, {} unchanged, {}",
-            n(self.files, "file", "files"),
-            n(self.articles, "article", "articles"),
-            n(self.published, "item", "items"),
-            n(self.feeds, "feed", "feeds"),
-            n(self.written, "file", "files"),
-            self.unchanged,
-            n(self.errors.len(), "error", "errors"),
+            "{} read, {}, {} published in {}, ",
+            n(r.files, "file", "files"),
+            n(r.articles, "article", "articles"),
+            n(r.published, "item", "items"),
+            n(r.feeds, "feed", "feeds"),
         )?;
-        if self.archive_pages > 0 {
-            write!(
-                f,
-                ", {}",
-                n(self.archive_pages, "archive page", "archive pages")
-            )?;
+        let files = n(r.written, "file", "files");
+        match self.wrote {
+            true => write!(f, "{files} written")?,
+            false => write!(f, "would write {files}")?,
         }
-        if self.removed > 0 {
-            write!(
-                f,
-                ", {} removed",
-                n(self.removed, "stale file", "stale files")
-            )?;
+        write!(
+            f,
+            ", {} unchanged, {}",
+            r.unchanged,
+            n(r.errors.len(), "error", "errors")
+        )?;
+        if r.archive_pages > 0 {
+            let pages = n(r.archive_pages, "archive page", "archive pages");
+            write!(f, ", {pages}")?;
         }
-        if self.embargoed > 0 {
-            write!(f, ", {} embargoed", self.embargoed)?;
-            if let Some(next) = self.next_release {
-                write!(f, " (next due {})", next.to_rfc3339())?;
+        if r.removed > 0 {
+            let stale = n(r.removed, "stale file", "stale files");
+            match self.wrote {
+                true => write!(f, ", {stale} removed")?,
+                false => write!(f, ", would remove {stale}")?,
+            }
+        }
+        if r.embargoed > 0 {
+            write!(f, ", {} embargoed", r.embargoed)?;
+            if let Some(next) = r.next_release {
+                let local = next.with_timezone(&self.zone).fixed_offset();
+                write!(f, " (next due {})", crate::render::rfc3339(&local))?;
             }
         }
         Ok(())
