@@ -10,6 +10,7 @@
 pub mod cache;
 mod fields;
 mod json;
+pub mod limits;
 mod list;
 mod markdown;
 mod walk;
@@ -22,6 +23,7 @@ use chrono_tz::Tz;
 use rayon::prelude::*;
 
 use crate::model::{Article, ArticleFormat};
+use limits::MAX_FILE_BYTES;
 
 pub use crate::model::Stamp;
 pub use list::{
@@ -131,22 +133,25 @@ pub struct ParsedFile {
 /// Reads, decodes and parses one listed file.
 pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> ParsedFile {
     let (path, format) = (file.path.as_path(), file.format);
-    let failed = |reason: String| ParsedFile {
+    let failed = |reason: String, stamp: Option<Stamp>| ParsedFile {
         errors: vec![SourceError::new(path, 1, reason)],
+        stamp,
         ..ParsedFile::default()
     };
     let (bytes, stamp) = match read(path) {
         Ok(read) => read,
-        Err(e) => return failed(format!("cannot read: {e}")),
-    };
-    let stamp = Some(stamp);
-    let failed = |reason: String| ParsedFile {
-        stamp,
-        ..failed(reason)
+        Err(Unread::Io(e)) => return failed(format!("cannot read: {e}"), None),
+        Err(Unread::TooLarge(stamp, size)) => {
+            let reason = format!(
+                "{size} bytes, over the limit of {MAX_FILE_BYTES} bytes ({} MiB) for an article file",
+                MAX_FILE_BYTES >> 20
+            );
+            return failed(reason, Some(stamp));
+        }
     };
     let (text, legacy_encoded) = match decode(bytes) {
         Ok(decoded) => decoded,
-        Err(reason) => return failed(reason),
+        Err(reason) => return failed(reason, Some(stamp)),
     };
     let (articles, errors) = match format {
         ArticleFormat::Wire => single(wire::parse(path, &text, ctx)),
@@ -157,20 +162,45 @@ pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> ParsedFile {
         articles,
         errors,
         legacy_encoded,
-        stamp,
+        stamp: Some(stamp),
+    }
+}
+
+/// Why a file was not read.
+enum Unread {
+    Io(std::io::Error),
+    /// Bigger than [`MAX_FILE_BYTES`]: its stamp and its size as far as
+    /// known.
+    TooLarge(Stamp, String),
+}
+
+impl From<std::io::Error> for Unread {
+    fn from(e: std::io::Error) -> Unread {
+        Unread::Io(e)
     }
 }
 
 /// The whole file, and its stamp taken on the open file before reading:
 /// a change after that changes the stamp, so a cached record never holds
-/// older text than its stamp says (and no path is looked up twice).
-fn read(path: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
+/// older text than its stamp says (and no path is looked up twice). A file
+/// over [`MAX_FILE_BYTES`] is not read (nor more of it than the limit, if
+/// it grows while read).
+fn read(path: &Path) -> Result<(Vec<u8>, Stamp), Unread> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let file = std::fs::File::open(path)?;
     let stamp = crate::sys::stamp(&file.metadata()?);
-    let hint = usize::try_from(stamp.len).map_or(0, |l| l.min(64 << 20));
+    if stamp.len > MAX_FILE_BYTES {
+        return Err(Unread::TooLarge(stamp, stamp.len.to_string()));
+    }
+    let hint = usize::try_from(stamp.len).unwrap_or(0);
     let mut bytes = Vec::with_capacity(hint + 1);
-    file.read_to_end(&mut bytes)?;
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Unread::TooLarge(
+            stamp,
+            format!("more than {MAX_FILE_BYTES}"),
+        ));
+    }
     Ok((bytes, stamp))
 }
 

@@ -1,0 +1,175 @@
+//! The limits that keep every article's cost linear in its size: each
+//! pathological input is reported as an error (or, for categories, cut
+//! down with a warning) in bounded time and memory, and the good article
+//! beside it is still published.
+//!
+//! Every build here runs the real (debug) binary under a wall-clock bound;
+//! a build still running at the bound is killed and the test fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{project, story, Run};
+
+/// What a bounded build did.
+struct Timed {
+    run: Run,
+    elapsed: Duration,
+    /// Peak resident memory of the build process, in KiB.
+    peak_kib: u64,
+}
+
+/// The bound every build here must finish within (a debug build on a
+/// shared 2-core machine; these builds take well under a second).
+const BOUND: Duration = Duration::from_secs(5);
+
+/// Runs `wirefeed build` in `dir`, killing it when it is still running
+/// after `bound`.
+fn build_within(dir: &Path, bound: Duration) -> Timed {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .arg("build")
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the wirefeed binary runs");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let pid = child.id();
+    let start = Instant::now();
+    // Peak memory is read while the build runs (its rusage would count
+    // the test process, which the child was forked from).
+    let mut peak_kib = 0;
+    let (status, killed) = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break (status, false);
+        }
+        peak_kib = peak_kib.max(high_water_kib(pid).unwrap_or(0));
+        if start.elapsed() > bound {
+            child.kill().unwrap();
+            break (child.wait().unwrap(), true);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = start.elapsed();
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    assert!(
+        !killed,
+        "the build was still running after {elapsed:.1?} ({peak_kib} KiB resident): killed\n\
+         --- stderr\n{}",
+        String::from_utf8_lossy(&stderr)
+    );
+    let output = Output {
+        status,
+        stdout,
+        stderr,
+    };
+    eprintln!("build took {elapsed:.2?}, peak {peak_kib} KiB");
+    Timed {
+        run: Run { output },
+        elapsed,
+        peak_kib,
+    }
+}
+
+/// The peak resident memory of a running process (`VmHWM`), in KiB.
+fn high_water_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The good article every project here has beside its bad one.
+const GOOD: (&str, &str) = ("good.txt", "Good story still goes out");
+
+fn with_good(bad: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
+    let good = story("2026-10-01 09:00:00", GOOD.1);
+    let mut articles: Vec<(&str, &[u8])> = vec![(GOOD.0, &good)];
+    articles.extend(bad.iter().map(|(n, b)| (*n, b.as_slice())));
+    project(&articles)
+}
+
+/// The items of `feeds/all.json`.
+fn items(dir: &Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(dir.join("feeds/all.json")).unwrap();
+    let feed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    feed["items"].as_array().unwrap().clone()
+}
+
+fn titles(dir: &Path) -> Vec<String> {
+    items(dir)
+        .iter()
+        .map(|i| i["title"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Asserts the build reported `file:line: …reason…` and exit 1, and that
+/// the good article was published.
+fn assert_refused(dir: &Path, timed: &Timed, file: &str, line: usize, reason: &str) {
+    let stderr = timed.run.stderr();
+    timed.run.expect_code(1);
+    let located = format!("articles/{file}:{line}: ");
+    let found = stderr
+        .lines()
+        .find(|l| l.contains(&located))
+        .unwrap_or_else(|| panic!("no error at {located}\n--- stderr\n{stderr}"));
+    assert!(found.contains(reason), "{found}");
+    assert!(
+        titles(dir).iter().any(|t| t == GOOD.1),
+        "the good article is missing"
+    );
+    assert!(timed.elapsed < BOUND, "{:.2?}", timed.elapsed);
+}
+
+// File size -------------------------------------------------------------------
+
+fn markdown(body: &str) -> Vec<u8> {
+    format!("---\ntitle: Deep\ndate: 2026-10-01\n---\n{body}\n").into_bytes()
+}
+
+#[test]
+fn ten_megabytes_of_quote_markers_are_refused_unread() {
+    let dir = with_good(&[("huge.md", markdown(&">".repeat(10 << 20)))]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "huge.md",
+        1,
+        "over the limit of 4194304 bytes (4 MiB)",
+    );
+    // The file is not read: memory stays at what a small build takes.
+    assert!(timed.peak_kib < 100 << 10, "{} KiB", timed.peak_kib);
+}
+
+#[test]
+fn a_file_bigger_than_it_can_be_read_is_refused_unread() {
+    let dir = with_good(&[]);
+    let file = std::fs::File::create(dir.path().join("articles/sparse.txt")).unwrap();
+    // 256 MiB of holes: reading it whole would take as much memory.
+    file.set_len(256 << 20).unwrap();
+    drop(file);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "sparse.txt",
+        1,
+        "268435456 bytes, over the limit",
+    );
+    assert!(timed.peak_kib < 100 << 10, "{} KiB", timed.peak_kib);
+}
