@@ -103,6 +103,14 @@ fn with_good(bad: &[(&str, Vec<u8>)]) -> tempfile::TempDir {
     project(&articles)
 }
 
+/// Adds `[category_feeds]` to a project's config.
+fn with_category_feeds(dir: &Path) {
+    let config = dir.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let more = "\n[category_feeds]\ntitle = \"Test Desk: {category}\"\n";
+    std::fs::write(&config, format!("{text}{more}")).unwrap();
+}
+
 /// The items of `feeds/all.json`.
 fn items(dir: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(dir.join("feeds/all.json")).unwrap();
@@ -114,6 +122,20 @@ fn titles(dir: &Path) -> Vec<String> {
     items(dir)
         .iter()
         .map(|i| i["title"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn tags_of(dir: &Path, title: &str) -> Vec<String> {
+    let items = items(dir);
+    let item = items
+        .iter()
+        .find(|i| i["title"] == title)
+        .unwrap_or_else(|| panic!("no item {title}"));
+    item["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -172,4 +194,73 @@ fn a_file_bigger_than_it_can_be_read_is_refused_unread() {
         "268435456 bytes, over the limit",
     );
     assert!(timed.peak_kib < 100 << 10, "{} KiB", timed.peak_kib);
+}
+
+// Categories ----------------------------------------------------------------
+
+#[test]
+fn a_slug_of_3000_keywords_keeps_the_first_32() {
+    let slug: Vec<String> = (0..3000).map(|i| format!("kw{i:04}")).collect();
+    let bad = format!(
+        "| 2026-10-01 10:00:00\n{}\nMany keywords\nBy Kim Test\n\
+         SEOUL, Oct. 1 (Yonhap) -- Many keywords.\n(END)\n",
+        slug.join("-")
+    );
+    let dir = with_good(&[("bad.txt", bad.into_bytes())]);
+    with_category_feeds(dir.path());
+    let timed = build_within(dir.path(), BOUND);
+    timed.run.expect_code(0);
+    let stderr = timed.run.stderr();
+    assert!(
+        stderr.contains("articles/bad.txt:2: 3000 categories, only the first 32 are kept"),
+        "{stderr}"
+    );
+    assert_eq!(tags_of(dir.path(), "Many keywords"), slug[..32]);
+    // 32 categories and the good story's two ("Test", "desk"), three
+    // formats each.
+    let feeds = std::fs::read_dir(dir.path().join("feeds/category"))
+        .unwrap()
+        .count();
+    assert_eq!(feeds, (32 + 2) * 3);
+    assert!(timed.elapsed < BOUND);
+}
+
+#[test]
+fn front_matter_and_json_tags_are_capped_alike() {
+    let list = |prefix: &str, n: usize| -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i:04}")).collect()
+    };
+    // Categories first, then tags; repeats (in any case) count once.
+    let md = format!(
+        "---\ntitle: Tagged post\ndate: 2026-10-02T10:00:00+09:00\n\
+         categories: [{}, C0000]\ntags: [{}]\n---\nBody.\n",
+        list("c", 10).join(", "),
+        list("t", 3000).join(", ")
+    );
+    let json = serde_json::json!({
+        "title": "Tagged object",
+        "date": "2026-10-03T10:00:00+09:00",
+        "content_text": "Body.",
+        "tags": list("j", 3000),
+    });
+    let dir = with_good(&[
+        ("post.md", md.into_bytes()),
+        ("object.json", json.to_string().into_bytes()),
+    ]);
+    with_category_feeds(dir.path());
+    let timed = build_within(dir.path(), BOUND);
+    timed.run.expect_code(0);
+    let stderr = timed.run.stderr();
+    let mut expected = list("c", 10);
+    expected.extend(list("t", 22));
+    assert_eq!(tags_of(dir.path(), "Tagged post"), expected);
+    assert_eq!(tags_of(dir.path(), "Tagged object"), list("j", 32));
+    assert!(
+        stderr.contains("articles/post.md:5: 3010 categories, only the first 32 are kept"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("articles/object.json:1: 3000 categories, only the first 32 are kept"),
+        "{stderr}"
+    );
 }

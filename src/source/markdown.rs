@@ -7,12 +7,19 @@ use std::path::Path;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::fields::{key_line, unknown_field, FieldError, Fields};
+use super::fields::{key_line, unknown_field, FieldError, Fields, Notes};
+use super::limits::Warning;
 use super::{ParseContext, SourceError};
 use crate::model::{Article, ArticleFormat, Body};
 
-/// Parses one Markdown file.
-pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, SourceError> {
+/// Parses one Markdown file; a problem that does not stop it goes to
+/// `warnings`.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    ctx: ParseContext,
+    warnings: &mut Vec<Warning>,
+) -> Result<Article, SourceError> {
     let err = |line: usize, reason: String| SourceError::new(path, line, reason);
     let (fence, first) = match text.lines().next().map(str::trim_end) {
         Some("---") => ("---", 2),
@@ -59,11 +66,20 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
         true => render(body_text),
         false => (String::new(), None),
     };
+    let at_key = |key: &str| key_line(front, key).map_or(1, |l| first + l - 1);
     let mut article = fields
-        .into_article(path, 1, ArticleFormat::Markdown, Body::Html(html), ctx)
-        .map_err(|FieldError { key, reason }| {
-            err(key_line(front, key).map_or(1, |l| first + l - 1), reason)
-        })?;
+        .into_article(
+            path,
+            1,
+            ArticleFormat::Markdown,
+            Body::Html(html),
+            ctx,
+            Notes {
+                line_of: &at_key,
+                warnings,
+            },
+        )
+        .map_err(|FieldError { key, reason }| err(at_key(key), reason))?;
     if article.summary.is_none() {
         article.summary = lede;
     }
@@ -161,7 +177,7 @@ mod tests {
     };
 
     fn parse_str(text: &str) -> Result<Article, SourceError> {
-        parse(Path::new("posts/hello.md"), text, CTX)
+        parse(Path::new("posts/hello.md"), text, CTX, &mut Vec::new())
     }
 
     #[test]

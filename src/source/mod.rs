@@ -16,14 +16,16 @@ mod markdown;
 mod walk;
 mod wire;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use rayon::prelude::*;
 
 use crate::model::{Article, ArticleFormat};
-use limits::MAX_FILE_BYTES;
+use limits::{Warning, MAX_FILE_BYTES};
 
 pub use crate::model::Stamp;
 pub use list::{
@@ -153,16 +155,35 @@ pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> ParsedFile {
         Ok(decoded) => decoded,
         Err(reason) => return failed(reason, Some(stamp)),
     };
+    let mut warnings = Vec::new();
     let (articles, errors) = match format {
-        ArticleFormat::Wire => single(wire::parse(path, &text, ctx)),
-        ArticleFormat::Markdown => single(markdown::parse(path, &text, ctx)),
-        ArticleFormat::Json => json::parse(path, &text, ctx),
+        ArticleFormat::Wire => single(wire::parse(path, &text, ctx, &mut warnings)),
+        ArticleFormat::Markdown => single(markdown::parse(path, &text, ctx, &mut warnings)),
+        ArticleFormat::Json => json::parse(path, &text, ctx, &mut warnings),
     };
+    for warning in warnings {
+        warn_once(path, stamp, warning);
+    }
     ParsedFile {
         articles,
         errors,
         legacy_encoded,
         stamp: Some(stamp),
+    }
+}
+
+/// Logs a warning about a file, once per version of the file: a build
+/// reads the files it publishes from a second time.
+fn warn_once(path: &Path, stamp: Stamp, warning: Warning) {
+    static WARNED: LazyLock<Mutex<HashSet<(PathBuf, Stamp, usize)>>> =
+        LazyLock::new(Mutex::default);
+    let key = (path.to_owned(), stamp, warning.line);
+    let first = match WARNED.lock() {
+        Ok(mut warned) => warned.insert(key),
+        Err(poisoned) => poisoned.into_inner().insert(key),
+    };
+    if first {
+        tracing::warn!("{}:{}: {}", path.display(), warning.line, warning.reason);
     }
 }
 
