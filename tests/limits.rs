@@ -264,3 +264,32 @@ fn front_matter_and_json_tags_are_capped_alike() {
         "{stderr}"
     );
 }
+
+// YAML front matter -----------------------------------------------------------
+
+fn deep_yaml(open: &str, close: &str, depth: usize) -> Vec<u8> {
+    format!(
+        "---\ntitle: Deep\ndate: 2026-10-01\ntags: {}x{}\n---\nBody.\n",
+        open.repeat(depth),
+        close.repeat(depth)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn yaml_nested_20000_deep_is_an_error() {
+    let dir = with_good(&[("deep.md", deep_yaml("[", "]", 20_000))]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(dir.path(), &timed, "deep.md", 4, "nested deeper than 64");
+}
+
+#[test]
+fn yaml_nested_100000_deep_is_an_error() {
+    let dir = with_good(&[
+        ("seqs.md", deep_yaml("[", "]", 100_000)),
+        ("maps.md", deep_yaml("{a: ", "}", 100_000)),
+    ]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(dir.path(), &timed, "seqs.md", 4, "nested deeper than 64");
+    assert_refused(dir.path(), &timed, "maps.md", 4, "nested deeper than 64");
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use super::fields::{key_line, unknown_field, FieldError, Fields, Notes};
-use super::limits::Warning;
+use super::limits::{check_yaml, Warning};
 use super::{ParseContext, SourceError};
 use crate::model::{Article, ArticleFormat, Body};
 
@@ -90,6 +90,8 @@ pub fn parse(
 type FrontError = (usize, String);
 
 fn parse_yaml(front: &str) -> Result<Fields, FrontError> {
+    // The YAML parser is not linear in nesting: checked first.
+    check_yaml(front)?;
     serde_yaml_ng::from_str(front).map_err(|e| {
         let message = e.to_string();
         let line = match unknown_field(&message) {
