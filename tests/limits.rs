@@ -293,3 +293,49 @@ fn yaml_nested_100000_deep_is_an_error() {
     assert_refused(dir.path(), &timed, "seqs.md", 4, "nested deeper than 64");
     assert_refused(dir.path(), &timed, "maps.md", 4, "nested deeper than 64");
 }
+
+// HTML ------------------------------------------------------------------------
+
+#[test]
+fn json_content_html_of_40000_nested_divs_is_an_error() {
+    let html = format!("{}x{}", "<div>".repeat(40_000), "</div>".repeat(40_000));
+    let json = format!(
+        "{{\"title\": \"Deep\",\n\"date\": \"2026-10-01\",\n\"content_html\": \"{html}\"}}"
+    );
+    let dir = with_good(&[("deep.json", json.into_bytes())]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "deep.json",
+        3,
+        "HTML nested deeper than 128 elements",
+    );
+}
+
+#[test]
+fn an_element_with_50000_attributes_is_an_error() {
+    let attributes: Vec<String> = (0..50_000).map(|i| format!("a{i}")).collect();
+    let html = format!("<p {}>x</p>", attributes.join(" "));
+    let json = serde_json::json!({"title": "Wide", "date": "2026-10-01", "content_html": html});
+    let dir = with_good(&[("wide.json", json.to_string().into_bytes())]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "wide.json",
+        1,
+        "50000 attributes, more than 64 attributes",
+    );
+}
+
+#[test]
+fn json_content_html_of_40000_character_references_is_an_error() {
+    // The sanitizer writes the text out again, and looks through the rest
+    // of it at every `&`.
+    let html = format!("<p>{}</p>", "&amp;".repeat(40_000));
+    let json = serde_json::json!({"title": "Amps", "date": "2026-10-01", "content_html": html});
+    let dir = with_good(&[("amps.json", json.to_string().into_bytes())]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(dir.path(), &timed, "amps.json", 1, "too many `&`");
+}

@@ -11,7 +11,7 @@ use std::path::Path;
 use serde_json::value::RawValue;
 
 use super::fields::{key_line, unknown_field, FieldError, Fields, Notes};
-use super::limits::Warning;
+use super::limits::{check_html, Warning};
 use super::{ParseContext, SourceError};
 use crate::config::line_of;
 use crate::model::{Article, ArticleFormat, Body};
@@ -94,7 +94,13 @@ fn parse_object(
     })?;
     let at_key = |key: &str| key_line(object, key).map_or(first_line, |l| first_line + l - 1);
     let body = match (&fields.content_html, &fields.content_text) {
-        (Some(html), _) => Body::Html(html.clone()),
+        (Some(html), _) => {
+            // The sanitizer's HTML parser is not linear in nesting:
+            // checked first.
+            check_html(html)
+                .map_err(|(_, reason)| SourceError::new(path, at_key("content_html"), reason))?;
+            Body::Html(html.clone())
+        }
         (None, Some(text)) => Body::Paragraphs(paragraphs(text)),
         (None, None) => {
             return Err(SourceError::new(

@@ -25,6 +25,19 @@ pub const MAX_CATEGORIES: usize = 32;
 /// Flow collections (`[…]`, `{…}`) nested in YAML front matter.
 pub const MAX_YAML_DEPTH: usize = 64;
 
+/// Elements open at once in an article's HTML.
+pub const MAX_HTML_DEPTH: usize = 128;
+
+/// Attributes on one HTML element.
+pub const MAX_HTML_ATTRIBUTES: usize = 64;
+
+/// Bytes html5ever's serializer (writing out sanitized HTML) may scan for
+/// an article's text (2^30): it looks through the rest of a text again for
+/// every `&` and every character U+0080–U+00BF (such as `·`, `©` or a
+/// no-break space) in it. A text of 4 MiB can hold 256 of those, one of
+/// 64 KiB 16,384.
+pub const MAX_HTML_TEXT_SCAN: u64 = 1 << 30;
+
 /// A problem that does not stop an article, to be reported once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {
@@ -447,9 +460,907 @@ impl YamlScan<'_> {
     }
 }
 
+// HTML ------------------------------------------------------------------------
+
+/// Checks HTML before ammonia (html5ever) reads it: at most
+/// [`MAX_HTML_DEPTH`] elements open at once, at most
+/// [`MAX_HTML_ATTRIBUTES`] attributes on one element, and text that costs
+/// html5ever's serializer at most [`MAX_HTML_TEXT_SCAN`]. Errors carry the
+/// byte offset of the tag or text in `html`.
+///
+/// The depth is that of html5ever's stack of open elements plus its list
+/// of formatting elements to reopen, followed closely enough to never be
+/// under it: end tags and the implied ends of `<p>`, `<li>`, table cells
+/// and the like close elements only where the HTML parsing rules surely
+/// do; markup in comments and in `<script>`, `<style>`, `<textarea>` and
+/// the like is skipped only as far as the rules surely skip it.
+pub fn check_html(html: &str) -> Result<(), (usize, String)> {
+    let mut tree = Tree::default();
+    let mut text = TextScan::default();
+    let b = html.as_bytes();
+    let mut i = 0;
+    while let Some(found) = memchr::memchr(b'<', &b[i..]) {
+        let at = i + found;
+        text.add(&b[i..at], i);
+        i = at + 1;
+        let mut split = false;
+        match b.get(i) {
+            Some(b'!') if b[i + 1..].starts_with(b"--") => {
+                i = comment_end(b, i + 3);
+                split = true;
+            }
+            Some(b'!' | b'?') => i = after(b, i, b'>'),
+            Some(b'/') => match b.get(i + 1) {
+                Some(c) if c.is_ascii_alphabetic() => {
+                    let Some(tag) = read_tag(b, i + 1) else {
+                        break; // cut off: html5ever drops it
+                    };
+                    let depth = tree.depth();
+                    tree.end(&tag.name);
+                    // An end tag that closes nothing leaves the text on
+                    // both sides in one node.
+                    split = tree.depth() != depth;
+                    text.separate(tag.value_scan, at);
+                    i = tag.end;
+                }
+                Some(b'>') => i += 2,
+                _ => i = after(b, i, b'>'),
+            },
+            Some(c) if c.is_ascii_alphabetic() => {
+                let Some(tag) = read_tag(b, i) else {
+                    break;
+                };
+                if tag.attributes > MAX_HTML_ATTRIBUTES {
+                    return Err((
+                        at,
+                        format!(
+                            "an HTML element with {} attributes, more than \
+                             {MAX_HTML_ATTRIBUTES} attributes",
+                            tag.attributes
+                        ),
+                    ));
+                }
+                text.separate(tag.value_scan, at);
+                let content = tree.start(&tag.name, tag.self_closing).map_err(|()| {
+                    (
+                        at,
+                        format!("HTML nested deeper than {MAX_HTML_DEPTH} elements"),
+                    )
+                })?;
+                // These start tags can be ignored, and then add no node.
+                split = !matches!(
+                    tag.name.as_str(),
+                    "html" | "head" | "body" | "frameset" | "form"
+                );
+                i = tag.end;
+                match content {
+                    Text::Markup => {}
+                    Text::UntilEndTag => {
+                        let end = raw_text_end(b, i, &tag.name);
+                        // The text of these is written out escaped.
+                        if matches!(tag.name.as_str(), "textarea" | "title") {
+                            text.separate(scan_cost(&b[i..end]), i);
+                        }
+                        i = end;
+                    }
+                    Text::ToTheEnd => {
+                        i = b.len();
+                        break;
+                    }
+                }
+            }
+            _ => text.add(b"<", at),
+        }
+        // Text in a table can be moved out of it, before it, and join
+        // the text there.
+        if split && !tree.merges_text() {
+            text.split();
+        }
+        text.checked()?;
+    }
+    text.add(&b[i.min(b.len())..], i);
+    text.split();
+    text.checked()
+}
+
+/// What html5ever's serializer will scan for an article's text: for every
+/// `&` and every character U+0080–U+00BF (a `0xC2` byte), it looks through
+/// the rest of the text node for a `<` or `>` (`"` in an attribute).
+#[derive(Default)]
+struct TextScan {
+    /// Scanned in the text nodes ended so far (and attribute values).
+    total: u64,
+    /// The text node being read: its `&` and `0xC2` bytes, its length,
+    /// where it starts.
+    specials: u64,
+    len: u64,
+    start: usize,
+    /// Where the text that went over the limit starts.
+    over_at: Option<usize>,
+}
+
+/// What the serializer scans for one text: every `&` and `0xC2` byte
+/// (counted as if no `<` or `>` followed) times its length.
+fn scan_cost(text: &[u8]) -> u64 {
+    let specials = memchr::memchr2_iter(b'&', 0xC2, text).count() as u64;
+    specials.saturating_mul(text.len() as u64)
+}
+
+impl TextScan {
+    /// More of the text node being read, from `start`.
+    fn add(&mut self, text: &[u8], start: usize) {
+        if self.len == 0 {
+            self.start = start;
+        }
+        self.specials += memchr::memchr2_iter(b'&', 0xC2, text).count() as u64;
+        self.len += text.len() as u64;
+    }
+
+    /// A text of its own (an attribute value, a `<textarea>`), at `at`.
+    fn separate(&mut self, cost: u64, at: usize) {
+        self.total = self.total.saturating_add(cost);
+        if self.total > MAX_HTML_TEXT_SCAN {
+            self.over_at.get_or_insert(at);
+        }
+    }
+
+    /// The text node being read ends.
+    fn split(&mut self) {
+        let cost = self.specials.saturating_mul(self.len);
+        self.separate(cost, self.start);
+        self.specials = 0;
+        self.len = 0;
+    }
+
+    fn checked(&self) -> Result<(), (usize, String)> {
+        let pending = self.specials.saturating_mul(self.len);
+        if self.total.saturating_add(pending) <= MAX_HTML_TEXT_SCAN {
+            return Ok(());
+        }
+        Err((
+            self.over_at.unwrap_or(self.start),
+            "HTML text with too many `&` and characters U+0080–U+00BF for its length \
+             (the sanitizer would scan more than 2^30 bytes to write it out)"
+                .to_owned(),
+        ))
+    }
+}
+
+/// One start or end tag.
+struct Tag {
+    /// ASCII-lowercased, as html5ever's tokenizer gives it.
+    name: String,
+    attributes: usize,
+    /// What its attribute values cost the serializer ([`scan_cost`]).
+    value_scan: u64,
+    self_closing: bool,
+    /// Just after its `>`.
+    end: usize,
+}
+
+/// Reads the tag whose name starts at `b[i]`, following the HTML
+/// tokenizer's states; `None` when the input ends inside it.
+fn read_tag(b: &[u8], mut i: usize) -> Option<Tag> {
+    let space = |c: u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0C');
+    let start = i;
+    while i < b.len() && !space(b[i]) && b[i] != b'/' && b[i] != b'>' {
+        i += 1;
+    }
+    let name = String::from_utf8_lossy(&b[start..i]).to_ascii_lowercase();
+    let mut attributes = 0;
+    let mut value_scan = 0u64;
+    loop {
+        while i < b.len() && space(b[i]) {
+            i += 1;
+        }
+        match *b.get(i)? {
+            b'>' => {
+                return Some(Tag {
+                    name,
+                    attributes,
+                    value_scan,
+                    self_closing: false,
+                    end: i + 1,
+                })
+            }
+            b'/' if b.get(i + 1) == Some(&b'>') => {
+                return Some(Tag {
+                    name,
+                    attributes,
+                    value_scan,
+                    self_closing: true,
+                    end: i + 2,
+                })
+            }
+            b'/' => i += 1,
+            _ => {
+                // A name: its first character may be `=`.
+                attributes += 1;
+                i += 1;
+                while i < b.len() && !space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
+                    i += 1;
+                }
+                while i < b.len() && space(b[i]) {
+                    i += 1;
+                }
+                if b.get(i) != Some(&b'=') {
+                    continue;
+                }
+                i += 1;
+                while i < b.len() && space(b[i]) {
+                    i += 1;
+                }
+                let value_start = i;
+                match *b.get(i)? {
+                    quote @ (b'"' | b'\'') => {
+                        let close = memchr::memchr(quote, &b[i + 1..])?;
+                        i += close + 2;
+                    }
+                    b'>' => {}
+                    _ => {
+                        while i < b.len() && !space(b[i]) && b[i] != b'>' {
+                            i += 1;
+                        }
+                    }
+                }
+                value_scan = value_scan.saturating_add(scan_cost(&b[value_start..i]));
+            }
+        }
+    }
+}
+
+/// Just after the first `c` at or after `i` (the end when there is none).
+fn after(b: &[u8], i: usize, c: u8) -> usize {
+    memchr::memchr(c, &b[i.min(b.len())..]).map_or(b.len(), |p| i + p + 1)
+}
+
+/// Just after the comment whose text starts at `i` (after `<!--`): `<!-->`
+/// and `<!--->` end at once; otherwise `-->`, `--!>` or a longer run of
+/// dashes before `>` ends it.
+fn comment_end(b: &[u8], i: usize) -> usize {
+    if b.get(i) == Some(&b'>') {
+        return i + 1;
+    }
+    if b[i.min(b.len())..].starts_with(b"->") {
+        return i + 2;
+    }
+    let mut from = i;
+    while let Some(p) = memchr::memmem::find(&b[from.min(b.len())..], b"--") {
+        let mut k = from + p + 2;
+        while b.get(k) == Some(&b'-') {
+            k += 1;
+        }
+        match (b.get(k), b.get(k + 1)) {
+            (Some(b'>'), _) => return k + 1,
+            (Some(b'!'), Some(b'>')) => return k + 2,
+            _ => from = k,
+        }
+    }
+    b.len()
+}
+
+/// Where the text of a raw text element (`<script>`, `<textarea>`…) that
+/// starts at `i` ends: at the first `</name` followed by white space, `/`
+/// or `>`. (Script text can run past that in html5ever, never stop
+/// before: markup after it is looked at, not skipped.)
+fn raw_text_end(b: &[u8], i: usize, name: &str) -> usize {
+    let mut from = i;
+    while let Some(p) = memchr::memmem::find(&b[from..], b"</") {
+        let at = from + p;
+        let name_end = at + 2 + name.len();
+        let matches = b
+            .get(at + 2..name_end)
+            .is_some_and(|n| n.eq_ignore_ascii_case(name.as_bytes()));
+        if matches
+            && matches!(
+                b.get(name_end),
+                None | Some(b' ' | b'\t' | b'\n' | b'\r' | b'\x0C' | b'/' | b'>')
+            )
+        {
+            return at;
+        }
+        from = at + 2;
+    }
+    b.len()
+}
+
+/// What follows a start tag.
+enum Text {
+    Markup,
+    /// Raw text up to the element's end tag.
+    UntilEndTag,
+    /// Text to the end (`<plaintext>`).
+    ToTheEnd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ns {
+    Html,
+    Svg,
+    Math,
+}
+
+#[derive(Debug)]
+struct Open {
+    name: String,
+    ns: Ns,
+}
+
+/// The stack of open elements, and the formatting elements html5ever
+/// would reopen (`<b>`, `<em>`…): those are kept apart, in `formatting`,
+/// from their start tag to their end tag, with the stack's length when
+/// they were opened (clamped as the stack shrinks).
+#[derive(Debug, Default)]
+struct Tree {
+    stack: Vec<Open>,
+    formatting: Vec<(String, usize)>,
+}
+
+const VOID: &[&str] = &[
+    "area", "base", "basefont", "bgsound", "br", "col", "embed", "frame", "hr", "image", "img",
+    "input", "keygen", "link", "meta", "param", "source", "track", "wbr",
+];
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+/// Start tags that close an open `<p>` first.
+const CLOSE_P: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "header",
+    "hgroup",
+    "listing",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "search",
+    "section",
+    "summary",
+    "ul",
+];
+/// End tags that close up to their element when it is in scope.
+const BLOCK_END: &[&str] = &[
+    "address",
+    "applet",
+    "article",
+    "aside",
+    "blockquote",
+    "button",
+    "center",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "header",
+    "hgroup",
+    "listing",
+    "main",
+    "marquee",
+    "menu",
+    "nav",
+    "object",
+    "ol",
+    "pre",
+    "search",
+    "section",
+    "summary",
+    "ul",
+];
+const HEADINGS: &[&str] = &["h1", "h2", "h3", "h4", "h5", "h6"];
+/// The HTML parsing rules' "special" elements.
+const SPECIAL: &[&str] = &[
+    "address",
+    "applet",
+    "area",
+    "article",
+    "aside",
+    "base",
+    "basefont",
+    "bgsound",
+    "blockquote",
+    "body",
+    "br",
+    "button",
+    "caption",
+    "center",
+    "col",
+    "colgroup",
+    "dd",
+    "details",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "embed",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "frame",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hgroup",
+    "hr",
+    "html",
+    "iframe",
+    "img",
+    "input",
+    "keygen",
+    "li",
+    "link",
+    "listing",
+    "main",
+    "marquee",
+    "menu",
+    "meta",
+    "nav",
+    "noembed",
+    "noframes",
+    "noscript",
+    "object",
+    "ol",
+    "p",
+    "param",
+    "plaintext",
+    "pre",
+    "script",
+    "search",
+    "section",
+    "select",
+    "source",
+    "style",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "template",
+    "textarea",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "track",
+    "ul",
+    "wbr",
+    "xmp",
+];
+/// Elements that put a marker in the list of formatting elements.
+const MARKERS: &[&str] = &[
+    "applet", "caption", "marquee", "object", "td", "template", "th",
+];
+/// Elements whose text is not markup (`noscript` is left out: html5ever
+/// parses its markup when scripting is off).
+const RAW_TEXT: &[&str] = &[
+    "iframe", "noembed", "noframes", "script", "style", "textarea", "title", "xmp",
+];
+/// Start tags that leave SVG and MathML.
+const BREAKOUT: &[&str] = &[
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "font",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "listing",
+    "menu",
+    "meta",
+    "nobr",
+    "ol",
+    "p",
+    "pre",
+    "ruby",
+    "s",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tt",
+    "u",
+    "ul",
+    "var",
+];
+
+/// The kinds of scope an element is looked for in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Default,
+    ListItem,
+    Button,
+    Table,
+}
+
+impl Open {
+    fn is(&self, names: &[&str]) -> bool {
+        self.ns == Ns::Html && names.contains(&self.name.as_str())
+    }
+
+    /// SVG and MathML elements whose content is HTML again.
+    fn integration_point(&self) -> bool {
+        match self.ns {
+            Ns::Html => false,
+            Ns::Svg => matches!(self.name.as_str(), "foreignobject" | "desc" | "title"),
+            Ns::Math => matches!(
+                self.name.as_str(),
+                "mi" | "mo" | "mn" | "ms" | "mtext" | "annotation-xml"
+            ),
+        }
+    }
+
+    fn special(&self) -> bool {
+        self.is(SPECIAL) || self.integration_point()
+    }
+
+    fn bounds(&self, scope: Scope) -> bool {
+        match scope {
+            Scope::Table => self.is(&["html", "table", "template"]),
+            _ => {
+                self.is(&[
+                    "applet", "caption", "html", "table", "td", "th", "marquee", "object",
+                    "template",
+                ]) || self.integration_point()
+                    || (scope == Scope::ListItem && self.is(&["ol", "ul"]))
+                    || (scope == Scope::Button && self.is(&["button"]))
+            }
+        }
+    }
+}
+
+impl Tree {
+    fn depth(&self) -> usize {
+        self.stack.len() + self.formatting.len()
+    }
+
+    /// Whether text nodes can join across tags here: text in a table
+    /// outside its cells is moved before the table.
+    fn merges_text(&self) -> bool {
+        self.stack
+            .iter()
+            .any(|o| o.is(&["table", "select", "template"]))
+    }
+
+    fn push(&mut self, name: &str, ns: Ns) -> Result<(), ()> {
+        self.stack.push(Open {
+            name: name.to_owned(),
+            ns,
+        });
+        self.checked()
+    }
+
+    fn checked(&self) -> Result<(), ()> {
+        match self.depth() > MAX_HTML_DEPTH {
+            true => Err(()),
+            false => Ok(()),
+        }
+    }
+
+    fn top(&self) -> Option<&Open> {
+        self.stack.last()
+    }
+
+    fn top_is(&self, names: &[&str]) -> bool {
+        self.top().is_some_and(|o| o.is(names))
+    }
+
+    /// Pops the element at `i` and everything above it.
+    fn truncate(&mut self, i: usize) {
+        // Formatting elements opened after a marker element go with it.
+        if let Some(marker) = (i..self.stack.len()).find(|&k| self.stack[k].is(MARKERS)) {
+            self.formatting.retain(|&(_, base)| base <= marker);
+        }
+        self.stack.truncate(i);
+        for (_, base) in self.formatting.iter_mut().rev() {
+            if *base <= i {
+                break;
+            }
+            *base = i;
+        }
+    }
+
+    /// The nearest open HTML element named one of `names`, unless a
+    /// boundary of `scope` comes first.
+    fn in_scope(&self, names: &[&str], scope: Scope) -> Option<usize> {
+        for (i, open) in self.stack.iter().enumerate().rev() {
+            if open.is(names) {
+                return Some(i);
+            }
+            if open.bounds(scope) {
+                return None;
+            }
+        }
+        None
+    }
+
+    fn close_p(&mut self) {
+        if let Some(i) = self.in_scope(&["p"], Scope::Button) {
+            self.truncate(i);
+        }
+    }
+
+    /// Whether start tags are read as SVG or MathML.
+    fn in_foreign(&self) -> bool {
+        self.top()
+            .is_some_and(|o| o.ns != Ns::Html && !o.integration_point())
+    }
+
+    /// A start tag; what follows it; `Err` past the depth limit.
+    fn start(&mut self, name: &str, self_closing: bool) -> Result<Text, ()> {
+        if self.in_foreign() {
+            if !BREAKOUT.contains(&name) {
+                let ns = self.top().map_or(Ns::Html, |o| o.ns);
+                if !self_closing {
+                    self.push(name, ns)?;
+                }
+                return Ok(Text::Markup);
+            }
+            let keep = self
+                .stack
+                .iter()
+                .rposition(|o| o.ns == Ns::Html || o.integration_point())
+                .map_or(0, |i| i + 1);
+            self.truncate(keep);
+        }
+        match name {
+            _ if VOID.contains(&name) => {
+                if name == "hr" {
+                    self.close_p();
+                }
+            }
+            "html" | "head" | "body" | "frameset" => {}
+            "svg" | "math" => {
+                if !self_closing {
+                    let ns = if name == "svg" { Ns::Svg } else { Ns::Math };
+                    self.push(name, ns)?;
+                }
+            }
+            "plaintext" => {
+                self.close_p();
+                return Ok(Text::ToTheEnd);
+            }
+            _ if RAW_TEXT.contains(&name) => {
+                if name == "xmp" {
+                    self.close_p();
+                }
+                return Ok(Text::UntilEndTag);
+            }
+            _ if FORMATTING.contains(&name) => {
+                if name == "a" && self.formatting.iter().any(|(n, _)| n == "a") {
+                    self.end_formatting("a");
+                }
+                self.formatting.push((name.to_owned(), self.stack.len()));
+                self.checked()?;
+            }
+            "li" | "dd" | "dt" => {
+                let same: &[&str] = if name == "li" { &["li"] } else { &["dd", "dt"] };
+                for i in (0..self.stack.len()).rev() {
+                    let open = &self.stack[i];
+                    if open.is(same) {
+                        self.truncate(i);
+                        break;
+                    }
+                    if open.special() && !open.is(&["address", "div", "p"]) {
+                        break;
+                    }
+                }
+                self.close_p();
+                self.push(name, Ns::Html)?;
+            }
+            _ if CLOSE_P.contains(&name) => {
+                self.close_p();
+                self.push(name, Ns::Html)?;
+            }
+            _ if HEADINGS.contains(&name) => {
+                self.close_p();
+                if self.top_is(HEADINGS) {
+                    self.stack.pop();
+                    self.truncate(self.stack.len());
+                }
+                self.push(name, Ns::Html)?;
+            }
+            "button" => {
+                if let Some(i) = self.in_scope(&["button"], Scope::Default) {
+                    self.truncate(i);
+                }
+                self.push(name, Ns::Html)?;
+            }
+            "td" | "th" | "tr" | "tbody" | "thead" | "tfoot" => {
+                let closes: &[&str] = match name {
+                    "td" | "th" => &["td", "th"],
+                    "tr" => &["tr"],
+                    _ => &["tbody", "thead", "tfoot"],
+                };
+                if let Some(i) = self.in_scope(closes, Scope::Table) {
+                    self.truncate(i);
+                }
+                // The parser fills in the row and the body it implies.
+                if matches!(name, "td" | "th" | "tr") && self.top_is(&["table"]) {
+                    self.push("tbody", Ns::Html)?;
+                }
+                if matches!(name, "td" | "th") && self.top_is(&["tbody", "thead", "tfoot"]) {
+                    self.push("tr", Ns::Html)?;
+                }
+                self.push(name, Ns::Html)?;
+            }
+            "option" | "optgroup" => {
+                if self.top_is(&["option"]) {
+                    self.stack.pop();
+                }
+                if name == "optgroup" && self.top_is(&["optgroup"]) {
+                    self.stack.pop();
+                }
+                self.truncate(self.stack.len());
+                self.push(name, Ns::Html)?;
+            }
+            _ => self.push(name, Ns::Html)?,
+        }
+        Ok(Text::Markup)
+    }
+
+    fn end(&mut self, name: &str) {
+        if self.top().is_some_and(|o| o.ns != Ns::Html) {
+            for i in (0..self.stack.len()).rev() {
+                if self.stack[i].ns == Ns::Html {
+                    break;
+                }
+                if self.stack[i].name == name {
+                    self.truncate(i);
+                    return;
+                }
+            }
+        }
+        let scoped = |tree: &Tree, names: &[&str], scope| tree.in_scope(names, scope);
+        let found = match name {
+            "p" => scoped(self, &["p"], Scope::Button),
+            "li" => scoped(self, &["li"], Scope::ListItem),
+            "dd" | "dt" => scoped(self, &[name], Scope::Default),
+            _ if HEADINGS.contains(&name) => scoped(self, HEADINGS, Scope::Default),
+            _ if BLOCK_END.contains(&name) => scoped(self, &[name], Scope::Default),
+            "table" | "tbody" | "tfoot" | "thead" | "tr" | "td" | "th" | "caption" => {
+                scoped(self, &[name], Scope::Table)
+            }
+            "template" => self.stack.iter().rposition(|o| o.is(&["template"])),
+            "select" => {
+                let mut found = None;
+                for (i, open) in self.stack.iter().enumerate().rev() {
+                    if open.is(&["select"]) {
+                        found = Some(i);
+                        break;
+                    }
+                    if !open.is(&["option", "optgroup"]) {
+                        break;
+                    }
+                }
+                found
+            }
+            "option" | "colgroup" => self.top_is(&[name]).then(|| self.stack.len() - 1),
+            "optgroup" => {
+                let n = self.stack.len();
+                if self.top_is(&["option"]) && n >= 2 && self.stack[n - 2].is(&["optgroup"]) {
+                    Some(n - 2)
+                } else {
+                    self.top_is(&["optgroup"]).then(|| n - 1)
+                }
+            }
+            "form" => {
+                // Only the form itself leaves the stack.
+                if let Some(i) = scoped(self, &["form"], Scope::Default) {
+                    self.stack.remove(i);
+                    for (_, base) in &mut self.formatting {
+                        if *base > i {
+                            *base -= 1;
+                        }
+                    }
+                }
+                None
+            }
+            "body" | "html" | "br" => None,
+            _ if FORMATTING.contains(&name) => {
+                self.end_formatting(name);
+                None
+            }
+            _ => self.any_other_end(name),
+        };
+        if let Some(i) = found {
+            self.truncate(i);
+        }
+    }
+
+    /// The nearest open HTML element of that name, unless a special
+    /// element comes first.
+    fn any_other_end(&self, name: &str) -> Option<usize> {
+        for (i, open) in self.stack.iter().enumerate().rev() {
+            if open.ns == Ns::Html && open.name == name {
+                return Some(i);
+            }
+            if open.special() {
+                return None;
+            }
+        }
+        None
+    }
+
+    /// The end of a formatting element. With a special element opened
+    /// after it, html5ever's adoption agency moves elements around without
+    /// making the stack deeper: nothing changes here. Without one, the
+    /// element and what was opened after it are closed.
+    fn end_formatting(&mut self, name: &str) {
+        let Some(j) = self.formatting.iter().rposition(|(n, _)| n == name) else {
+            if let Some(i) = self.any_other_end(name) {
+                self.truncate(i);
+            }
+            return;
+        };
+        let base = self.formatting[j].1.min(self.stack.len());
+        if self.stack[base..].iter().any(Open::special) {
+            return;
+        }
+        self.truncate(base);
+        self.formatting.remove(j);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn html_error(html: &str) -> Option<String> {
+        check_html(html).err().map(|(_, reason)| reason)
+    }
+
+    fn deep(html: &str) -> bool {
+        html_error(html).is_some_and(|r| r.contains("nested deeper"))
+    }
 
     #[test]
     fn categories_keep_the_first_distinct_ones() {
@@ -501,5 +1412,98 @@ mod tests {
         assert!(check_yaml(&after_quote).is_err());
         let after_plain = format!("tags: [a 'b, {}]\n", "[ 'x]', ".repeat(70));
         assert!(check_yaml(&after_plain).is_err());
+    }
+
+    #[test]
+    fn html_depth_follows_the_parsing_rules() {
+        assert_eq!(check_html(&"<div>".repeat(128)), Ok(()));
+        assert!(deep(&"<div>".repeat(129)));
+        assert!(
+            deep(&"<div/>".repeat(129)),
+            "self-closing is ignored in HTML"
+        );
+        assert!(deep(&"<span>".repeat(129)));
+        assert!(deep(&"<b id=1>".repeat(129)));
+        // Void elements, closed elements and implied ends do not nest.
+        let flat = [
+            "<br><img src=x><hr><input>",
+            "<div>x</div>",
+            "<p>one<p>two",
+            "<ul><li>one<li>two</ul>",
+            "<dl><dt>a<dd>b<dt>c</dl>",
+            "<table><tr><td>a<td>b<tr><td>c</table>",
+            "<div><p>sloppy</div>",
+            "<h1>a<h2>b",
+            "<select><option>a<option>b</select>",
+            "<b>bold</b><i>it</i>",
+            "<a href=1>one<a href=2>two",
+            "<svg><path/><circle/></svg>",
+            "<math><mi>x</mi></math>",
+            "<!-- <div> --><?x <div>?><!x <div>>",
+            "<script>document.write('<div>')</script>",
+            "<textarea><div></textarea>",
+        ];
+        for html in flat {
+            let repeated = html.repeat(200);
+            assert_eq!(check_html(&repeated), Ok(()), "{html}");
+        }
+        // What only looks closed is counted.
+        for html in [
+            "<span><div></span>",
+            "<form><div></form>",
+            "<svg><p><div/>",
+            "<p><b id=x>x</p>",
+            "<!--><div>",
+            "<!---><div>",
+            "<div a='>'>",
+            "<svg><style><g>",
+            "<ul><li>",
+            "<b><div></b>",
+        ] {
+            assert!(deep(&html.repeat(200)), "{html}");
+        }
+        // Formatting elements closed by a marker element go with it.
+        assert_eq!(
+            check_html(&"<table><tr><td><b>x</td></tr></table>".repeat(200)),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn html_text_costs_what_writing_it_out_scans() {
+        let scans = |html: &str| html_error(html).is_some_and(|r| r.contains("too many `&`"));
+        assert!(scans(&format!("<p>{}</p>", "&amp;".repeat(40_000))));
+        assert!(scans(&format!("<p>{}</p>", "김·".repeat(40_000))));
+        // The same characters in paragraphs of their own are fine.
+        assert_eq!(
+            check_html(&format!("<p>{}</p>", "김·".repeat(100)).repeat(400)),
+            Ok(())
+        );
+        let amps = "&".repeat(1000);
+        assert_eq!(check_html(&format!("{amps}<b></b>").repeat(100)), Ok(()));
+        // End tags that close nothing leave one text node.
+        assert!(scans(&format!("{amps}</x>").repeat(100)));
+        // Attribute values are written out the same way.
+        let href = format!("<a href=\"{}\">x</a>", "a&".repeat(30_000));
+        assert!(scans(&href));
+        let (at, _) =
+            check_html(&format!("<p>ok</p><p>{}</p>", "&amp;".repeat(40_000))).unwrap_err();
+        assert_eq!(at, 12);
+    }
+
+    #[test]
+    fn html_attributes_and_tags_cut_off() {
+        let attributes: Vec<String> = (0..65).map(|i| format!("a{i}=\"v\"")).collect();
+        let wide = format!("<p {}>", attributes.join(" "));
+        let reason = html_error(&wide).unwrap_or_default();
+        assert!(reason.contains("65 attributes"), "{reason}");
+        assert_eq!(
+            check_html(&format!("<p {}>", attributes[..64].join(" "))),
+            Ok(())
+        );
+        assert_eq!(check_html("<div a=\"never closed"), Ok(()));
+        assert_eq!(check_html("text < 3 and <1 and </ >"), Ok(()));
+        let (at, _) = check_html(&format!("ab{}", "<div>".repeat(200))).unwrap_err();
+        assert_eq!(at, 2 + 128 * 5);
     }
 }
