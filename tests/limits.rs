@@ -339,3 +339,167 @@ fn json_content_html_of_40000_character_references_is_an_error() {
     let timed = build_within(dir.path(), BOUND);
     assert_refused(dir.path(), &timed, "amps.json", 1, "too many `&`");
 }
+
+// Markdown --------------------------------------------------------------------
+
+#[test]
+fn a_markdown_line_of_100000_quote_markers_is_an_error() {
+    let dir = with_good(&[("quotes.md", markdown(&format!("{} x", ">".repeat(100_000))))]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "quotes.md",
+        5,
+        "100000 block quotes and lists open on one line",
+    );
+}
+
+#[test]
+fn a_markdown_line_of_20000_list_markers_is_an_error() {
+    let dir = with_good(&[
+        ("lists.md", markdown(&format!("{}x", "- ".repeat(20_000)))),
+        (
+            "mixed.md",
+            markdown(&format!("{}x", "> 1. ".repeat(10_000))),
+        ),
+    ]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "lists.md",
+        5,
+        "20000 block quotes and lists open on one line",
+    );
+    assert_refused(
+        dir.path(),
+        &timed,
+        "mixed.md",
+        5,
+        "20000 block quotes and lists open on one line",
+    );
+}
+
+#[test]
+fn markdown_raw_html_of_20000_nested_divs_is_an_error() {
+    let dir = with_good(&[("divs.md", markdown(&"<div>\n".repeat(20_000)))]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "divs.md",
+        133,
+        "HTML nested deeper than 128 elements",
+    );
+}
+
+#[test]
+fn deep_emphasis_around_raw_end_tags_is_an_error() {
+    // Emphasis nests 100,000 deep; each raw end tag then makes the
+    // sanitizer's HTML parser walk the whole depth.
+    let body = format!(
+        "{}x{}x{}",
+        "*".repeat(100_000),
+        "</span>".repeat(50_000),
+        "*".repeat(100_000)
+    );
+    let dir = with_good(&[("emphasis.md", markdown(&body))]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "emphasis.md",
+        5,
+        "HTML nested deeper than 128 elements",
+    );
+}
+
+#[test]
+fn a_table_of_5000_columns_is_an_error() {
+    // Every row is filled up to the header's width: 5,000 columns by
+    // 5,000 one-cell rows are 25 million cells from 35 KB.
+    let body = format!(
+        "{}|\n{}|\n{}",
+        "|a".repeat(5000),
+        "|-".repeat(5000),
+        "x|\n".repeat(5000)
+    );
+    let dir = with_good(&[("table.md", markdown(&body))]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(
+        dir.path(),
+        &timed,
+        "table.md",
+        6,
+        "a table of 5000 columns, over the limit of 64",
+    );
+}
+
+#[test]
+fn markdown_text_of_many_ampersands_or_middle_dots_is_an_error() {
+    let paragraphs = format!("{}\n", "이름·".repeat(100)).repeat(200);
+    let dir = with_good(&[
+        ("amps.md", markdown(&"&".repeat(1_000_000))),
+        ("dots.md", markdown(&"김·".repeat(40_000))),
+        // As many middle dots, a paragraph of a hundred each: fine.
+        ("names.md", markdown(&paragraphs.replace('\n', "\n\n"))),
+    ]);
+    let timed = build_within(dir.path(), BOUND);
+    assert_refused(dir.path(), &timed, "amps.md", 5, "too many `&`");
+    assert_refused(dir.path(), &timed, "dots.md", 5, "too many `&`");
+    let stderr = timed.run.stderr();
+    assert!(!stderr.contains("names.md"), "{stderr}");
+}
+
+// Consistency -----------------------------------------------------------------
+
+/// The first pass of a build that publishes few items reads headers only;
+/// one that publishes many keeps bodies. Both, and a cached rebuild, find
+/// the same errors.
+#[test]
+fn the_same_errors_with_and_without_bodies_and_from_the_cache() {
+    let emphasis = format!(
+        "{}x{}x{}",
+        "*".repeat(300),
+        "</span>".repeat(300),
+        "*".repeat(300)
+    );
+    let dir = with_good(&[
+        ("quotes.md", markdown(&">".repeat(40))),
+        ("divs.md", markdown(&"<div>\n".repeat(200))),
+        ("emphasis.md", markdown(&emphasis)),
+        ("yaml.md", deep_yaml("[", "]", 65)),
+        ("fine.md", markdown(&"<div>\n".repeat(100))),
+    ]);
+    let errors = |timed: &Timed| -> Vec<String> {
+        let mut lines: Vec<String> = timed
+            .run
+            .stderr()
+            .lines()
+            .filter(|l| l.contains("articles/"))
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let few = build_within(dir.path(), BOUND);
+    few.run.expect_code(1);
+    let few_errors = errors(&few);
+    assert_eq!(few_errors.len(), 4, "{few_errors:?}");
+    let cached = build_within(dir.path(), BOUND);
+    cached.run.expect_code(1);
+    assert_eq!(errors(&cached), few_errors);
+    let config = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("name = \"all\"", "name = \"all\"\narchive = true"),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(dir.path().join("feeds")).unwrap();
+    let many = build_within(dir.path(), BOUND);
+    many.run.expect_code(1);
+    assert_eq!(errors(&many), few_errors);
+    assert!(titles(dir.path()).iter().any(|t| t == "Deep"));
+}

@@ -25,6 +25,13 @@ pub const MAX_CATEGORIES: usize = 32;
 /// Flow collections (`[…]`, `{…}`) nested in YAML front matter.
 pub const MAX_YAML_DEPTH: usize = 64;
 
+/// Block quotes and lists opened on one Markdown line.
+pub const MAX_MARKDOWN_DEPTH: usize = 32;
+
+/// Columns of a Markdown table (every row is filled up to the header's
+/// width).
+pub const MAX_TABLE_COLUMNS: usize = 64;
+
 /// Elements open at once in an article's HTML.
 pub const MAX_HTML_DEPTH: usize = 128;
 
@@ -458,6 +465,191 @@ impl YamlScan<'_> {
             self.newline();
         }
     }
+}
+
+// Markdown --------------------------------------------------------------------
+
+/// Checks a Markdown body before pulldown-cmark reads it. Errors carry the
+/// 1-based line in `body`.
+///
+/// - At most [`MAX_MARKDOWN_DEPTH`] block quote and list markers open on
+///   one line: pulldown-cmark walks every open container for every marker.
+///   (Nesting built up over many lines costs a line as much as it is long,
+///   indented as it must be: linear.)
+/// - At most [`MAX_TABLE_COLUMNS`] columns in a table: every row is filled
+///   up to the header's width, so a wide header times many short rows
+///   would cost their product.
+///
+/// Returns whether the HTML the body renders to must be checked too
+/// ([`check_html`]): when it holds raw HTML (any `<`), when the bound
+/// below on its element depth is over [`MAX_HTML_DEPTH`], or when its
+/// `&` and `0xC2` bytes times its length (what its text can cost to write
+/// out) are over [`MAX_HTML_TEXT_SCAN`]. Without raw HTML, elements nest
+/// only in containers (each at least one column of a line's prefix, two
+/// elements each: `<ul><li>`), in emphasis (each level at least two of
+/// `*`, `_`, `~` in one paragraph), and a few more (a table, a code block,
+/// a link, a footnote): 16 at most.
+pub fn check_markdown(body: &str) -> Result<bool, (usize, String)> {
+    let (mut widest, mut delimiters, mut most_delimiters, mut raw) = (0, 0, 0, false);
+    let mut specials = 0u64;
+    for (i, line) in body.split('\n').enumerate() {
+        let b = line.as_bytes();
+        if b.iter().all(u8::is_ascii_whitespace) {
+            most_delimiters = most_delimiters.max(delimiters);
+            delimiters = 0;
+            continue;
+        }
+        let prefix = container_prefix(b);
+        if prefix.markers > MAX_MARKDOWN_DEPTH {
+            return Err((
+                i + 1,
+                format!(
+                    "{} block quotes and lists open on one line, over the limit of \
+                     {MAX_MARKDOWN_DEPTH}",
+                    prefix.markers
+                ),
+            ));
+        }
+        widest = widest.max(prefix.width);
+        if let Some(columns) = delimiter_row(&b[prefix.end..]) {
+            if columns > MAX_TABLE_COLUMNS {
+                return Err((
+                    i + 1,
+                    format!("a table of {columns} columns, over the limit of {MAX_TABLE_COLUMNS}"),
+                ));
+            }
+        }
+        for &c in b {
+            match c {
+                b'*' | b'_' | b'~' => delimiters += 1,
+                b'<' => raw = true,
+                b'&' | 0xC2 => specials += 1,
+                _ => {}
+            }
+        }
+    }
+    most_delimiters = most_delimiters.max(delimiters);
+    let depth_bound = 16 + 2 * widest + most_delimiters / 2;
+    let text_scan = specials.saturating_mul(body.len() as u64);
+    Ok(raw || depth_bound > MAX_HTML_DEPTH || text_scan > MAX_HTML_TEXT_SCAN)
+}
+
+/// What starts a Markdown line: block quote and list markers, and the
+/// white space between them.
+struct Prefix {
+    /// Markers (`>`, `-`, `+`, `*`, `1.`, `1)`, `[^note]:`).
+    markers: usize,
+    /// Markers plus columns of white space (a tab as 4): at least one per
+    /// container the line is in.
+    width: usize,
+    /// Where the rest of the line starts.
+    end: usize,
+}
+
+fn container_prefix(b: &[u8]) -> Prefix {
+    let is_space = |c: Option<&u8>| matches!(c, None | Some(b' ' | b'\t'));
+    // Looked up once per line, not once per marker: a line can hold
+    // thousands.
+    let mut rest = ThematicBreaks {
+        line: b,
+        uniform_after: None,
+    };
+    let mut label_end: Option<Option<usize>> = None;
+    let (mut i, mut markers, mut width) = (0, 0, 0);
+    loop {
+        while let Some(&c @ (b' ' | b'\t')) = b.get(i) {
+            width += if c == b'\t' { 4 } else { 1 };
+            i += 1;
+        }
+        let marker_end = match b.get(i) {
+            Some(b'>') => Some(i + 1),
+            Some(&c @ (b'-' | b'+' | b'*')) if is_space(b.get(i + 1)) => {
+                // `- - -` is a thematic break, not three lists.
+                (!rest.from(i, c)).then_some(i + 1)
+            }
+            Some(b'0'..=b'9') => {
+                let digits = b[i..]
+                    .iter()
+                    .take(10)
+                    .take_while(|c| c.is_ascii_digit())
+                    .count();
+                let after = i + digits;
+                (digits <= 9
+                    && matches!(b.get(after), Some(b'.' | b')'))
+                    && is_space(b.get(after + 1)))
+                .then_some(after + 1)
+            }
+            Some(b'[') if b.get(i + 1) == Some(&b'^') => match label_end {
+                Some(Some(end)) if end > i => Some(end),
+                Some(None) => None,
+                _ => {
+                    let found = memchr::memmem::find(&b[i..], b"]:").map(|p| i + p + 2);
+                    label_end = Some(found);
+                    found
+                }
+            },
+            _ => None,
+        };
+        match marker_end {
+            Some(end) => {
+                markers += 1;
+                width += 1;
+                i = end;
+            }
+            None => break,
+        }
+    }
+    Prefix {
+        markers,
+        width,
+        end: i,
+    }
+}
+
+/// Whether the rest of a line, from some point on, is a thematic break:
+/// three or more of one of `-`, `*`, `_`, and white space only.
+struct ThematicBreaks<'a> {
+    line: &'a [u8],
+    /// Per mark (`-`, `*`): after which index only it and white space
+    /// follow; found when first asked.
+    uniform_after: Option<[usize; 2]>,
+}
+
+impl ThematicBreaks<'_> {
+    /// Whether the line from `i` (where `mark` is) is a thematic break.
+    fn from(&mut self, i: usize, mark: u8) -> bool {
+        let line = self.line;
+        let uniform_after = *self.uniform_after.get_or_insert_with(|| {
+            [b'-', b'*'].map(|m| {
+                line.iter()
+                    .rposition(|&c| c != m && c != b' ' && c != b'\t')
+                    .map_or(0, |p| p + 1)
+            })
+        });
+        let after = match mark {
+            b'-' => uniform_after[0],
+            b'*' => uniform_after[1],
+            _ => return false,
+        };
+        // Counted only where the rest is uniform: then either three marks
+        // follow and the line's markers end here, or fewer do, and fewer
+        // markers are left to ask about.
+        i >= after && line[i..].iter().filter(|&&c| c == mark).count() >= 3
+    }
+}
+
+/// The number of columns, when `b` can be a table's delimiter row
+/// (`|---|:--:|`): only `|`, `-`, `:` and white space, with a `|` and a `-`.
+fn delimiter_row(b: &[u8]) -> Option<usize> {
+    let allowed = |c: &u8| matches!(c, b'|' | b'-' | b':' | b' ' | b'\t' | b'\r');
+    if !b.contains(&b'|') || !b.contains(&b'-') || !b.iter().all(allowed) {
+        return None;
+    }
+    Some(
+        b.split(|&c| c == b'|')
+            .filter(|cell| cell.contains(&b'-'))
+            .count(),
+    )
 }
 
 // HTML ------------------------------------------------------------------------
@@ -1415,6 +1607,45 @@ mod tests {
     }
 
     #[test]
+    fn markdown_markers_per_line() {
+        assert_eq!(
+            check_markdown("> > - 1. quote\n\n* * *\n- - -\n"),
+            Ok(false)
+        );
+        let (line, reason) = check_markdown(&format!("ok\n{}x\n", "> ".repeat(33))).unwrap_err();
+        assert_eq!(line, 2);
+        assert!(reason.starts_with("33 block quotes and lists"), "{reason}");
+        assert!(check_markdown(&format!("{}x", "1. ".repeat(33))).is_err());
+        assert!(check_markdown(&format!("{}x", "- ".repeat(32))).is_ok());
+        // A thematic break of many dashes is no list.
+        assert_eq!(check_markdown(&"- ".repeat(100)), Ok(false));
+        // Code indented deep is no error, only a reason to look closer.
+        assert_eq!(
+            check_markdown(&format!("{}code\n", " ".repeat(80))),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn markdown_tables_and_what_needs_a_closer_look() {
+        assert_eq!(
+            check_markdown("| a | b |\n|---|:-:|\n| 1 | 2 |\n"),
+            Ok(false)
+        );
+        let wide = format!("{}|\n{}|\n", "|a".repeat(65), "|-".repeat(65));
+        let (line, reason) = check_markdown(&wide).unwrap_err();
+        assert_eq!(
+            (line, reason.as_str()),
+            (2, "a table of 65 columns, over the limit of 64")
+        );
+        assert_eq!(check_markdown("a <b>raw</b>\n"), Ok(true));
+        assert_eq!(check_markdown(&"*a* _b_ ".repeat(20)), Ok(false));
+        assert_eq!(check_markdown(&"*a* _b_ ".repeat(60)), Ok(true));
+        // Delimiters are counted per paragraph.
+        assert_eq!(check_markdown(&"*a* _b_\n\n".repeat(100)), Ok(false));
+    }
+
+    #[test]
     fn html_depth_follows_the_parsing_rules() {
         assert_eq!(check_html(&"<div>".repeat(128)), Ok(()));
         assert!(deep(&"<div>".repeat(129)));
@@ -1489,6 +1720,9 @@ mod tests {
         let (at, _) =
             check_html(&format!("<p>ok</p><p>{}</p>", "&amp;".repeat(40_000))).unwrap_err();
         assert_eq!(at, 12);
+        // Markdown text holding as many is looked at closer.
+        assert_eq!(check_markdown(&"&".repeat(40_000)), Ok(true));
+        assert_eq!(check_markdown(&"R&D ".repeat(1000)), Ok(false));
     }
 
     #[test]
