@@ -452,6 +452,40 @@ fn markdown_text_of_many_ampersands_or_middle_dots_is_an_error() {
     assert!(!stderr.contains("names.md"), "{stderr}");
 }
 
+// JSON ------------------------------------------------------------------------
+
+#[test]
+fn a_json_array_of_30000_objects_is_read_in_linear_time() {
+    let objects: Vec<String> = (0..30_000)
+        .map(|i| {
+            format!(
+                "{{\"id\": \"brief-{i}\", \"title\": \"Brief {i}\", \
+                 \"date\": \"2026-09-01T10:00:00+09:00\", \"content_text\": \"Brief.\"}}"
+            )
+        })
+        .collect();
+    let json = format!("[\n{}\n]\n", objects.join(",\n"));
+    assert!(json.len() < 4 << 20);
+    let dir = with_good(&[("briefs.json", json.into_bytes())]);
+    // The feed publishes the good story only: the briefs are read once,
+    // not again to be written.
+    let config = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("name = \"all\"", "name = \"all\"\nlimit = 1"),
+    )
+    .unwrap();
+    let timed = build_within(dir.path(), BOUND);
+    timed.run.expect_code(0);
+    assert!(
+        timed.run.stdout().contains("30001 articles"),
+        "{}",
+        timed.run.stdout()
+    );
+    assert_eq!(titles(dir.path()), [GOOD.1]);
+}
+
 // Consistency -----------------------------------------------------------------
 
 /// The first pass of a build that publishes few items reads headers only;

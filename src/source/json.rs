@@ -13,7 +13,6 @@ use serde_json::value::RawValue;
 use super::fields::{key_line, unknown_field, FieldError, Fields, Notes};
 use super::limits::{check_html, Warning};
 use super::{ParseContext, SourceError};
-use crate::config::line_of;
 use crate::model::{Article, ArticleFormat, Body};
 
 /// Parses a `.json` or `.jsonl` file into its articles and its errors; a
@@ -42,9 +41,15 @@ pub fn parse(
     } else if text.trim_start().starts_with('[') {
         match serde_json::from_str::<Vec<&RawValue>>(text) {
             Ok(objects) => {
+                // Lines are counted on from one object to the next: counting
+                // from the start for each would cost the file's length times
+                // the number of objects.
+                let (mut line, mut counted) = (1, 0);
                 for raw in objects {
                     let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                    let line = line_of(text, offset);
+                    let between = text.as_bytes().get(counted..offset).unwrap_or_default();
+                    line += memchr::memchr_iter(b'\n', between).count();
+                    counted = counted.max(offset);
                     push(parse_object(path, raw.get(), line, ctx, warnings).map(one_of_many));
                 }
             }
