@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::limits::{cap_categories, categories_warning, Warning};
 use super::{parse_date, stem_of, ParseContext};
 use crate::model::{Article, ArticleFormat, Body, Enclosure, Person};
 
@@ -67,6 +68,14 @@ pub struct Fields {
     pub content_text: Option<String>,
 }
 
+/// Where problems that do not stop an article go.
+pub struct Notes<'a> {
+    /// The line of a key in the file.
+    pub line_of: &'a dyn Fn(&'static str) -> usize,
+    /// The problems.
+    pub warnings: &'a mut Vec<Warning>,
+}
+
 /// A field-level problem; the caller locates it.
 pub struct FieldError {
     /// The key the problem is about, for finding its line.
@@ -91,6 +100,7 @@ impl Fields {
         format: ArticleFormat,
         body: Body,
         ctx: ParseContext,
+        notes: Notes<'_>,
     ) -> Result<Article, FieldError> {
         let title = self
             .title
@@ -114,8 +124,22 @@ impl Fields {
             authors.extend(name.into_vec().iter().map(|n| person(n)));
         }
         let mut categories = Vec::new();
-        for list in [self.categories, self.tags].into_iter().flatten() {
-            categories.extend(list.into_vec());
+        let mut from_categories = 0;
+        for (key, list) in [("categories", self.categories), ("tags", self.tags)] {
+            if let Some(list) = list {
+                categories.extend(list.into_vec());
+            }
+            if key == "categories" {
+                from_categories = categories.len();
+            }
+        }
+        if let Some((distinct, first_dropped)) = cap_categories(&mut categories) {
+            let key = match first_dropped < from_categories {
+                true => "categories",
+                false => "tags",
+            };
+            let line = (notes.line_of)(key);
+            notes.warnings.push(categories_warning(line, distinct));
         }
         Ok(Article {
             path: path.to_owned(),

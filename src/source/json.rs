@@ -10,13 +10,19 @@ use std::path::Path;
 
 use serde_json::value::RawValue;
 
-use super::fields::{key_line, unknown_field, FieldError, Fields};
+use super::fields::{key_line, unknown_field, FieldError, Fields, Notes};
+use super::limits::{check_html, Warning};
 use super::{ParseContext, SourceError};
-use crate::config::line_of;
 use crate::model::{Article, ArticleFormat, Body};
 
-/// Parses a `.json` or `.jsonl` file into its articles and its errors.
-pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> (Vec<Article>, Vec<SourceError>) {
+/// Parses a `.json` or `.jsonl` file into its articles and its errors; a
+/// problem that does not stop an article goes to `warnings`.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    ctx: ParseContext,
+    warnings: &mut Vec<Warning>,
+) -> (Vec<Article>, Vec<SourceError>) {
     let mut articles = Vec::new();
     let mut errors = Vec::new();
     let mut push = |r: Result<Article, SourceError>| match r {
@@ -29,22 +35,28 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> (Vec<Article>, Vec<S
     if is_lines {
         for (i, line) in text.lines().enumerate() {
             if !line.trim().is_empty() {
-                push(parse_object(path, line, i + 1, ctx).map(one_of_many));
+                push(parse_object(path, line, i + 1, ctx, warnings).map(one_of_many));
             }
         }
     } else if text.trim_start().starts_with('[') {
         match serde_json::from_str::<Vec<&RawValue>>(text) {
             Ok(objects) => {
+                // Lines are counted on from one object to the next: counting
+                // from the start for each would cost the file's length times
+                // the number of objects.
+                let (mut line, mut counted) = (1, 0);
                 for raw in objects {
                     let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                    let line = line_of(text, offset);
-                    push(parse_object(path, raw.get(), line, ctx).map(one_of_many));
+                    let between = text.as_bytes().get(counted..offset).unwrap_or_default();
+                    line += memchr::memchr_iter(b'\n', between).count();
+                    counted = counted.max(offset);
+                    push(parse_object(path, raw.get(), line, ctx, warnings).map(one_of_many));
                 }
             }
             Err(e) => push(Err(syntax_error(path, &e, 1))),
         }
     } else {
-        push(parse_object(path, text, 1, ctx));
+        push(parse_object(path, text, 1, ctx, warnings));
     }
     (articles, errors)
 }
@@ -72,6 +84,7 @@ fn parse_object(
     object: &str,
     first_line: usize,
     ctx: ParseContext,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Article, SourceError> {
     let fields: Fields = serde_json::from_str(object).map_err(|e| {
         let located = unknown_field(&e.to_string()).and_then(|k| key_line(object, k));
@@ -86,7 +99,13 @@ fn parse_object(
     })?;
     let at_key = |key: &str| key_line(object, key).map_or(first_line, |l| first_line + l - 1);
     let body = match (&fields.content_html, &fields.content_text) {
-        (Some(html), _) => Body::Html(html.clone()),
+        (Some(html), _) => {
+            // The sanitizer's HTML parser is not linear in nesting:
+            // checked first.
+            check_html(html)
+                .map_err(|(_, reason)| SourceError::new(path, at_key("content_html"), reason))?;
+            Body::Html(html.clone())
+        }
         (None, Some(text)) => Body::Paragraphs(paragraphs(text)),
         (None, None) => {
             return Err(SourceError::new(
@@ -104,7 +123,17 @@ fn parse_object(
         ));
     }
     fields
-        .into_article(path, first_line, ArticleFormat::Json, body, ctx)
+        .into_article(
+            path,
+            first_line,
+            ArticleFormat::Json,
+            body,
+            ctx,
+            Notes {
+                line_of: &at_key,
+                warnings,
+            },
+        )
         .map_err(|FieldError { key, reason }| SourceError::new(path, at_key(key), reason))
 }
 
@@ -134,7 +163,7 @@ mod tests {
    "content_html": "<p>x</p>", "categories": ["c"], "authors": ["P", "Q"]},
   {"title": "B", "date": "2026-10-16 08:00", "content_text": "one\ntwo\n\nthree"}
 ]"#;
-        let (a, e) = parse(Path::new("d/b.json"), text, CTX);
+        let (a, e) = parse(Path::new("d/b.json"), text, CTX, &mut Vec::new());
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(a.len(), 2);
         assert_eq!((a[0].line, a[1].line), (2, 4));
@@ -148,14 +177,14 @@ mod tests {
         let lines =
             "{\"title\":\"A\",\"date\":\"2026-10-01\",\"content_text\":\"x\",\"author\":\"D\"}\n\n\
                      {\"title\":\"B\",\"date\":\"2026-10-02\",\"content_text\":\"y\"}\n";
-        let (a, e) = parse(Path::new("d/t.jsonl"), lines, CTX);
+        let (a, e) = parse(Path::new("d/t.jsonl"), lines, CTX, &mut Vec::new());
         assert!(e.is_empty());
         assert_eq!((a[0].line, a[1].line), (1, 3));
         assert_eq!(a[0].authors[0].name, "D");
     }
 
     fn errors(name: &str, text: &str) -> Vec<String> {
-        let (_, e) = parse(Path::new(name), text, CTX);
+        let (_, e) = parse(Path::new(name), text, CTX, &mut Vec::new());
         e.iter()
             .map(|e| format!("{}:{}", e.line, e.reason))
             .collect()
@@ -166,7 +195,7 @@ mod tests {
         let text = "[\n{\"title\": \"A\", \"date\": \"2026-10-01\", \"content_text\": \"x\"},\n\
                     {\"title\": \"B\",\n \"date\": \"later\", \"content_text\": \"y\"},\n\
                     {\"title\": \"C\", \"date\": \"2026-10-01\"}\n]";
-        let (a, _) = parse(Path::new("b.json"), text, CTX);
+        let (a, _) = parse(Path::new("b.json"), text, CTX, &mut Vec::new());
         assert_eq!(a.len(), 1);
         let e = errors("b.json", text);
         assert_eq!(e.len(), 2, "{e:?}");

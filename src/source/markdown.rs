@@ -3,16 +3,25 @@
 //! The body becomes HTML with `pulldown-cmark`; it is *not* sanitized here
 //! (raw HTML passes through): `normalize` sanitizes every HTML body.
 
+use std::cell::Cell;
 use std::path::Path;
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
-use super::fields::{key_line, unknown_field, FieldError, Fields};
+use super::fields::{key_line, unknown_field, FieldError, Fields, Notes};
+use super::limits::{check_html, check_markdown, check_yaml, Warning};
 use super::{ParseContext, SourceError};
+use crate::config::line_of;
 use crate::model::{Article, ArticleFormat, Body};
 
-/// Parses one Markdown file.
-pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, SourceError> {
+/// Parses one Markdown file; a problem that does not stop it goes to
+/// `warnings`.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    ctx: ParseContext,
+    warnings: &mut Vec<Warning>,
+) -> Result<Article, SourceError> {
     let err = |line: usize, reason: String| SourceError::new(path, line, reason);
     let (fence, first) = match text.lines().next().map(str::trim_end) {
         Some("---") => ("---", 2),
@@ -54,16 +63,36 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
     }
     .map_err(|(line, reason)| err(first + line - 1, reason))?;
 
-    // Rendering finds no errors: without bodies it is skipped.
-    let (html, lede) = match ctx.bodies {
-        true => render(body_text),
-        false => (String::new(), None),
+    // The body's limits are checked with or without bodies, so that both
+    // find the same errors; rendering is skipped without bodies unless the
+    // HTML it gives must be checked.
+    let body_line = line_of(text, text.len() - body_text.len());
+    let check = check_markdown(body_text).map_err(|(line, r)| err(body_line + line - 1, r))?;
+    let (html, lede) = match (ctx.bodies, check) {
+        (false, false) => (String::new(), None),
+        _ => {
+            let rendered = render(body_text, check)
+                .map_err(|(offset, r)| err(body_line + line_of(body_text, offset) - 1, r))?;
+            match ctx.bodies {
+                true => rendered,
+                false => (String::new(), None),
+            }
+        }
     };
+    let at_key = |key: &str| key_line(front, key).map_or(1, |l| first + l - 1);
     let mut article = fields
-        .into_article(path, 1, ArticleFormat::Markdown, Body::Html(html), ctx)
-        .map_err(|FieldError { key, reason }| {
-            err(key_line(front, key).map_or(1, |l| first + l - 1), reason)
-        })?;
+        .into_article(
+            path,
+            1,
+            ArticleFormat::Markdown,
+            Body::Html(html),
+            ctx,
+            Notes {
+                line_of: &at_key,
+                warnings,
+            },
+        )
+        .map_err(|FieldError { key, reason }| err(at_key(key), reason))?;
     if article.summary.is_none() {
         article.summary = lede;
     }
@@ -74,6 +103,8 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
 type FrontError = (usize, String);
 
 fn parse_yaml(front: &str) -> Result<Fields, FrontError> {
+    // The YAML parser is not linear in nesting: checked first.
+    check_yaml(front)?;
     serde_yaml_ng::from_str(front).map_err(|e| {
         let message = e.to_string();
         let line = match unknown_field(&message) {
@@ -139,17 +170,21 @@ fn strip_location(message: &str) -> String {
 }
 
 /// The body as (unsanitized) HTML, and the plain text of its first
-/// paragraph.
-fn render(markdown: &str) -> (String, Option<String>) {
+/// paragraph. With `check`, the HTML is held to the limits of
+/// [`check_html`]; an error carries the offset in `markdown` of what made
+/// the HTML that broke them.
+fn render(markdown: &str, check: bool) -> Result<(String, Option<String>), (usize, String)> {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_SMART_PUNCTUATION;
-    let events: Vec<Event> = Parser::new_ext(markdown, options).collect();
+    let events: Vec<_> = Parser::new_ext(markdown, options)
+        .into_offset_iter()
+        .collect();
     let mut lede = String::new();
     let mut depth = 0usize;
     let mut done = false;
-    for event in &events {
+    for (event, _) in &events {
         match event {
             Event::Start(Tag::Paragraph) if !done => depth += 1,
             Event::End(TagEnd::Paragraph) if depth > 0 => {
@@ -162,9 +197,45 @@ fn render(markdown: &str) -> (String, Option<String>) {
         }
     }
     let mut html = String::with_capacity(markdown.len() * 5 / 4);
-    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    if check {
+        // Where in the HTML each event's output starts, and where the
+        // event is in the Markdown.
+        let written = Cell::new(0);
+        let mut starts = Vec::with_capacity(events.len());
+        let mut sink = Sink {
+            html: &mut html,
+            written: &written,
+        };
+        let events = events.into_iter().map(|(event, range)| {
+            starts.push((written.get(), range.start));
+            event
+        });
+        // Writing to a String does not fail.
+        let _ = pulldown_cmark::html::write_html_fmt(&mut sink, events);
+        if let Err((at, reason)) = check_html(&html) {
+            let event = starts.partition_point(|&(html_at, _)| html_at <= at);
+            let offset = starts.get(event.saturating_sub(1)).map_or(0, |&(_, md)| md);
+            return Err((offset, reason));
+        }
+    } else {
+        pulldown_cmark::html::push_html(&mut html, events.into_iter().map(|(event, _)| event));
+    }
     let lede = lede.trim().to_owned();
-    (html, (!lede.is_empty()).then_some(lede))
+    Ok((html, (!lede.is_empty()).then_some(lede)))
+}
+
+/// Collects the HTML pulldown-cmark writes, counting how much was written.
+struct Sink<'a> {
+    html: &'a mut String,
+    written: &'a Cell<usize>,
+}
+
+impl std::fmt::Write for Sink<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.html.push_str(s);
+        self.written.set(self.html.len());
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -177,7 +248,7 @@ mod tests {
     };
 
     fn parse_str(text: &str) -> Result<Article, SourceError> {
-        parse(Path::new("posts/hello.md"), text, CTX)
+        parse(Path::new("posts/hello.md"), text, CTX, &mut Vec::new())
     }
 
     #[test]
@@ -222,6 +293,32 @@ mod tests {
     fn error(text: &str) -> String {
         let e = parse_str(text).unwrap_err();
         format!("{}:{}", e.line, e.reason)
+    }
+
+    #[test]
+    fn body_limits_are_the_same_errors_with_and_without_bodies() {
+        let front = "---\ntitle: T\ndate: 2026-10-03\n---\nFine.\n\n";
+        let quotes = format!("{front}{}x\n", "> ".repeat(40));
+        let divs = format!("{front}{}", "<div>\n".repeat(200));
+        let emphasis = format!("{front}{}x{}\n", "*".repeat(300), "*".repeat(300));
+        let yaml = format!("---\ntitle: T\ntags: {}\n---\nx\n", "[".repeat(65));
+        for bodies in [true, false] {
+            let ctx = ParseContext { bodies, ..CTX };
+            let error = |text: &str| {
+                let e = parse(Path::new("p.md"), text, ctx, &mut Vec::new()).unwrap_err();
+                format!("{}:{}", e.line, e.reason)
+            };
+            let e = error(&quotes);
+            assert!(
+                e.starts_with("7:40 block quotes and lists open on one line"),
+                "{e}"
+            );
+            assert_eq!(error(&divs), "135:HTML nested deeper than 128 elements");
+            assert_eq!(error(&emphasis), "7:HTML nested deeper than 128 elements");
+            assert_eq!(error(&yaml), "3:front matter nested deeper than 64 levels");
+            let fine = format!("{front}{}", "<div>\n".repeat(100));
+            assert!(parse(Path::new("p.md"), &fine, ctx, &mut Vec::new()).is_ok());
+        }
     }
 
     #[test]

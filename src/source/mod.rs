@@ -10,18 +10,22 @@
 pub mod cache;
 mod fields;
 mod json;
+pub mod limits;
 mod list;
 mod markdown;
 mod walk;
 mod wire;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use rayon::prelude::*;
 
 use crate::model::{Article, ArticleFormat};
+use limits::{Warning, MAX_FILE_BYTES};
 
 pub use crate::model::Stamp;
 pub use list::{
@@ -131,15 +135,21 @@ pub struct ParsedFile {
 /// Reads, decodes and parses one listed file.
 pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> ParsedFile {
     let path = file.path.as_path();
+    let failed = |reason: String, stamp: Option<Stamp>| ParsedFile {
+        errors: vec![SourceError::new(path, 1, reason)],
+        stamp,
+        ..ParsedFile::default()
+    };
     match read(path) {
-        Ok((bytes, stamp)) => ParsedFile {
-            stamp: Some(stamp),
-            ..parse_bytes(path, bytes, file.format, ctx)
-        },
-        Err(e) => ParsedFile {
-            errors: vec![SourceError::new(path, 1, format!("cannot read: {e}"))],
-            ..ParsedFile::default()
-        },
+        Ok((bytes, stamp)) => parse_stamped(path, bytes, file.format, ctx, Some(stamp)),
+        Err(Unread::Io(e)) => failed(format!("cannot read: {e}"), None),
+        Err(Unread::TooLarge(stamp, size)) => {
+            let reason = format!(
+                "{size} bytes, over the limit of {MAX_FILE_BYTES} bytes ({} MiB) for an article file",
+                MAX_FILE_BYTES >> 20
+            );
+            failed(reason, Some(stamp))
+        }
     }
 }
 
@@ -152,38 +162,94 @@ pub fn parse_bytes(
     format: ArticleFormat,
     ctx: ParseContext,
 ) -> ParsedFile {
+    parse_stamped(path, bytes, format, ctx, None)
+}
+
+fn parse_stamped(
+    path: &Path,
+    bytes: Vec<u8>,
+    format: ArticleFormat,
+    ctx: ParseContext,
+    stamp: Option<Stamp>,
+) -> ParsedFile {
     let (text, legacy_encoded) = match decode(bytes) {
         Ok(decoded) => decoded,
         Err(reason) => {
             return ParsedFile {
                 errors: vec![SourceError::new(path, 1, reason)],
+                stamp,
                 ..ParsedFile::default()
             }
         }
     };
+    let mut warnings = Vec::new();
     let (articles, errors) = match format {
-        ArticleFormat::Wire => single(wire::parse(path, &text, ctx)),
-        ArticleFormat::Markdown => single(markdown::parse(path, &text, ctx)),
-        ArticleFormat::Json => json::parse(path, &text, ctx),
+        ArticleFormat::Wire => single(wire::parse(path, &text, ctx, &mut warnings)),
+        ArticleFormat::Markdown => single(markdown::parse(path, &text, ctx, &mut warnings)),
+        ArticleFormat::Json => json::parse(path, &text, ctx, &mut warnings),
     };
+    for warning in warnings {
+        warn_once(path, stamp, warning);
+    }
     ParsedFile {
         articles,
         errors,
         legacy_encoded,
-        stamp: None,
+        stamp,
+    }
+}
+
+/// Logs a warning about a file, once per version of the file: a build
+/// reads the files it publishes from a second time.
+fn warn_once(path: &Path, stamp: Option<Stamp>, warning: Warning) {
+    /// A file, its version (none for bytes given without a file), a line.
+    type Warned = (PathBuf, Option<Stamp>, usize);
+    static WARNED: LazyLock<Mutex<HashSet<Warned>>> = LazyLock::new(Mutex::default);
+    let key = (path.to_owned(), stamp, warning.line);
+    let first = match WARNED.lock() {
+        Ok(mut warned) => warned.insert(key),
+        Err(poisoned) => poisoned.into_inner().insert(key),
+    };
+    if first {
+        tracing::warn!("{}:{}: {}", path.display(), warning.line, warning.reason);
+    }
+}
+
+/// Why a file was not read.
+enum Unread {
+    Io(std::io::Error),
+    /// Bigger than [`MAX_FILE_BYTES`]: its stamp and its size as far as
+    /// known.
+    TooLarge(Stamp, String),
+}
+
+impl From<std::io::Error> for Unread {
+    fn from(e: std::io::Error) -> Unread {
+        Unread::Io(e)
     }
 }
 
 /// The whole file, and its stamp taken on the open file before reading:
 /// a change after that changes the stamp, so a cached record never holds
-/// older text than its stamp says (and no path is looked up twice).
-fn read(path: &Path) -> std::io::Result<(Vec<u8>, Stamp)> {
+/// older text than its stamp says (and no path is looked up twice). A file
+/// over [`MAX_FILE_BYTES`] is not read (nor more of it than the limit, if
+/// it grows while read).
+fn read(path: &Path) -> Result<(Vec<u8>, Stamp), Unread> {
     use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
+    let file = std::fs::File::open(path)?;
     let stamp = crate::sys::stamp(&file.metadata()?);
-    let hint = usize::try_from(stamp.len).map_or(0, |l| l.min(64 << 20));
+    if stamp.len > MAX_FILE_BYTES {
+        return Err(Unread::TooLarge(stamp, stamp.len.to_string()));
+    }
+    let hint = usize::try_from(stamp.len).unwrap_or(0);
     let mut bytes = Vec::with_capacity(hint + 1);
-    file.read_to_end(&mut bytes)?;
+    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Unread::TooLarge(
+            stamp,
+            format!("more than {MAX_FILE_BYTES}"),
+        ));
+    }
     Ok((bytes, stamp))
 }
 

@@ -20,6 +20,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDateTime;
 use regex::Regex;
 
+use super::limits::{cap_categories, categories_warning, Warning};
 use super::{local_time, stem_of, ParseContext, SourceError};
 use crate::model::{Article, ArticleFormat, Body, Dateline, Person};
 use crate::text::find_story_id;
@@ -42,8 +43,14 @@ struct Line<'a> {
     text: &'a str,
 }
 
-/// Parses one wire story.
-pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, SourceError> {
+/// Parses one wire story; a problem that does not stop it goes to
+/// `warnings`.
+pub fn parse(
+    path: &Path,
+    text: &str,
+    ctx: ParseContext,
+    warnings: &mut Vec<Warning>,
+) -> Result<Article, SourceError> {
     let err = |line: usize, reason: String| SourceError::new(path, line, reason);
     let mut lines = text
         .split('\n')
@@ -77,13 +84,16 @@ pub fn parse(path: &Path, text: &str, ctx: ParseContext) -> Result<Article, Sour
             "missing the slug line (keywords joined by `-`)".into(),
         )
     })?;
-    let categories: Vec<String> = slug
+    let mut categories: Vec<String> = slug
         .text
         .split('-')
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
+    if let Some((distinct, _)) = cap_categories(&mut categories) {
+        warnings.push(categories_warning(slug.number, distinct));
+    }
 
     let headline = lines
         .next()
@@ -295,7 +305,12 @@ mod tests {
         Organizers said 1.2 million people came.\n(END)\n[ⓒ K-VIBE. 무단전재-재배포 금지]";
 
     fn parse_str(text: &str) -> Result<Article, SourceError> {
-        parse(Path::new("wire/AEN20261014000300315.txt"), text, SEOUL)
+        parse(
+            Path::new("wire/AEN20261014000300315.txt"),
+            text,
+            SEOUL,
+            &mut Vec::new(),
+        )
     }
 
     #[test]
@@ -371,8 +386,21 @@ mod tests {
     }
 
     #[test]
+    fn a_slug_of_many_keywords_keeps_the_first_32_with_a_warning() {
+        let slug: Vec<String> = (0..40).map(|i| format!("k{i}")).collect();
+        let text = STORY.replace("Busan-harbor festival-tourism", &slug.join("-"));
+        let mut warnings = Vec::new();
+        let a = parse(Path::new("w/x.txt"), &text, SEOUL, &mut warnings).unwrap();
+        assert_eq!(a.categories, slug[..32]);
+        assert_eq!(warnings, [categories_warning(3, 40)]);
+        let mut warnings = Vec::new();
+        parse(Path::new("w/x.txt"), STORY, SEOUL, &mut warnings).unwrap();
+        assert_eq!(warnings, []);
+    }
+
+    #[test]
     fn a_file_name_without_story_id_has_no_explicit_id() {
-        let a = parse(Path::new("x/typhoon.txt"), STORY, SEOUL).unwrap();
+        let a = parse(Path::new("x/typhoon.txt"), STORY, SEOUL, &mut Vec::new()).unwrap();
         assert_eq!(a.id, None);
         assert_eq!(a.stem, "typhoon");
     }
@@ -406,7 +434,12 @@ mod tests {
             bodies: false,
             ..SEOUL
         };
-        parse(Path::new("wire/AEN20261014000300315.txt"), text, ctx)
+        parse(
+            Path::new("wire/AEN20261014000300315.txt"),
+            text,
+            ctx,
+            &mut Vec::new(),
+        )
     }
 
     #[test]
