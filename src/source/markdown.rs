@@ -120,12 +120,12 @@ fn parse_toml(front: &str) -> Result<Fields, FrontError> {
         let line = e
             .span()
             .map_or(1, |s| crate::config::line_of(front, s.start));
-        (line, e.message().trim_end().to_owned())
+        (line, crate::config::one_line(e.message()))
     })?;
     // TOML has a date type; the shared fields take dates as text.
     let value = dates_to_strings(toml::Value::Table(table));
     serde::Deserialize::deserialize(value).map_err(|e: toml::de::Error| {
-        let message = e.message().trim_end().to_owned();
+        let message = crate::config::one_line(e.message());
         let line = unknown_field(&message).and_then(|k| key_line(front, k));
         (line.unwrap_or(1), message)
     })
@@ -288,6 +288,12 @@ mod tests {
         assert_eq!(a.updated.unwrap().to_rfc3339(), "2026-11-13T09:00:00+09:00");
         assert_eq!(a.authors.len(), 2);
         assert_eq!(a.summary.as_deref(), Some("Body."));
+    }
+
+    #[test]
+    fn a_toml_error_is_one_line_at_its_line() {
+        let e = error("+++\ntitle = \"x\"\ndate = 2026-13-45T00:00:00Z\n+++\nBody.\n");
+        assert_eq!(e, "3:invalid date-time; value is out of range");
     }
 
     fn error(text: &str) -> String {
