@@ -111,6 +111,9 @@ pub struct Config {
     pub websub: Option<WebSub>,
     /// `[schedule]`.
     pub schedule: Option<Schedule>,
+    /// `[schedule] watch`: whether `run` also publishes as soon as a
+    /// source changes (default true).
+    pub watch_sources: bool,
 }
 
 /// `[schedule]`: when `wirefeed run` builds and pushes.
@@ -128,6 +131,7 @@ pub enum Schedule {
 struct RawSchedule {
     every: Option<Spanned<String>>,
     cron: Option<Spanned<String>>,
+    watch: Option<bool>,
 }
 
 /// A crontab line's five fields (minute, hour, day of month, month, day of
@@ -599,17 +603,20 @@ impl Config {
             push.push(target);
         }
 
+        let watch_sources = raw.schedule.as_ref().and_then(|s| s.watch).unwrap_or(true);
         let schedule = match raw.schedule {
             None => None,
             Some(RawSchedule {
                 every: Some(every),
                 cron: None,
+                ..
             }) => Some(Schedule::Every(
                 parse_interval(every.get_ref()).map_err(|m| invalid(Some(every.span()), m))?,
             )),
             Some(RawSchedule {
                 every: None,
                 cron: Some(cron),
+                ..
             }) => {
                 let parsed = parse_cron(cron.get_ref()).map_err(|m| {
                     invalid(
@@ -646,6 +653,7 @@ impl Config {
             push,
             websub: raw.websub,
             schedule,
+            watch_sources,
         })
     }
 }
@@ -881,8 +889,13 @@ name = "all"
     fn schedules() {
         let c = parse(&format!("{GOOD}[schedule]\nevery = \"5m\"\n")).unwrap();
         assert!(matches!(c.schedule, Some(Schedule::Every(d)) if d.as_secs() == 300));
-        let c = parse(&format!("{GOOD}[schedule]\ncron = \"*/5 * * * *\"\n")).unwrap();
+        assert!(c.watch_sources);
+        let c = parse(&format!(
+            "{GOOD}[schedule]\ncron = \"*/5 * * * *\"\nwatch = false\n"
+        ))
+        .unwrap();
         assert!(matches!(c.schedule, Some(Schedule::Cron(_))));
+        assert!(!c.watch_sources);
         let e = error_of(&format!("{GOOD}[schedule]\nevery = \"5 weeks\"\n"));
         assert!(
             e.contains(":12: schedule.every: unknown unit `weeks`"),

@@ -6,7 +6,9 @@
 //! kept), builds (the cache means only changed sources are read), then
 //! pushes. Between ticks it sleeps until the next scheduled time or until
 //! the next embargoed story is due, whichever comes first, so embargoes lift
-//! on time. It holds the output folder's lock for its whole life. On
+//! on time; and it watches the sources (unless `[schedule] watch = false`),
+//! so a story that lands is built and pushed at once, the schedule staying
+//! as the safety net (see `watch` for when a change counts). It holds the output folder's lock for its whole life. On
 //! shutdown an in-flight push is abandoned; the outbox already holds every
 //! acknowledgement, so the next run delivers the rest.
 
@@ -20,6 +22,7 @@ use crate::config::{Config, Schedule};
 use crate::output;
 use crate::pipeline::{BuildFn, BuildOptions, Summary};
 use crate::publish::{self, PushOptions};
+use crate::watch::{Batch, Changes};
 
 /// How `run` behaves.
 #[derive(Debug, Clone, Copy, Default)]
@@ -59,6 +62,17 @@ pub async fn run(
         return Err(RunError::NoSchedule(config_path.to_owned()));
     }
     let _lock = output::lock(&config.output)?;
+    let mut changes = if config.watch_sources && !options.once {
+        match Changes::new(config_path) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!("not watching the sources ({e}): publishing on the schedule only");
+                None
+            }
+        }
+    } else {
+        None
+    };
     loop {
         match Config::load(config_path) {
             Ok(c) => config = c,
@@ -68,15 +82,47 @@ pub async fn run(
         if options.once || shutdown.is_cancelled() {
             return Ok(());
         }
-        let Some(wake) = next_wake(&config, now(), next_release) else {
+        if let Some(c) = &mut changes {
+            if let Err(e) = c.follow(&config) {
+                tracing::warn!("not watching the sources ({e}): publishing on the schedule only");
+                changes = None;
+            }
+        }
+        let wake = next_wake(&config, now(), next_release);
+        if wake.is_none() && changes.is_none() {
             return Ok(());
-        };
-        let wait = (wake - now()).to_std().unwrap_or(Duration::ZERO);
-        tracing::debug!("sleeping until {}", wake.to_rfc3339());
+        }
+        let wait = wake.map(|wake| (wake - now()).to_std().unwrap_or(Duration::ZERO));
+        if let Some(wake) = wake {
+            tracing::debug!("sleeping until {}", wake.to_rfc3339());
+        }
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
-            _ = tokio::time::sleep(wait) => {}
+            _ = sleep(wait) => {}
+            batch = settled(changes.as_mut(), &shutdown) => match batch {
+                Some(batch) => tracing::debug!(
+                    "changed: {}{}",
+                    batch.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                    if batch.rescan { " (and a rescan)" } else { "" }
+                ),
+                None => return Ok(()),
+            },
         }
+    }
+}
+
+async fn sleep(wait: Option<Duration>) {
+    match wait {
+        Some(wait) => tokio::time::sleep(wait).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next batch of changes, or never when the sources are not watched.
+async fn settled(changes: Option<&mut Changes>, shutdown: &CancellationToken) -> Option<Batch> {
+    match changes {
+        Some(changes) => changes.settled(shutdown).await,
+        None => std::future::pending().await,
     }
 }
 

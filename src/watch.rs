@@ -1,27 +1,47 @@
-//! Watch: rebuild when an article or the configuration changes.
+//! Watch: notice when an article or the configuration changes, and
+//! rebuild.
 //!
-//! In: the config file's path and a shutdown token. It watches every
-//! source folder and the config file, waits until changes settle
-//! (debounce), then reloads the config and runs a normal build, which
-//! rewrites only files whose bytes changed: a reader polling with its ETag
-//! keeps getting 304 until something really changed. A build that fails
-//! (a bad config, a full disk) is logged and the last good files stay
-//! served.
+//! In: the config file's path and a shutdown token. [`Changes`] watches
+//! every source folder and the config file and hands out settled batches
+//! of changes; `serve --watch` rebuilds on each ([`run`]), `run` builds and
+//! pushes on each (see `schedule`). A build rewrites only files whose bytes
+//! changed: a reader polling with its ETag keeps getting 304 until
+//! something really changed. A build that fails (a bad config, a full disk)
+//! is logged and the last good files stay served.
+//!
+//! Settling: a file that arrives by rename (how wire systems deliver: a
+//! temporary name, then a rename) or is closed after writing is complete,
+//! so a batch goes out [`QUICK`] after the last such event. A file still
+//! open for writing (created or written, not yet closed) holds the batch
+//! until it is closed or nothing has changed for [`DEBOUNCE`], so a story
+//! being written in place is read once it stops changing. Names writers
+//! use while writing (`*.tmp`, `*.part`, hidden files: see
+//! [`crate::source::is_being_written`]) are not changes at all.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind};
-use notify::{RecursiveMode, Watcher};
+use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind};
+use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::pipeline::{BuildFn, BuildOptions, Summary};
 
-/// How long changes must pause before a rebuild starts.
+/// How long changes must pause before a batch goes out while a file may
+/// still be being written.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// How long changes must pause before a batch goes out when every changed
+/// file is complete (renamed into place, closed, removed): enough to take
+/// a burst of deliveries in one build.
+pub const QUICK: Duration = Duration::from_millis(20);
 
 /// Rebuilds on every settled change until `shutdown` is cancelled; `now`
 /// is the clock embargoes are judged against at each rebuild, `build` what
@@ -32,49 +52,145 @@ pub async fn run(
     build: BuildFn,
     shutdown: CancellationToken,
 ) -> Result<(), notify::Error> {
-    let (tx, mut rx) = mpsc::channel::<PathBuf>(1024);
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let Ok(event) = event else { return };
-        if changes(&event.kind) {
-            for path in event.paths {
-                // A full channel already means "rebuild": dropping is fine.
-                let _ = tx.try_send(path);
-            }
+    let mut changes = Changes::new(&config_path)?;
+    while changes.settled(&shutdown).await.is_some() {
+        let path = config_path.clone();
+        let config = tokio::task::spawn_blocking(move || rebuild(&path, now(), build)).await;
+        if let Ok(Some(config)) = config {
+            changes.follow(&config)?;
         }
-    })?;
-    let mut watched = watch_all(&mut watcher, &config_path)?;
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return Ok(()),
-            first = rx.recv() => {
-                let Some(first) = first else { return Ok(()) };
-                let mut relevant = watched.is_relevant(&first);
-                // Debounce: take in everything until changes pause.
-                loop {
-                    tokio::select! {
-                        _ = shutdown.cancelled() => return Ok(()),
-                        next = rx.recv() => match next {
-                            Some(p) => relevant |= watched.is_relevant(&p),
-                            None => return Ok(()),
-                        },
-                        _ = tokio::time::sleep(DEBOUNCE) => break,
+    }
+    Ok(())
+}
+
+/// One settled batch of changes.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The changed paths (sources and the config file), in path order.
+    pub paths: Vec<PathBuf>,
+    /// Events were lost or the watcher asked for a rescan: anything may
+    /// have changed.
+    pub rescan: bool,
+}
+
+/// The source folders and the config file, watched.
+pub struct Changes {
+    watcher: RecommendedWatcher,
+    rx: mpsc::Receiver<notify::Event>,
+    lost: Arc<AtomicBool>,
+    config_path: PathBuf,
+    watched: Watched,
+    /// Changed paths not handed out yet, each with whether it may still be
+    /// being written.
+    pending: BTreeMap<PathBuf, bool>,
+    rescan: bool,
+    last: Option<Instant>,
+}
+
+impl Changes {
+    /// Starts watching the folders `config_path`'s config names.
+    pub fn new(config_path: &Path) -> Result<Changes, notify::Error> {
+        let (tx, rx) = mpsc::channel::<notify::Event>(4096);
+        let lost = Arc::new(AtomicBool::new(false));
+        let dropped = lost.clone();
+        let mut watcher =
+            notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+                match event {
+                    Ok(event) if changes(&event.kind) => {
+                        if tx.try_send(event).is_err() {
+                            // A full queue: the next batch rescans.
+                            dropped.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        // The backend lost track: rescan, and wake the waiter.
+                        dropped.store(true, Ordering::Relaxed);
+                        let _ = tx.try_send(notify::Event::new(EventKind::Other));
                     }
                 }
-                if !relevant {
-                    continue;
-                }
-                let path = config_path.clone();
-                let config = tokio::task::spawn_blocking(move || rebuild(&path, now(), build)).await;
-                if let Ok(Some(config)) = config {
-                    let sources: Vec<PathBuf> =
-                        config.sources.iter().map(|s| absolute(&s.path)).collect();
-                    if sources != watched.sources || absolute(&config.output) != watched.output {
-                        tracing::info!("the sources or the output folder changed; watching again");
-                        watched = watch_all(&mut watcher, &config_path)?;
-                    }
+            })?;
+        let watched = watch_all(&mut watcher, config_path)?;
+        Ok(Changes {
+            watcher,
+            rx,
+            lost,
+            config_path: config_path.to_owned(),
+            watched,
+            pending: BTreeMap::new(),
+            rescan: false,
+            last: None,
+        })
+    }
+
+    /// Waits for the next settled batch of relevant changes; `None` once
+    /// `shutdown` is cancelled. Safe to cancel (as a branch of `select!`):
+    /// what was seen so far stays for the next call.
+    pub async fn settled(&mut self, shutdown: &CancellationToken) -> Option<Batch> {
+        loop {
+            let due = self.last.map(|last| {
+                let writing = self.pending.values().any(|&open| open);
+                last + if writing { DEBOUNCE } else { QUICK }
+            });
+            let pending = !self.pending.is_empty() || self.rescan;
+            tokio::select! {
+                _ = shutdown.cancelled() => return None,
+                event = self.rx.recv() => match event {
+                    Some(event) => self.take(event),
+                    None => return None,
+                },
+                _ = sleep_until(due), if pending => {
+                    self.last = None;
+                    let rescan = std::mem::take(&mut self.rescan)
+                        | self.lost.swap(false, Ordering::Relaxed);
+                    let paths = std::mem::take(&mut self.pending).into_keys().collect();
+                    return Some(Batch { paths, rescan });
                 }
             }
         }
+    }
+
+    fn take(&mut self, event: notify::Event) {
+        let open = match event.kind {
+            EventKind::Create(CreateKind::File) | EventKind::Modify(ModifyKind::Data(_)) => true,
+            EventKind::Any | EventKind::Other => {
+                self.rescan = true;
+                false
+            }
+            _ => false,
+        };
+        let mut relevant = false;
+        for path in event.paths {
+            if self.watched.is_relevant(&path) {
+                relevant = true;
+                self.pending.insert(path, open);
+            }
+        }
+        if relevant || self.rescan || self.lost.load(Ordering::Relaxed) {
+            self.last = Some(Instant::now());
+        }
+    }
+
+    /// Watches again if `config` (just loaded) names other source folders
+    /// or another output folder than those being watched.
+    pub fn follow(&mut self, config: &Config) -> Result<(), notify::Error> {
+        let sources: Vec<PathBuf> = config.sources.iter().map(|s| absolute(&s.path)).collect();
+        if sources != self.watched.sources || absolute(&config.output) != self.watched.output {
+            tracing::info!("the sources or the output folder changed; watching again");
+            for source in &self.watched.sources {
+                // Gone folders cannot be unwatched; that is fine.
+                let _ = self.watcher.unwatch(source);
+            }
+            self.watched = watch_all(&mut self.watcher, &self.config_path)?;
+        }
+        Ok(())
+    }
+}
+
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -106,15 +222,14 @@ struct Watched {
 
 impl Watched {
     /// Changes to the config file or inside source folders count; the
-    /// build's own writes (the output folder, hidden temporary files) do
-    /// not.
+    /// build's own writes (the output folder, hidden temporary files) and
+    /// files still being written under a temporary name do not.
     fn is_relevant(&self, path: &Path) -> bool {
         let path = absolute(path);
-        let hidden = path
+        let temporary = path
             .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with('.'));
-        if hidden || path.starts_with(&self.output) {
+            .is_some_and(|n| crate::sys::is_hidden(n) || crate::source::is_being_written(n));
+        if temporary || path.starts_with(&self.output) {
             return false;
         }
         path == self.config || self.sources.iter().any(|s| path.starts_with(s))

@@ -126,3 +126,60 @@ fn once_runs_one_tick_and_json_logs_are_json() {
         .unwrap()
         .contains("dav sent"));
 }
+
+#[test]
+fn a_story_that_lands_is_pushed_at_once_not_at_the_next_tick() {
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    let dir = site(&base, "1h");
+    let child = spawn_run(dir.path(), &["-v"]);
+    wait_until("the first push", Duration::from_secs(15), || {
+        stored(&shared, "/site/all.rss").contains("First story")
+    });
+    let articles = dir.path().join("articles");
+
+    // Delivered the way wire systems do: a temporary name, then a rename.
+    // The temporary file is never read, even half written.
+    let temporary = articles.join("b.txt.tmp");
+    std::fs::write(
+        &temporary,
+        &story("2026-10-02 09:00:00", "Second story")[..40],
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(&temporary, story("2026-10-02 09:00:00", "Second story")).unwrap();
+    let landed = std::time::Instant::now();
+    std::fs::rename(&temporary, articles.join("b.txt")).unwrap();
+    wait_until("the pushed story", Duration::from_secs(10), || {
+        stored(&shared, "/site/all.rss").contains("Second story")
+    });
+    let delay = landed.elapsed();
+
+    // Written in place in two parts, a pause between them: read once,
+    // whole, after it stopped changing.
+    {
+        use std::io::Write;
+        let whole = story("2026-10-03 09:00:00", "Third story");
+        let mut file = std::fs::File::create(articles.join("c.txt")).unwrap();
+        file.write_all(&whole[..30]).unwrap();
+        file.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        file.write_all(&whole[30..]).unwrap();
+    }
+    wait_until(
+        "the story written in place",
+        Duration::from_secs(10),
+        || stored(&shared, "/site/all.rss").contains("Third story"),
+    );
+    let log = terminate(child);
+    assert!(
+        delay < Duration::from_secs(5),
+        "pushed {delay:?} after landing"
+    );
+    assert!(!log.contains("b.txt.tmp"), "{log}");
+    assert!(
+        !log.contains("c.txt:"),
+        "a story written in place was read half written:\n{log}"
+    );
+    assert_eq!(log.matches("tick: built:").count(), 3, "{log}");
+}

@@ -139,6 +139,9 @@ fn walk_folder(
 /// The format a file named `name` is read as, if any: by its extension
 /// (as `Path::extension` finds it) unless the source says.
 pub(super) fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<ArticleFormat> {
+    if is_being_written(name) {
+        return None;
+    }
     let name = name.as_encoded_bytes();
     let dot = name.iter().rposition(|&b| b == b'.').filter(|&at| at > 0)?;
     let ext = std::str::from_utf8(&name[dot + 1..]).ok()?;
@@ -160,11 +163,60 @@ pub(super) fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Opt
     }
 }
 
+/// Whether `name` is one a writer uses while it writes a file, to rename
+/// it when done (wire systems, downloads, editors): `*.tmp`, `*.part`,
+/// `*.partial`, `*.crdownload`, `*.swp`, `*~`. Such a file is never an
+/// article, whatever format a source folder is read as; hidden names (a
+/// leading dot) are skipped by the walk already.
+pub fn is_being_written(name: &std::ffi::OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    let ends = |suffix: &str| {
+        name.len() > suffix.len()
+            && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    name.ends_with(b"~")
+        || [".tmp", ".part", ".partial", ".crdownload", ".swp"]
+            .iter()
+            .any(|s| ends(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Source;
     use crate::sys::SHARED_FOLDERS;
+
+    #[test]
+    fn names_a_writer_uses_are_never_articles() {
+        use std::ffi::OsStr;
+        for name in [
+            "a.txt.tmp",
+            "a.TMP",
+            "a.md.part",
+            "a.json.partial",
+            "a.txt~",
+            "a.crdownload",
+        ] {
+            assert!(is_being_written(OsStr::new(name)), "{name}");
+            assert_eq!(
+                format_of(OsStr::new(name), SourceFormat::Wire),
+                None,
+                "{name}"
+            );
+            assert_eq!(
+                format_of(OsStr::new(name), SourceFormat::Auto),
+                None,
+                "{name}"
+            );
+        }
+        for name in ["a.txt", "tmp.md", "part.json", "a.tmpl.txt", ".tmp"] {
+            assert!(!is_being_written(OsStr::new(name)), "{name}");
+        }
+        assert_eq!(
+            format_of(OsStr::new("a.txt"), SourceFormat::Auto),
+            Some(ArticleFormat::Wire)
+        );
+    }
 
     #[test]
     fn files_stamped_through_their_folders_match_their_paths() {
