@@ -100,10 +100,24 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
-    /// Create a new folder with a config.toml (or the file `-c` names) and a
-    /// sample article.
+    /// Create a new folder with a config.toml (or the file `-c` names), a
+    /// sample article, and a .gitignore for wirefeed's state files.
     Init {
         /// The folder to create (it may exist, but must not hold a config.toml).
         dir: PathBuf,
+    },
+    /// Print a shell completion script, e.g.
+    /// `wirefeed completions bash > ~/.local/share/bash-completion/completions/wirefeed`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a
+    /// folder: `wirefeed man | man -l -`, `wirefeed man --out /usr/local/share/man/man1`.
+    Man {
+        /// Write wirefeed.1 and a page per subcommand (wirefeed-build.1, …) here.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
 }

@@ -32,9 +32,21 @@ pub enum InitError {
     },
 }
 
+/// What `.gitignore` gets: the state wirefeed keeps beside its output (the
+/// build cache and its spare, the manifest, the outbox, the lock) and the
+/// temporary files of a write in progress, in whatever folder they are.
+pub const GITIGNORE: &str = "\
+# wirefeed's state beside its output: build cache, manifest, outbox, lock
+.wirefeed-*
+# files being written (.NAME.PID.tmp), renamed into place when complete
+.*.tmp
+";
+
 /// Creates `dir` (if needed) with the config under the file name `config`
-/// (`config.toml` unless `-c` says otherwise) and
-/// `articles/wire/AEN20261014000300315.txt`; returns the files written.
+/// (`config.toml` unless `-c` says otherwise),
+/// `articles/wire/AEN20261014000300315.txt`, and a `.gitignore` for
+/// wirefeed's state files unless the folder has one; returns the files
+/// written.
 pub fn init(dir: &Path, config: &Path) -> Result<Vec<PathBuf>, InitError> {
     let mut parts = config.components();
     let name_only = matches!(
@@ -53,8 +65,10 @@ pub fn init(dir: &Path, config: &Path) -> Result<Vec<PathBuf>, InitError> {
             return Err(InitError::Exists(path.clone()));
         }
     }
+    let gitignore = dir.join(".gitignore");
+    let gitignore = (!gitignore.exists()).then_some((gitignore, GITIGNORE));
     let mut written = Vec::new();
-    for (path, text) in files {
+    for (path, text) in files.into_iter().chain(gitignore) {
         let io = |source| InitError::Io {
             path: path.clone(),
             source,

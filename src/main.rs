@@ -96,6 +96,10 @@ fn main() -> ExitCode {
     }
     let (now, write, out, no_cache) = match cli.command {
         Command::Init { dir } => return init(&dir, &cli.config),
+        Command::Completions { shell } => {
+            return completions(shell);
+        }
+        Command::Man { out } => return man(out.as_deref()),
         Command::Push { dry_run, force } => return push(&cli.config, dry_run, force),
         Command::Status => return status(&cli.config),
         Command::Run { once } => {
@@ -212,6 +216,36 @@ fn init(dir: &std::path::Path, config: &std::path::Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(2, &e),
+    }
+}
+
+/// A completion script on stdout. Made in memory first: the generator
+/// panics on a write error (a closed pipe), a write here is an error.
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    use std::io::Write;
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "wirefeed", &mut script);
+    match std::io::stdout().write_all(&script) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(3, &format_args!("cannot write the completions: {e}")),
+    }
+}
+
+/// The manual: the main page on stdout, or every page into `out`.
+fn man(out: Option<&std::path::Path>) -> ExitCode {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Built as `generate_to` builds it, so both give the same main page.
+    command.build();
+    let written = match out {
+        None => clap_mangen::Man::new(command).render(&mut std::io::stdout()),
+        Some(dir) => std::fs::create_dir_all(dir)
+            .and_then(|()| clap_mangen::generate_to(command, dir))
+            .map(|()| println!("wrote the manual pages into {}", dir.display())),
+    };
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(3, &format_args!("cannot write the manual: {e}")),
     }
 }
 

@@ -265,6 +265,26 @@ fn init_makes_a_project_that_builds() {
     );
     let atom = fs::read_to_string(target.join("feeds/all.atom")).unwrap();
     assert!(atom.contains("Busan"), "{atom}");
+    // Git sees the project and the feeds, not wirefeed's state files.
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(&target)
+            .output()
+    };
+    match git(&["init", "-q"]) {
+        Ok(o) if o.status.success() => {
+            let listed = git(&["status", "--porcelain", "--untracked-files=all"]).unwrap();
+            let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+            assert!(listed.contains("feeds/all.atom"), "{listed}");
+            assert!(listed.contains(".gitignore"), "{listed}");
+            assert!(!listed.contains(".wirefeed-"), "{listed}");
+            assert!(fs::read_dir(target.join("feeds"))
+                .unwrap()
+                .any(|e| e.unwrap().file_name() == ".wirefeed-cache"));
+        }
+        _ => eprintln!("SKIPPED the .gitignore check: git is not installed"),
+    }
     // A second init refuses to overwrite.
     let again = wirefeed(dir.path(), &["init", target_arg]);
     again.expect_code(2);
@@ -324,4 +344,40 @@ fn files_of_feeds_that_are_gone_are_removed_and_nothing_else() {
     );
     let index = fs::read_to_string(feeds.join("index.html")).unwrap();
     assert!(!index.contains("weather"));
+}
+
+#[test]
+fn completions_complete_subcommands_and_the_manual_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = wirefeed(dir.path(), &["completions", "bash"]);
+    bash.expect_code(0);
+    let script = dir.path().join("wirefeed.bash");
+    fs::write(&script, bash.stdout()).unwrap();
+    // Bash itself loads the script and completes `wirefeed bu`.
+    let completed = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(wirefeed bu); COMP_CWORD=1; COMP_LINE='wirefeed bu'; \
+             COMP_POINT=11; _wirefeed wirefeed bu wirefeed; echo \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output();
+    match completed {
+        Ok(o) => assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "build"),
+        Err(e) => eprintln!("SKIPPED loading the bash completions: no bash ({e})"),
+    }
+    for shell in ["zsh", "fish"] {
+        let script = wirefeed(dir.path(), &["completions", shell]);
+        script.expect_code(0);
+        assert!(script.stdout().contains("serve"), "{shell}");
+    }
+    let pages = dir.path().join("man");
+    wirefeed(dir.path(), &["man", "--out", pages.to_str().unwrap()]).expect_code(0);
+    let main = fs::read_to_string(pages.join("wirefeed.1")).unwrap();
+    assert!(main.contains(".TH wirefeed 1"), "{main}");
+    let serve = fs::read_to_string(pages.join("wirefeed-serve.1")).unwrap();
+    assert!(serve.contains("\\-\\-watch"), "{serve}");
+    let stdout = wirefeed(dir.path(), &["man"]);
+    stdout.expect_code(0);
+    assert_eq!(stdout.stdout(), main);
 }
