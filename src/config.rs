@@ -407,6 +407,9 @@ pub struct CategoryFeeds {
 /// A configuration problem, located in the file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// There is no such file.
+    #[error("{}: no configuration file here ({}): start a project with `wirefeed init DIR`, or name the file with `-c FILE`", .0.display(), where_is(.0))]
+    Missing(PathBuf),
     /// The file could not be read.
     #[error("{path}: cannot read the configuration: {source}")]
     Read {
@@ -498,9 +501,12 @@ fn default_enabled() -> bool {
 impl Config {
     /// Reads and checks the file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => ConfigError::Missing(path.to_owned()),
+            _ => ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            },
         })?;
         Config::parse(&text, path)
     }
@@ -516,8 +522,13 @@ impl Config {
                 message,
             }
         };
-        let raw: RawConfig =
-            toml::from_str(text).map_err(|e| invalid(e.span(), one_line(e.message())))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let message = hint(
+                &one_line(e.message()),
+                e.span().and_then(|s| key_at(text, s.start)),
+            );
+            invalid(e.span(), message)
+        })?;
         let dir = path.parent().unwrap_or(Path::new(""));
 
         if let Some(template) = &raw.site.item_link {
@@ -684,6 +695,97 @@ fn check_push(target: &PushTarget, earlier: &[PushTarget]) -> Result<(), String>
     Ok(())
 }
 
+/// The folder a config path is looked for in, for a person to read.
+fn where_is(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
+    match absolute.parent() {
+        Some(folder) => format!("looked in {}", folder.display()),
+        None => "no folder".to_owned(),
+    }
+}
+
+/// The key of the `key = value` line holding byte `offset` of `text`, if
+/// that line is one.
+fn key_at(text: &str, offset: usize) -> Option<&str> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    bare.then_some(key)
+}
+
+/// What the TOML reader said, made more helpful: the nearest known key to
+/// an unknown one, the nearest zone names to an unknown time zone, and the
+/// key a bad value belongs to (`key`: the key on the line of the error).
+fn hint(message: &str, key: Option<&str>) -> String {
+    for (prefix, what) in [("unknown field `", "key"), ("unknown variant `", "value")] {
+        let Some((unknown, expected)) = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once("`, expected one of "))
+        else {
+            continue;
+        };
+        let known = expected.split(", ").map(|k| k.trim_matches('`'));
+        let near = match nearest(unknown, known).first() {
+            Some(near) => format!(": did you mean `{near}`?"),
+            None => String::new(),
+        };
+        let message = format!("unknown {what} `{unknown}`{near} (expected one of {expected})");
+        return match (what, key) {
+            ("value", Some(key)) => format!("{key}: {message}"),
+            _ => message,
+        };
+    }
+    let message = match message.strip_prefix("failed to parse timezone: '") {
+        Some(zone) => {
+            let zone = zone.trim_end_matches('\'');
+            let names = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name());
+            let near = nearest(zone, names);
+            match near.is_empty() {
+                true => format!(
+                    "`{zone}` is not a time zone name (IANA names: Asia/Seoul, Europe/Berlin, UTC)"
+                ),
+                false => format!(
+                    "`{zone}` is not a time zone name: did you mean {}?",
+                    near.iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            }
+        }
+        None => message.to_owned(),
+    };
+    match key {
+        Some(key) if !message.contains(&format!("`{key}`")) => format!("{key}: {message}"),
+        _ => message,
+    }
+}
+
+/// Up to three of `candidates` nearest to `word` (ASCII case ignored),
+/// nearest first; none when nothing is near enough to be a slip.
+fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let word = word.to_ascii_lowercase();
+    let budget = (word.chars().count() / 3).max(2);
+    let mut scored: Vec<(usize, &str)> = candidates
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word, &c.to_ascii_lowercase()),
+                c,
+            )
+        })
+        .filter(|(d, _)| *d <= budget)
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
 /// The site's addresses are where readers go: web pages and feeds.
 fn check_http(url: &Url, key: &str) -> Result<(), String> {
     match url.scheme() {
@@ -838,7 +940,7 @@ name = "all"
         let text = format!("{GOOD}timeout = 2026-13-01T00:00:00Z\n");
         let e = error_of(&text);
         assert!(
-            e.ends_with("config.toml:11: invalid date-time; value is out of range"),
+            e.ends_with("config.toml:11: timeout: invalid date-time; value is out of range"),
             "{e}"
         );
         assert_eq!(one_line("a\n\n  b \nc\n"), "a; b; c");
@@ -848,7 +950,7 @@ name = "all"
     fn unknown_key_is_named_with_its_line() {
         let text = GOOD.replace("title = \"Desk\"", "title = \"Desk\"\ncolour = \"red\"");
         let e = error_of(&text);
-        assert!(e.contains(":4: unknown field `colour`"), "{e}");
+        assert!(e.contains(":4: unknown key `colour`"), "{e}");
     }
 
     #[test]
@@ -860,9 +962,17 @@ name = "all"
                 .replace("base_url", "timezone = \"Mars/Olympus\"\nbase_url"),
         );
         assert!(e.contains(":4:") && e.contains("Mars/Olympus"), "{e}");
+        assert!(
+            e.contains("timezone: `Mars/Olympus` is not a time zone name"),
+            "{e}"
+        );
+        let e = error_of(&GOOD.replace("base_url", "timezone = \"Asia/Seol\"\nbase_url"));
+        assert!(e.contains("did you mean `Asia/Seoul`"), "{e}");
+        let e = error_of(&GOOD.replace("https://news.example.com/", "news.example.com"));
+        assert!(e.contains(":4: base_url: relative URL"), "{e}");
         let e = error_of(&format!("{GOOD}formats = [\"rss\", \"pdf\"]\n"));
         assert!(
-            e.contains(":11:") && e.contains("unknown variant `pdf`"),
+            e.contains(":11:") && e.contains("formats: unknown value `pdf`"),
             "{e}"
         );
     }

@@ -159,11 +159,11 @@ fn config_errors_name_the_key_and_line_and_exit_2() {
     let cases = [
         (
             good.replace("[[feed]]", "[[feed]]\ncolor = \"red\""),
-            ":11: unknown field `color`",
+            ":11: unknown key `color`",
         ),
         (
             good.replace("https://news.example.com/\"", "news\""),
-            ":4: relative URL without a base",
+            ":4: base_url: relative URL without a base",
         ),
         (
             good.replace("path = \"articles\"", "path = \"missing\""),
@@ -171,7 +171,7 @@ fn config_errors_name_the_key_and_line_and_exit_2() {
         ),
         (
             good.replace("name = \"all\"", "name = \"all\"\nformats = [\"rdf\"]"),
-            ":12: unknown variant `rdf`",
+            ":12: formats: unknown value `rdf`",
         ),
         (
             good.replace(
@@ -198,9 +198,15 @@ fn config_errors_name_the_key_and_line_and_exit_2() {
     }
     let run = wirefeed(dir.path(), &["--config", "nope.toml", "build"]);
     run.expect_code(2);
-    assert!(run
-        .stderr()
-        .contains("nope.toml: cannot read the configuration"));
+    assert!(
+        run.stderr()
+            .contains("nope.toml: no configuration file here (looked in ")
+            && run
+                .stderr()
+                .contains("`wirefeed init DIR`, or name the file with `-c FILE`"),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]

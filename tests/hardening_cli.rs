@@ -249,7 +249,7 @@ fn each_error_is_one_line() {
     let line = config_line(&fs::read_to_string(&config).unwrap(), "when =");
     assert_eq!(
         run.stderr(),
-        format!("error: config.toml:{line}: invalid date-time; value is out of range\n")
+        format!("error: config.toml:{line}: when: invalid date-time; value is out of range\n")
     );
 
     // A bad date in TOML front matter: one problem, one line.
