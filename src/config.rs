@@ -727,12 +727,22 @@ fn hint(message: &str, key: Option<&str>) -> String {
     for (prefix, what) in [("unknown field `", "key"), ("unknown variant `", "value")] {
         let Some((unknown, expected)) = message
             .strip_prefix(prefix)
-            .and_then(|rest| rest.split_once("`, expected one of "))
+            .and_then(|rest| rest.split_once("`, expected "))
         else {
             continue;
         };
-        let known = expected.split(", ").map(|k| k.trim_matches('`'));
-        let near = match nearest(unknown, known).first() {
+        // serde says "`a`", "`a` or `b`", or "one of `a`, `b`, `c`".
+        let known: Vec<&str> = match expected.strip_prefix("one of ") {
+            Some(list) => list.split(", ").collect(),
+            None => expected.split(" or ").collect(),
+        };
+        let known: Vec<&str> = known.iter().map(|k| k.trim_matches('`')).collect();
+        let expected = known
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let near = match nearest(unknown, known.iter().copied()).first() {
             Some(near) => format!(": did you mean `{near}`?"),
             None => String::new(),
         };
