@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{self, Config};
 use crate::pipeline::{self, BuildError, BuildOptions};
+use crate::sys::ServiceState;
 use crate::{schedule, watch};
 
 /// A problem that stops `serve`.
@@ -74,10 +75,10 @@ pub fn serve(
             ))
         });
         let local = listener.local_addr().map_or(bind, |a| a);
-        eprintln!(
-            "serving {} on http://{local}/ (Ctrl-C stops)",
-            config.output.display()
-        );
+        let serving = format!("serving {} on http://{local}/", config.output.display());
+        eprintln!("{serving} (Ctrl-C stops)");
+        tokio::spawn(keep_watchdog_fed(shutdown.clone()));
+        crate::sys::service_state(ServiceState::Ready(&serving));
         let served = crate::serve::run(
             listener,
             &config.output,
@@ -86,6 +87,7 @@ pub fn serve(
         )
         .await
         .map_err(|e| ServeError::Io(e.to_string()));
+        crate::sys::service_state(ServiceState::Stopping);
         shutdown.cancel();
         if let Some(w) = watcher {
             match w.await {
@@ -112,8 +114,27 @@ pub fn run(
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         tokio::spawn(cancel_on_signal(shutdown.clone()));
-        schedule::run(config_path, options, now, pipeline::build, shutdown).await
+        tokio::spawn(keep_watchdog_fed(shutdown.clone()));
+        let ran = schedule::run(config_path, options, now, pipeline::build, shutdown).await;
+        crate::sys::service_state(ServiceState::Stopping);
+        ran
     })
+}
+
+/// Tells systemd's watchdog (`WatchdogSec=`) the service is alive, at half
+/// its interval, until `shutdown`: a process whose runtime stops answering
+/// is restarted. Nothing without a watchdog.
+async fn keep_watchdog_fed(shutdown: CancellationToken) {
+    let Some(interval) = crate::sys::watchdog_interval() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(interval / 2);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = ticks.tick() => crate::sys::service_state(ServiceState::Alive),
+        }
+    }
 }
 
 /// Cancels `token` on Ctrl-C or SIGTERM.

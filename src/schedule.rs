@@ -186,7 +186,10 @@ async fn tick(
         wrote: true,
         zone: config.site.timezone,
     };
-    tracing::info!("tick: built: {built}; pushed: {pushed}");
+    let line = format!("tick: built: {built}; pushed: {pushed}");
+    tracing::info!("{line}");
+    // The first tick makes the service ready; each tells how it went.
+    crate::sys::service_state(crate::sys::ServiceState::Ready(&line));
     report.next_release
 }
 

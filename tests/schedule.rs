@@ -183,3 +183,42 @@ fn a_story_that_lands_is_pushed_at_once_not_at_the_next_tick() {
     );
     assert_eq!(log.matches("tick: built:").count(), 3, "{log}");
 }
+
+#[test]
+fn run_tells_systemd_it_is_ready_and_alive() {
+    use std::os::unix::net::UnixDatagram;
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    let dir = site(&base, "1h");
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_wirefeed"))
+        .arg("run")
+        .current_dir(dir.path())
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "200000") // pings every 100 ms
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !(said.iter().any(|m: &String| m.contains("READY=1"))
+        && said.iter().filter(|m| m.contains("WATCHDOG=1")).count() >= 3)
+    {
+        let n = socket.recv(&mut buf).expect("a notification within 15 s");
+        said.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let ready = said.iter().find(|m| m.contains("READY=1")).unwrap();
+    assert!(ready.contains("STATUS=tick: built:"), "{ready}");
+    assert!(stored(&shared, "/site/all.rss").contains("First story"));
+    terminate(child);
+    let n = socket.recv(&mut buf).expect("STOPPING=1 on SIGTERM");
+    let mut last = String::from_utf8_lossy(&buf[..n]).into_owned();
+    while !last.contains("STOPPING=1") {
+        let n = socket.recv(&mut buf).expect("STOPPING=1 on SIGTERM");
+        last = String::from_utf8_lossy(&buf[..n]).into_owned();
+    }
+}

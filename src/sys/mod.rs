@@ -2,8 +2,9 @@
 //! portable fallback: folder handles for the walk (`unix.rs`; elsewhere
 //! by path, `portable.rs`), file stamps, write-behind, the cache's
 //! exchange of two files, a file's link count, whether a process is
-//! alive, and the signals that stop a service. No other module names
-//! `cfg`, `rustix` or `libc`.
+//! alive, the signals that stop a service, and telling a service manager
+//! (systemd) how the service is doing. No other module names `cfg`,
+//! `rustix`, `libc` or `sd_notify`.
 
 use std::ffi::OsStr;
 
@@ -17,7 +18,23 @@ mod portable;
 #[cfg(not(unix))]
 use portable as imp;
 
-pub use imp::{exchange, link_count, process_alive, stamp, write_behind, Folder, Handle};
+pub use imp::{
+    exchange, link_count, process_alive, service_state, stamp, watchdog_interval, write_behind,
+    Folder, Handle,
+};
+
+/// What a service tells its manager (systemd's `sd_notify`; nothing where
+/// there is none, or when not started by one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceState<'a> {
+    /// Started (serving, or a tick done), with a status line; sent again,
+    /// it updates the status.
+    Ready(&'a str),
+    /// Still alive: the watchdog's ping.
+    Alive,
+    /// Shutting down.
+    Stopping,
+}
 
 /// Folder handles that listed files may hold at once, waiting to be stamped.
 #[cfg_attr(not(unix), allow(dead_code))] // files are stated by path there

@@ -104,6 +104,14 @@ pub fn exchange(_a: &Path, _b: &Path) -> bool {
 /// Nothing here: the commit's sync writes everything.
 pub fn write_behind(_file: &std::fs::File, _offset: u64, _len: u64) {}
 
+/// No service manager to tell here.
+pub fn service_state(_state: super::ServiceState) {}
+
+/// No watchdog here.
+pub fn watchdog_interval() -> Option<std::time::Duration> {
+    None
+}
+
 /// Waits for Ctrl-C.
 pub async fn stop_signal() {
     let _ = tokio::signal::ctrl_c().await;

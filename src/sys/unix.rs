@@ -250,3 +250,25 @@ pub fn process_alive(pid: u32) -> bool {
         Err(e) => e != rustix::io::Errno::SRCH,
     }
 }
+
+/// Tells systemd (when it started this process with `NOTIFY_SOCKET`) how
+/// the service is doing; without it, nothing.
+pub fn service_state(state: super::ServiceState) {
+    use sd_notify::NotifyState;
+    let sent = match state {
+        super::ServiceState::Ready(status) => {
+            sd_notify::notify(&[NotifyState::Ready, NotifyState::Status(status)])
+        }
+        super::ServiceState::Alive => sd_notify::notify(&[NotifyState::Watchdog]),
+        super::ServiceState::Stopping => sd_notify::notify(&[NotifyState::Stopping]),
+    };
+    if let Err(e) = sent {
+        tracing::debug!("cannot notify the service manager: {e}");
+    }
+}
+
+/// How often the service manager wants to hear the service is alive
+/// (systemd's `WatchdogSec`, as `WATCHDOG_USEC`); none without a watchdog.
+pub fn watchdog_interval() -> Option<std::time::Duration> {
+    sd_notify::watchdog_enabled()
+}
