@@ -44,7 +44,10 @@ fn headless(chromium: &PathBuf, profile: &std::path::Path) -> Command {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feeds_open_in_a_browser_as_a_readable_page() {
     let Some(chromium) = chromium() else {
-        println!("skipped: Chromium not found (set CHROMIUM, or run .ci/run, which installs it)");
+        common::skip(
+            "feeds_open_in_a_browser_as_a_readable_page",
+            "Chromium not found (set CHROMIUM, or run .ci/run, which installs it)",
+        );
         return;
     };
     let (_out, base, token) = serve_built_samples("no-cache").await;

@@ -289,7 +289,10 @@ fn init_makes_a_project_that_builds() {
                 .unwrap()
                 .any(|e| e.unwrap().file_name() == ".wirefeed-cache"));
         }
-        _ => eprintln!("SKIPPED the .gitignore check: git is not installed"),
+        _ => common::skip(
+            "init_makes_a_project_that_builds (the .gitignore half)",
+            "git is not installed",
+        ),
     }
     // A second init refuses to overwrite.
     let again = wirefeed(dir.path(), &["init", target_arg]);
@@ -370,7 +373,10 @@ fn completions_complete_subcommands_and_the_manual_names_them() {
         .output();
     match completed {
         Ok(o) => assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "build"),
-        Err(e) => eprintln!("SKIPPED loading the bash completions: no bash ({e})"),
+        Err(e) => common::skip(
+            "completions_complete_subcommands_and_the_manual_names_them (bash)",
+            &format!("no bash ({e})"),
+        ),
     }
     for shell in ["zsh", "fish"] {
         let script = wirefeed(dir.path(), &["completions", shell]);

@@ -201,7 +201,10 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
     assert!(!colour(&log), "colour codes in a pipe: {log:?}");
 
     let Some(tty) = on_a_terminal(dir.path(), "-v build", &[]) else {
-        eprintln!("skipped the terminal half: no `script` here");
+        common::skip(
+            "colour_only_on_a_terminal_and_never_with_no_color (the terminal half)",
+            "no `script` (util-linux) here",
+        );
         return;
     };
     assert!(colour(&tty), "a terminal gets colour: {tty:?}");

@@ -17,8 +17,9 @@ fn nginx_holds_exactly_the_built_files_after_a_push() {
         std::env::var_os("WIREFEED_NGINX_URL"),
         std::env::var_os("WIREFEED_NGINX_ROOT"),
     ) else {
-        println!(
-            "skipped: no nginx (set WIREFEED_NGINX_URL and WIREFEED_NGINX_ROOT, or run .ci/run)"
+        common::skip(
+            "nginx_holds_exactly_the_built_files_after_a_push",
+            "no nginx (set WIREFEED_NGINX_URL and WIREFEED_NGINX_ROOT, or run .ci/run)",
         );
         return;
     };

@@ -14,6 +14,20 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
+/// Says that `test` skipped and why, where the person running `cargo
+/// test` sees it: straight to the terminal's stderr, which the test
+/// harness does not capture (it takes `println!` and `eprintln!` only, and
+/// shows them for failed tests). Under `.ci/run`, which installs
+/// everything the tests need and sets `WIREFEED_NO_SKIPS`, a skip is a
+/// failure instead: a test CI expects to run never passes by skipping.
+pub fn skip(test: &str, reason: &str) {
+    use std::io::Write;
+    if std::env::var_os("WIREFEED_NO_SKIPS").is_some() {
+        panic!("{test}: would skip, but WIREFEED_NO_SKIPS is set: {reason}");
+    }
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {reason}");
+}
+
 /// The repository root (where config.toml and articles/ live).
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
