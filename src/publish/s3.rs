@@ -179,7 +179,7 @@ impl Bucket {
                     return Delivery::Failed {
                         files,
                         attempts: 1,
-                        error: conflict(Some(&remote)),
+                        error: conflict(Some(remote.as_str()).filter(|r| !r.is_empty())),
                         permanent: false,
                     }
                 }
