@@ -958,6 +958,47 @@ name = "all"
 "#;
 
     #[test]
+    fn s3_targets_take_their_keys_and_refuse_the_others() {
+        let with = |push: &str| parse(&format!("{GOOD}\n[[push]]\nname = \"b\"\n{push}"));
+        let c = with("kind = \"s3\"\nbucket = \"feeds\"\nprefix = \"site\"\nendpoint = \"http://127.0.0.1:9000\"\narchive_cache_control = \"max-age=31536000, immutable\"").unwrap();
+        let t = &c.push[0];
+        assert_eq!(
+            (t.prefix.as_str(), t.region.as_str()),
+            ("site/", "us-east-1")
+        );
+        assert!(t.delete && t.max_deletes == 256);
+        assert_eq!(t.cache_control_of("all.rss"), None);
+        assert_eq!(
+            t.cache_control_of("wire/archive/3.rss"),
+            Some("max-age=31536000, immutable")
+        );
+        let error = |push: &str| with(push).unwrap_err().to_string();
+        let e = error("kind = \"s3\"");
+        assert!(e.ends_with("push `b`: kind = \"s3\" needs bucket"), "{e}");
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\nurl = \"https://x.example/\"");
+        assert!(
+            e.contains("push `b`: `url` is not for kind = \"s3\""),
+            "{e}"
+        );
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\nprefix = \"../up\"");
+        assert!(e.contains("must be relative"), "{e}");
+        let e = error("kind = \"http-put\"\nurl = \"https://x.example/\"\nbucket = \"feeds\"");
+        assert!(
+            e.contains("push `b`: `bucket` is for kind = \"s3\" only"),
+            "{e}"
+        );
+        let e = error("kind = \"webhook\"");
+        assert!(e.contains("push `b`: url is required"), "{e}");
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\ncache_control = \"a\\nb\"");
+        assert!(
+            e.contains("cache_control must be a header value on one line"),
+            "{e}"
+        );
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\nmax_delete = 3");
+        assert!(e.contains("unknown field `max_delete`"), "{e}");
+    }
+
+    #[test]
     fn good_config_gets_defaults() -> Result<(), ConfigError> {
         let c = parse(GOOD)?;
         assert_eq!(c.site.timezone, chrono_tz::Asia::Seoul);
