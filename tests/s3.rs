@@ -271,7 +271,7 @@ fn a_bucket_holds_exactly_the_output_folder_and_loses_only_what_wirefeed_publish
     );
     let dry = run(dir.path(), &["push", "--dry-run"]);
     assert!(
-        dry.stdout().contains("bucket: would send 0,") && dry.stdout().contains("would delete 0"),
+        dry.stdout().contains("bucket: would send 0,") && !dry.stdout().contains("would delete"),
         "{}",
         dry.stdout()
     );
@@ -368,8 +368,8 @@ fn a_push_killed_midway_is_completed_by_the_next() {
         return;
     };
     let bucket = bucket(&endpoint, "kill");
-    // 150 categories and 149 archive pages: about 900 files.
-    let dir = site(&stories(150), &target(&endpoint, &bucket, ""));
+    // 100 categories and 99 archive pages: about 600 files.
+    let dir = site(&stories(100), &target(&endpoint, &bucket, ""));
     let out = dir.path().join("feeds");
     let total = files(&out).len();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))

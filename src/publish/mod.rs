@@ -81,7 +81,8 @@ pub struct TargetReport {
 
 impl std::fmt::Display for TargetReport {
     /// `cdn: sent 3, unchanged 104, pending 0, refused 0, deleted 1` (a
-    /// dry run: `cdn: would send 3, ... would delete 1`).
+    /// dry run: `cdn: would send 3, ... would delete 1`); deletions and
+    /// deletions not done only when there are some.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let (send, delete) = match self.dry_run {
             true => ("would send", "would delete"),
@@ -89,14 +90,16 @@ impl std::fmt::Display for TargetReport {
         };
         write!(
             f,
-            "{}: {send} {}, unchanged {}, pending {}, refused {}, {delete} {}",
+            "{}: {send} {}, unchanged {}, pending {}, refused {}",
             self.name,
             self.sent.len(),
             self.unchanged,
             self.pending.len(),
             self.refused.len(),
-            self.deleted.len()
         )?;
+        if !self.deleted.is_empty() {
+            write!(f, ", {delete} {}", self.deleted.len())?;
+        }
         if !self.not_deleted.is_empty() {
             write!(f, ", not deleted {}", self.not_deleted.len())?;
         }
