@@ -273,6 +273,27 @@ impl PushTarget {
             .ok_or_else(|| format!("push `{}`: no url", self.name))
     }
 
+    /// `s3`: the variable holding the access key id.
+    pub fn access_key_var(&self) -> &str {
+        self.access_key_env
+            .as_deref()
+            .unwrap_or("AWS_ACCESS_KEY_ID")
+    }
+
+    /// `s3`: the variable holding the secret access key.
+    pub fn secret_key_var(&self) -> &str {
+        self.secret_key_env
+            .as_deref()
+            .unwrap_or("AWS_SECRET_ACCESS_KEY")
+    }
+
+    /// `s3`: the variable holding a session token (used when set).
+    pub fn session_token_var(&self) -> &str {
+        self.session_token_env
+            .as_deref()
+            .unwrap_or("AWS_SESSION_TOKEN")
+    }
+
     /// The `Cache-Control` to send with `file`, if any.
     pub fn cache_control_of(&self, file: &str) -> Option<&str> {
         let archive = file

@@ -37,8 +37,8 @@ impl Secrets {
         for target in &config.push {
             if target.kind == crate::config::PushKind::S3 {
                 let named = |name: &str| std::env::var(name).ok();
-                secrets.extend(named(super::s3::secret_var(target)));
-                secrets.extend(named(super::s3::token_var(target)));
+                secrets.extend(named(target.secret_key_var()));
+                secrets.extend(named(target.session_token_var()));
             }
             secrets.extend(var(&target.token_env));
             if let Some(password) = var(&target.password_env) {

@@ -56,8 +56,8 @@ impl Bucket {
                 format!("push `{name}`: environment variable {var_name} is not set (it holds the {what})")
             })
         };
-        let key = need(key_var(target), "access key id")?;
-        let secret = need(secret_var(target), "secret access key")?;
+        let key = need(target.access_key_var(), "access key id")?;
+        let secret = need(target.secret_key_var(), "secret access key")?;
         let timeout = Duration::from_secs(target.timeout_secs);
         let mut options = ClientOptions::new()
             .with_timeout(timeout)
@@ -73,7 +73,7 @@ impl Bucket {
                 max_retries: target.max_attempts.saturating_sub(1) as usize,
                 retry_timeout: timeout.saturating_mul(target.max_attempts),
             });
-        if let Some(token) = var(token_var(target)) {
+        if let Some(token) = var(target.session_token_var()) {
             builder = builder.with_token(token);
         }
         if let Some(endpoint) = &target.endpoint {
@@ -287,28 +287,4 @@ enum Probe {
     Holds(String, String, String),
     /// The `HEAD` failed.
     Unknown(String),
-}
-
-/// The variables holding a target's keys.
-pub fn key_var(target: &PushTarget) -> &str {
-    target
-        .access_key_env
-        .as_deref()
-        .unwrap_or("AWS_ACCESS_KEY_ID")
-}
-
-/// See [`key_var`].
-pub fn secret_var(target: &PushTarget) -> &str {
-    target
-        .secret_key_env
-        .as_deref()
-        .unwrap_or("AWS_SECRET_ACCESS_KEY")
-}
-
-/// See [`key_var`].
-pub fn token_var(target: &PushTarget) -> &str {
-    target
-        .session_token_env
-        .as_deref()
-        .unwrap_or("AWS_SESSION_TOKEN")
 }
