@@ -45,7 +45,7 @@ pub const HUB: &str = "websub";
 pub struct PushOptions {
     /// Say what would be sent; send nothing, change nothing.
     pub dry_run: bool,
-    /// Send every file, changed or not.
+    /// Send every file, changed or not, without preconditions.
     pub force: bool,
 }
 
