@@ -19,6 +19,7 @@ mod plan;
 mod redact;
 mod s3;
 mod send;
+mod webhook;
 
 pub use outbox::{Outbox, OutboxError, Pending, Stored, TargetBox};
 pub use plan::stage;
@@ -275,7 +276,7 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
                     continue;
                 }
                 let tb = outbox.target(&target.name);
-                let changes = send::changes(config, &dir, &files, removed, tb);
+                let changes = webhook::changes(config, &dir, &files, removed, tb);
                 let tx = tx.clone();
                 jobs.spawn(async move {
                     let _ = tx.send((t, client.webhook(changes).await));

@@ -11,14 +11,14 @@ use reqwest::header::{
     HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, RETRY_AFTER,
 };
 use reqwest::{RequestBuilder, StatusCode};
-use serde::Serialize;
 
-use super::outbox::{Stored, TargetBox};
+use super::outbox::Stored;
 use super::plan::{conflict, Deletion, Precondition, Upload};
 use super::redact::{Secrets, ERROR_CHARS, QUOTE_CHARS};
 use super::sha256;
+use super::webhook::Changes;
 use crate::config::media_type;
-use crate::config::{Config, PushTarget};
+use crate::config::PushTarget;
 
 /// First backoff; doubled each try, with jitter, up to [`MAX_BACKOFF`].
 const BACKOFF: Duration = Duration::from_millis(250);
@@ -255,7 +255,7 @@ impl Client {
 
     /// One `POST` listing the changed and removed feeds.
     pub async fn webhook(&self, changes: Changes) -> Delivery {
-        let body = match serde_json::to_vec(&changes.body) {
+        let body = match changes.body() {
             Ok(b) => bytes::Bytes::from(b),
             Err(e) => {
                 return Delivery::Failed {
@@ -543,130 +543,6 @@ fn serde_urlencoded(pairs: &[(&str, &str)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
-}
-
-/// A webhook's body and what it covers.
-pub struct Changes {
-    body: WebhookBody,
-    files: Vec<(String, String)>,
-    announced: BTreeMap<String, Vec<String>>,
-    removed: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct WebhookBody {
-    changed: Vec<ChangedFeed>,
-    removed: Vec<RemovedFeed>,
-}
-
-#[derive(Serialize)]
-struct RemovedFeed {
-    name: String,
-    format: String,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct ChangedFeed {
-    name: String,
-    format: String,
-    url: String,
-    sha256: String,
-    added: Vec<String>,
-    removed: Vec<String>,
-}
-
-/// The webhook body for changed `files` and `removed` ones (feed files
-/// only are listed; all are acknowledged with it), in the plan's order.
-pub fn changes(
-    config: &Config,
-    dir: &Path,
-    files: &[String],
-    removed: Vec<String>,
-    tb: &TargetBox,
-) -> Changes {
-    let mut changed = Vec::new();
-    let mut covered = Vec::new();
-    let mut announced = BTreeMap::new();
-    for file in files {
-        let Ok(bytes) = std::fs::read(dir.join(file)) else {
-            continue;
-        };
-        let sha = sha256(&bytes);
-        covered.push((file.clone(), sha.clone()));
-        let Some((name, format)) = file.rsplit_once('.') else {
-            continue;
-        };
-        let Some(ids) = item_ids(format, &bytes) else {
-            continue;
-        };
-        let before = tb.announced.get(file).cloned().unwrap_or_default();
-        changed.push(ChangedFeed {
-            name: name.to_owned(),
-            format: format.to_owned(),
-            url: config.site.feed_url_of_file(file),
-            sha256: sha,
-            added: ids
-                .iter()
-                .filter(|i| !before.contains(i))
-                .cloned()
-                .collect(),
-            removed: before
-                .iter()
-                .filter(|i| !ids.contains(i))
-                .cloned()
-                .collect(),
-        });
-        announced.insert(file.clone(), ids);
-    }
-    let removed_feeds = removed
-        .iter()
-        .filter(|f| tb.announced.contains_key(*f))
-        .filter_map(|f| {
-            let (name, format) = f.rsplit_once('.')?;
-            Some(RemovedFeed {
-                name: name.to_owned(),
-                format: format.to_owned(),
-                url: config.site.feed_url_of_file(f),
-            })
-        })
-        .collect();
-    Changes {
-        body: WebhookBody {
-            changed,
-            removed: removed_feeds,
-        },
-        files: covered,
-        announced,
-        removed,
-    }
-}
-
-/// The item ids of a feed file, read back with the same crates that wrote
-/// it; `None` for files that are not feeds.
-fn item_ids(format: &str, bytes: &[u8]) -> Option<Vec<String>> {
-    match format {
-        "rss" => rss::Channel::read_from(bytes).ok().map(|c| {
-            c.items
-                .iter()
-                .filter_map(|i| i.guid.as_ref().map(|g| g.value.clone()))
-                .collect()
-        }),
-        "atom" => atom_syndication::Feed::read_from(bytes)
-            .ok()
-            .map(|f| f.entries.iter().map(|e| e.id.clone()).collect()),
-        "json" => {
-            let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-            let items = v.get("items")?.as_array()?;
-            Some(
-                items
-                    .iter()
-                    .filter_map(|i| i.get("id")?.as_str().map(str::to_owned))
-                    .collect(),
-            )
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]
