@@ -80,14 +80,16 @@ pub enum Command {
         #[arg(long)]
         watch: bool,
     },
-    /// Send what changed since the last push to every [[push]] target, then
-    /// ping the [websub] hub. Exit 1 when something is still pending, 3 when
+    /// Send what changed since the last push to every [[push]] target and
+    /// delete there what this wirefeed published and is gone, then ping the
+    /// [websub] hub. Exit 1 when something is still pending, 3 when
     /// another wirefeed holds the output folder.
     Push {
-        /// Print what would be sent; send nothing.
+        /// Print what would be sent and deleted; send nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Send every file, changed or not.
+        /// Send every file, changed or not, without conditions: overwrites
+        /// what another publisher wrote.
         #[arg(long)]
         force: bool,
     },

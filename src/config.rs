@@ -186,11 +186,15 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PushKind {
-    /// `PUT {url}{relative path}` for every changed file (WebDAV, CDNs,
-    /// storage gateways).
+    /// `PUT {url}{relative path}` for every changed file, `DELETE` for a
+    /// file gone (WebDAV, CDNs, storage gateways).
     HttpPut,
-    /// One `POST {url}` per push with a JSON list of the changed feeds.
+    /// One `POST {url}` per push with a JSON list of the changed and
+    /// removed feeds.
     Webhook,
+    /// An S3 bucket (AWS or any S3-compatible store): `PutObject` and
+    /// `DeleteObject` under `prefix`.
+    S3,
 }
 
 /// `[[push]]`: a remote endpoint that receives what changed.
@@ -199,10 +203,12 @@ pub enum PushKind {
 pub struct PushTarget {
     /// A short name, for the outbox and messages.
     pub name: String,
-    /// `http-put` or `webhook`.
+    /// `http-put`, `webhook` or `s3`.
     pub kind: PushKind,
-    /// Base URL (`http-put`, a folder: ends in `/`) or endpoint (`webhook`).
-    pub url: Url,
+    /// Base URL (`http-put`, a folder: ends in `/`) or endpoint
+    /// (`webhook`); not for `s3`.
+    #[serde(default)]
+    pub url: Option<Url>,
     /// Environment variable holding a bearer token.
     #[serde(default)]
     pub token_env: Option<String>,
@@ -221,6 +227,102 @@ pub struct PushTarget {
     /// Tries per file and push before it is left for the next push.
     #[serde(default = "default_attempts")]
     pub max_attempts: u32,
+    /// `s3`: the bucket.
+    #[serde(default)]
+    pub bucket: Option<String>,
+    /// `s3`: a key prefix (`site/`); default none.
+    #[serde(default)]
+    pub prefix: String,
+    /// `s3`: an S3-compatible endpoint (`https://...`; `http://` only when
+    /// written so); default AWS's for the region.
+    #[serde(default)]
+    pub endpoint: Option<Url>,
+    /// `s3`: the region; default `us-east-1`.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// `s3`: environment variable holding the access key id; default
+    /// `AWS_ACCESS_KEY_ID`.
+    #[serde(default)]
+    pub access_key_env: Option<String>,
+    /// `s3`: environment variable holding the secret key; default
+    /// `AWS_SECRET_ACCESS_KEY`.
+    #[serde(default)]
+    pub secret_key_env: Option<String>,
+    /// `s3`: environment variable holding a session token; default
+    /// `AWS_SESSION_TOKEN` (used when set).
+    #[serde(default)]
+    pub session_token_env: Option<String>,
+    /// `s3`: the `Cache-Control` every object gets.
+    #[serde(default)]
+    pub cache_control: Option<String>,
+    /// `s3`: the `Cache-Control` of RFC 5005 archive pages (`NAME/archive/N.*`),
+    /// which never change once full; default `cache_control`.
+    #[serde(default)]
+    pub archive_cache_control: Option<String>,
+    /// Remove from the target what this wirefeed published there and is
+    /// gone from the output folder; default true.
+    #[serde(default = "default_true")]
+    pub delete: bool,
+    /// More deletions than this in one push: none is done, the push
+    /// reports it (a broken build must not empty the site).
+    #[serde(default = "default_max_deletes")]
+    pub max_deletes: usize,
+}
+
+impl PushTarget {
+    /// The `url` of an `http-put` or `webhook` target (checked at load).
+    pub fn url(&self) -> Result<&Url, String> {
+        self.url
+            .as_ref()
+            .ok_or_else(|| format!("push `{}`: no url", self.name))
+    }
+
+    /// `s3`: the variable holding the access key id.
+    pub fn access_key_var(&self) -> &str {
+        self.access_key_env
+            .as_deref()
+            .unwrap_or("AWS_ACCESS_KEY_ID")
+    }
+
+    /// `s3`: the variable holding the secret access key.
+    pub fn secret_key_var(&self) -> &str {
+        self.secret_key_env
+            .as_deref()
+            .unwrap_or("AWS_SECRET_ACCESS_KEY")
+    }
+
+    /// `s3`: the variable holding a session token (used when set).
+    pub fn session_token_var(&self) -> &str {
+        self.session_token_env
+            .as_deref()
+            .unwrap_or("AWS_SESSION_TOKEN")
+    }
+
+    /// The `Cache-Control` to send with `file`, if any.
+    pub fn cache_control_of(&self, file: &str) -> Option<&str> {
+        let archive = file
+            .rsplit_once('/')
+            .is_some_and(|(dir, _)| dir == "archive" || dir.ends_with("/archive"));
+        match archive {
+            true => self
+                .archive_cache_control
+                .as_deref()
+                .or(self.cache_control.as_deref()),
+            false => self.cache_control.as_deref(),
+        }
+    }
+}
+
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_max_deletes() -> usize {
+    256
 }
 
 fn default_timeout() -> u64 {
@@ -609,7 +711,10 @@ impl Config {
             let mut target = spanned.into_inner();
             check_push(&target, &push).map_err(|m| invalid(Some(span), m))?;
             if target.kind == PushKind::HttpPut {
-                target.url = with_trailing_slash(target.url);
+                target.url = target.url.map(with_trailing_slash);
+            }
+            if !target.prefix.is_empty() && !target.prefix.ends_with('/') {
+                target.prefix.push('/');
             }
             push.push(target);
         }
@@ -674,8 +779,32 @@ fn check_push(target: &PushTarget, earlier: &[PushTarget]) -> Result<(), String>
     if name.is_empty() || earlier.iter().any(|t| &t.name == name) {
         return Err(format!("push.name: `{name}` must be set and unique"));
     }
-    if !matches!(target.url.scheme(), "http" | "https") {
-        return Err(format!("push `{name}`: url must be http or https"));
+    if target.kind == PushKind::S3 {
+        return check_s3(target);
+    }
+    let s3_only = [
+        ("bucket", target.bucket.is_some()),
+        ("prefix", !target.prefix.is_empty()),
+        ("endpoint", target.endpoint.is_some()),
+        ("region", target.region != default_region()),
+        ("access_key_env", target.access_key_env.is_some()),
+        ("secret_key_env", target.secret_key_env.is_some()),
+        ("session_token_env", target.session_token_env.is_some()),
+        ("cache_control", target.cache_control.is_some()),
+        (
+            "archive_cache_control",
+            target.archive_cache_control.is_some(),
+        ),
+    ];
+    if let Some((key, _)) = s3_only.iter().find(|(_, set)| *set) {
+        return Err(format!("push `{name}`: `{key}` is for kind = \"s3\" only"));
+    }
+    match &target.url {
+        None => return Err(format!("push `{name}`: url is required")),
+        Some(url) if !matches!(url.scheme(), "http" | "https") => {
+            return Err(format!("push `{name}`: url must be http or https"))
+        }
+        Some(_) => {}
     }
     if target.token_env.is_some() && (target.user.is_some() || target.password_env.is_some()) {
         return Err(format!(
@@ -687,10 +816,28 @@ fn check_push(target: &PushTarget, earlier: &[PushTarget]) -> Result<(), String>
             "push `{name}`: user and password_env go together (the password is read from the environment, never from this file)"
         ));
     }
+    check_limits(target)
+}
+
+fn check_limits(target: &PushTarget) -> Result<(), String> {
+    let name = &target.name;
     if target.max_attempts == 0 || target.timeout_secs == 0 {
         return Err(format!(
             "push `{name}`: max_attempts and timeout_secs must be at least 1"
         ));
+    }
+    for (key, value) in [
+        ("cache_control", &target.cache_control),
+        ("archive_cache_control", &target.archive_cache_control),
+    ] {
+        if value
+            .as_deref()
+            .is_some_and(|v| v.is_empty() || v.chars().any(|c| c.is_control()))
+        {
+            return Err(format!(
+                "push `{name}`: {key} must be a header value on one line"
+            ));
+        }
     }
     Ok(())
 }
@@ -794,6 +941,45 @@ fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a
         .collect();
     scored.sort();
     scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+/// `kind = "s3"`: a bucket, no URL or HTTP credentials (keys come from
+/// the environment), an http(s) endpoint if any.
+fn check_s3(target: &PushTarget) -> Result<(), String> {
+    let name = &target.name;
+    match target.bucket.as_deref() {
+        None | Some("") => return Err(format!("push `{name}`: kind = \"s3\" needs bucket")),
+        Some(b) if b.contains('/') => {
+            return Err(format!(
+                "push `{name}`: bucket `{b}` is a bucket name, without `/` (put folders in prefix)"
+            ))
+        }
+        Some(_) => {}
+    }
+    let http_only = [
+        ("url", target.url.is_some()),
+        ("token_env", target.token_env.is_some()),
+        ("user", target.user.is_some()),
+        ("password_env", target.password_env.is_some()),
+        ("headers", !target.headers.is_empty()),
+    ];
+    if let Some((key, _)) = http_only.iter().find(|(_, set)| *set) {
+        return Err(format!(
+            "push `{name}`: `{key}` is not for kind = \"s3\" (give bucket, prefix, endpoint, region; keys come from the environment)"
+        ));
+    }
+    if target.prefix.starts_with('/') || target.prefix.split('/').any(|p| p == "..") {
+        return Err(format!(
+            "push `{name}`: prefix `{}` must be relative (`site/`), without `..`",
+            target.prefix
+        ));
+    }
+    if let Some(endpoint) = &target.endpoint {
+        if !matches!(endpoint.scheme(), "http" | "https") {
+            return Err(format!("push `{name}`: endpoint must be http or https"));
+        }
+    }
+    check_limits(target)
 }
 
 /// The site's addresses are where readers go: web pages and feeds.
@@ -911,6 +1097,47 @@ path = "."
 [[feed]]
 name = "all"
 "#;
+
+    #[test]
+    fn s3_targets_take_their_keys_and_refuse_the_others() {
+        let with = |push: &str| parse(&format!("{GOOD}\n[[push]]\nname = \"b\"\n{push}"));
+        let c = with("kind = \"s3\"\nbucket = \"feeds\"\nprefix = \"site\"\nendpoint = \"http://127.0.0.1:9000\"\narchive_cache_control = \"max-age=31536000, immutable\"").unwrap();
+        let t = &c.push[0];
+        assert_eq!(
+            (t.prefix.as_str(), t.region.as_str()),
+            ("site/", "us-east-1")
+        );
+        assert!(t.delete && t.max_deletes == 256);
+        assert_eq!(t.cache_control_of("all.rss"), None);
+        assert_eq!(
+            t.cache_control_of("wire/archive/3.rss"),
+            Some("max-age=31536000, immutable")
+        );
+        let error = |push: &str| with(push).unwrap_err().to_string();
+        let e = error("kind = \"s3\"");
+        assert!(e.ends_with("push `b`: kind = \"s3\" needs bucket"), "{e}");
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\nurl = \"https://x.example/\"");
+        assert!(
+            e.contains("push `b`: `url` is not for kind = \"s3\""),
+            "{e}"
+        );
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\nprefix = \"../up\"");
+        assert!(e.contains("must be relative"), "{e}");
+        let e = error("kind = \"http-put\"\nurl = \"https://x.example/\"\nbucket = \"feeds\"");
+        assert!(
+            e.contains("push `b`: `bucket` is for kind = \"s3\" only"),
+            "{e}"
+        );
+        let e = error("kind = \"webhook\"");
+        assert!(e.contains("push `b`: url is required"), "{e}");
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\ncache_control = \"a\\nb\"");
+        assert!(
+            e.contains("cache_control must be a header value on one line"),
+            "{e}"
+        );
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\nmax_delete = 3");
+        assert!(e.contains("unknown key `max_delete`: did you mean `max_deletes`?"), "{e}");
+    }
 
     #[test]
     fn good_config_gets_defaults() -> Result<(), ConfigError> {

@@ -171,8 +171,11 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
                 for file in t.sent.iter().filter(|_| dry_run) {
                     println!("{}: would send {file}", t.name);
                 }
-                for (file, error) in t.pending.iter().chain(&t.refused) {
-                    complain(&format_args!("{}: {file}: {error}", t.name));
+                for file in t.deleted.iter().filter(|_| dry_run) {
+                    println!("{}: would delete {file}", t.name);
+                }
+                for problem in t.problems() {
+                    complain(&format_args!("{}: {problem}", t.name));
                 }
                 println!("{t}");
             }
@@ -190,10 +193,19 @@ fn status(config: &std::path::Path) -> ExitCode {
     };
     match wirefeed::publish::status(&config) {
         Ok(targets) => {
-            for (name, pending) in targets {
-                println!("{name}: {} pending", pending.len());
-                for (file, p) in pending {
+            for t in targets {
+                println!("{}: {} pending", t.name, t.pending.len());
+                for (file, p) in t.pending {
                     println!("  {file}  {p}");
+                }
+                if !t.deletions.is_empty() {
+                    println!("{}: {} to delete", t.name, t.deletions.len());
+                }
+                for file in &t.deletions {
+                    println!("  {file}  gone from the output folder");
+                }
+                if let Some(why) = t.refused_deletions {
+                    println!("  {why}");
                 }
             }
             ExitCode::SUCCESS

@@ -167,8 +167,8 @@ async fn tick(
             result = publish::push_async(config, PushOptions::default()) => match result {
                 Ok(r) => {
                     for t in &r.targets {
-                        for (file, error) in t.pending.iter().chain(&t.refused) {
-                            tracing::warn!("push {}: {file}: {error}", t.name);
+                        for problem in t.problems() {
+                            tracing::warn!("push {}: {problem}", t.name);
                         }
                     }
                     r.targets

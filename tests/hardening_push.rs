@@ -221,8 +221,15 @@ fn a_multi_line_answer_cannot_forge_log_lines_or_drive_the_terminal() {
     let status = run(dir.path(), &["status"]);
     status.expect_code(0);
     let stderr = push.stderr();
+    // The stylesheet goes first; what links to it waits for it.
     assert!(
-        stderr.contains("hostile: all.rss: HTTP 400 Bad Request: nope"),
+        stderr.contains("hostile: feed.xsl: HTTP 400 Bad Request: nope"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "hostile: all.rss: held back: feed.xsl, which comes first, is not delivered yet"
+        ),
         "{stderr}"
     );
     for (what, text) in [
@@ -242,7 +249,7 @@ fn a_multi_line_answer_cannot_forge_log_lines_or_drive_the_terminal() {
             );
         }
     }
-    // One line per refused file.
+    // One line per file refused or held back.
     let files = common::files(&dir.path().join("feeds")).len();
     assert_eq!(stderr.lines().count(), files, "{stderr}");
 }

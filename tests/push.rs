@@ -267,7 +267,7 @@ fn a_dead_target_does_not_hold_up_the_others() {
     assert!(started.elapsed() < Duration::from_secs(30));
     assert_mirrors(&shared, &dir.path().join("feeds"), &[]);
     assert!(
-        run.stderr().contains("dead: all.rss: cannot connect"),
+        run.stderr().contains("dead: feed.xsl: cannot connect"),
         "{}",
         run.stderr()
     );
@@ -313,4 +313,250 @@ fn a_redirect_is_not_a_delivery() {
         "{}",
         status.stdout()
     );
+}
+
+/// A story of its own category, `Solo`.
+fn solo_story() -> Vec<u8> {
+    b"| 2026-10-04 09:00:00\nSolo\nA story alone in its category\nBy Kim Test\n\
+      SEOUL, Oct. 4 (Yonhap) -- A story alone, officials said.\n(END)"
+        .to_vec()
+}
+
+/// The site of [`site`] plus a story whose category only it has.
+fn site_with_solo(base: &str, extra: &str) -> tempfile::TempDir {
+    let dir = site(base, extra);
+    std::fs::write(dir.path().join("articles/solo.txt"), solo_story()).unwrap();
+    wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
+    dir
+}
+
+/// Removes the solo story and rebuilds: `category/solo.*` are gone.
+fn drop_solo(dir: &Path) {
+    std::fs::remove_file(dir.join("articles/solo.txt")).unwrap();
+    wirefeed(dir, &["-q", "build"]).expect_code(0);
+    assert!(!dir.join("feeds/category/solo.rss").exists());
+}
+
+#[test]
+fn files_go_out_in_link_order_and_what_is_gone_is_deleted_after_them() {
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    let dir = site_with_solo(&base, "");
+    let out = dir.path().join("feeds");
+    push(dir.path(), &[]).expect_code(0);
+    {
+        let s = shared.lock().unwrap();
+        let at = |f: &str| {
+            s.order
+                .iter()
+                .position(|p| p == &format!("/site/{f}"))
+                .unwrap_or_else(|| panic!("{f} not stored"))
+        };
+        assert!(at("feed.xsl") < at("category/solo.rss"));
+        assert!(at("category/solo.rss") < at("all.rss"));
+        assert!(at("category/test.atom") < at("all.atom"));
+        assert!(at("all.json") < at("index.html") && at("all.json") < at("feeds.opml"));
+        assert_eq!(s.order.len(), files(&out).len());
+        // The last stage (sent side by side): the lists of every feed.
+        let mut last: Vec<&str> = s.order[s.order.len() - 2..]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        last.sort();
+        assert_eq!(last, ["/site/feeds.opml", "/site/index.html"]);
+    }
+    // Something on the target this wirefeed did not publish.
+    shared
+        .lock()
+        .unwrap()
+        .stored
+        .insert("/site/category/foreign.rss".into(), b"not ours".to_vec());
+
+    drop_solo(dir.path());
+    let status = wirefeed(dir.path(), &["status"]);
+    assert!(
+        status.stdout().contains("dav: 3 to delete")
+            && status
+                .stdout()
+                .contains("category/solo.rss  gone from the output folder"),
+        "{}",
+        status.stdout()
+    );
+    let dry = push(dir.path(), &["--dry-run"]);
+    dry.expect_code(0);
+    for ext in ["rss", "atom", "json"] {
+        let line = format!("dav: would delete category/solo.{ext}");
+        assert!(dry.stdout().contains(&line), "{}", dry.stdout());
+    }
+    assert!(dry.stdout().contains("would delete 3"), "{}", dry.stdout());
+    assert!(
+        shared.lock().unwrap().deleted.is_empty(),
+        "a dry run deletes nothing"
+    );
+
+    let order_before = shared.lock().unwrap().order.len();
+    let run = push(dir.path(), &[]);
+    run.expect_code(0);
+    assert!(run.stdout().contains("deleted 3"), "{}", run.stdout());
+    let s = shared.lock().unwrap();
+    let mut deleted = s.deleted.clone();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        [
+            "/site/category/solo.atom",
+            "/site/category/solo.json",
+            "/site/category/solo.rss"
+        ]
+    );
+    assert!(
+        s.stored.contains_key("/site/category/foreign.rss"),
+        "not ours: kept"
+    );
+    // The pages that listed the removed feed were replaced first.
+    assert!(s.order[order_before..].contains(&"/site/index.html".to_string()));
+    drop(s);
+    assert_mirrors(&shared, &out, &[]);
+    let again = push(dir.path(), &[]);
+    assert!(
+        again.stdout().contains("dav: sent 0,"),
+        "{}",
+        again.stdout()
+    );
+    assert!(!again.stdout().contains("deleted"), "{}", again.stdout());
+    let status = wirefeed(dir.path(), &["status"]);
+    assert!(
+        !status.stdout().contains("to delete"),
+        "{}",
+        status.stdout()
+    );
+}
+
+#[test]
+fn more_deletions_than_max_deletes_delete_nothing_and_say_which_key_to_raise() {
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    // `max_deletes` of the dav target (the last [[push]] key before [websub]).
+    let dir = site_with_solo(&base, "");
+    let config = dir.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace("max_attempts = 4\n", "max_attempts = 4\nmax_deletes = 2\n");
+    std::fs::write(&config, text).unwrap();
+    push(dir.path(), &[]).expect_code(0);
+    drop_solo(dir.path());
+    let run = push(dir.path(), &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains(
+            "dav: 3 files to delete, more than max_deletes = 2: none deleted (a broken build? if they are really gone, raise max_deletes in [[push]] `dav`)"
+        ),
+        "{}",
+        run.stderr()
+    );
+    assert!(shared.lock().unwrap().deleted.is_empty());
+    let status = wirefeed(dir.path(), &["status"]);
+    assert!(
+        status.stdout().contains("dav: 3 to delete")
+            && status.stdout().contains("more than max_deletes = 2"),
+        "{}",
+        status.stdout()
+    );
+}
+
+#[test]
+fn a_conditional_target_keeps_a_version_this_wirefeed_did_not_write() {
+    let shared: Shared = Arc::default();
+    shared.lock().unwrap().conditional = true;
+    let base = start(shared.clone());
+    let dir = site(&base, "");
+    let out = dir.path().join("feeds");
+    push(dir.path(), &[]).expect_code(0);
+    assert_eq!(shared.lock().unwrap().precondition_failed, 0);
+    let outbox = std::fs::read_to_string(out.join(".wirefeed-outbox.json")).unwrap();
+    assert!(outbox.contains("\"etag\""), "the ETags are kept: {outbox}");
+
+    // The outbox is lost (or a push died after its PUTs): every file is
+    // new to it, the target holds our bytes: nothing is sent again.
+    std::fs::remove_file(out.join(".wirefeed-outbox.json")).unwrap();
+    let puts: usize = shared.lock().unwrap().puts.values().sum();
+    push(dir.path(), &[]).expect_code(0);
+    let s = shared.lock().unwrap();
+    assert_eq!(
+        s.precondition_failed,
+        files(&out).len(),
+        "If-None-Match: * on each"
+    );
+    assert_eq!(
+        s.puts.values().sum::<usize>(),
+        puts,
+        "ours already: not rewritten"
+    );
+    drop(s);
+
+    // Another publisher writes all.rss; ours changes too.
+    {
+        let mut s = shared.lock().unwrap();
+        s.stored.insert("/site/all.rss".into(), b"theirs".to_vec());
+        s.etags.insert("/site/all.rss".into(), "\"theirs\"".into());
+    }
+    std::fs::write(
+        dir.path().join("articles/c.txt"),
+        story("2026-10-03 09:00:00", "Third story"),
+    )
+    .unwrap();
+    wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
+    let run = push(dir.path(), &[]);
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("dav: all.rss: precondition failed: the target holds a version this wirefeed did not write"),
+        "{}",
+        run.stderr()
+    );
+    assert_eq!(shared.lock().unwrap().stored["/site/all.rss"], b"theirs");
+    let status = wirefeed(dir.path(), &["status"]);
+    assert!(
+        status.stdout().contains("all.rss") && status.stdout().contains("precondition failed"),
+        "{}",
+        status.stdout()
+    );
+    // Overwriting is a choice: --force.
+    push(dir.path(), &["--force"]).expect_code(0);
+    assert_mirrors(&shared, &out, &[]);
+}
+
+#[test]
+fn a_webhook_hears_which_feeds_were_removed() {
+    let shared: Shared = Arc::default();
+    let base = start(shared.clone());
+    let extra = format!("\n[[push]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{base}/hook\"\n");
+    let dir = site_with_solo(&base, &extra);
+    push(dir.path(), &[]).expect_code(0);
+    drop_solo(dir.path());
+    push(dir.path(), &[]).expect_code(0);
+    let s = shared.lock().unwrap();
+    assert_eq!(s.hooks.len(), 2);
+    assert_eq!(s.hooks[0]["removed"], serde_json::json!([]));
+    let removed = s.hooks[1]["removed"].as_array().unwrap();
+    let mut names: Vec<String> = removed
+        .iter()
+        .map(|r| {
+            format!(
+                "{}.{}",
+                r["name"].as_str().unwrap(),
+                r["format"].as_str().unwrap()
+            )
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "category/solo.atom",
+            "category/solo.json",
+            "category/solo.rss"
+        ]
+    );
+    assert!(removed
+        .iter()
+        .any(|r| r["url"] == "https://news.example.com/feeds/category/solo.rss"));
 }

@@ -1,45 +1,52 @@
-//! Publish: send what changed in the output folder to remote endpoints,
-//! then tell the WebSub hub.
+//! Publish: send what changed in the output folder to remote endpoints
+//! (WebDAV-style `PUT`, S3 buckets, webhooks), delete there what this
+//! wirefeed published and is gone, then tell the WebSub hub.
 //!
 //! In: the config and the built output folder. Out: every target holds the
-//! newest version of every file, or the outbox says what is still pending
-//! and why. Versions are sha256 digests; a version leaves the outbox only
-//! when its target answered 2xx. Connection errors, timeouts, 5xx, 408 and
-//! 429 are retried with exponential backoff and jitter (honouring
-//! `Retry-After`); other 4xx refuse that version for good, without holding
-//! up other files or targets. It never builds: see `build`.
+//! newest version of every file and none of the files gone, or the outbox
+//! says what is still pending and why. Versions are sha256 digests; a
+//! version leaves the outbox only when its target answered 2xx. The order
+//! (what is linked to first, deletions last) is `plan`'s; conditional
+//! writes keep a stale publisher from overwriting what it did not see.
+//! Connection errors, timeouts, 5xx, 408 and 429 are retried with
+//! exponential backoff and jitter (honouring `Retry-After`); other 4xx
+//! refuse that version for good, without holding up other targets. It
+//! never builds: see `build`.
 
+mod deliver;
 mod outbox;
+mod plan;
 mod redact;
+mod s3;
 mod send;
+mod webhook;
 
-pub use outbox::{Outbox, OutboxError, Pending, TargetBox};
+pub use outbox::{Outbox, OutboxError, Pending, Stored, TargetBox};
+pub use plan::stage;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::config::{Config, PushKind};
+use crate::config::Config;
 use crate::output::{self, LockError, OutputError};
+use deliver::{deliver, Target};
 use redact::{Secrets, ERROR_CHARS};
 use send::{Client, Delivery};
 
 /// The target name the WebSub hub's pings are kept under.
 pub const HUB: &str = "websub";
 
-/// Uploads at once per target.
-const PARALLEL: usize = 4;
-
 /// How to push.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PushOptions {
     /// Say what would be sent; send nothing, change nothing.
     pub dry_run: bool,
-    /// Send every file, changed or not.
+    /// Send every file, changed or not, without preconditions.
     pub force: bool,
 }
 
@@ -63,24 +70,41 @@ pub struct TargetReport {
     pub pending: Vec<(String, String)>,
     /// Files it refused for good, with its answer.
     pub refused: Vec<(String, String)>,
+    /// Files deleted there (for a dry run: that would be), in order.
+    pub deleted: Vec<String>,
+    /// Deletions not done, with why.
+    pub not_deleted: Vec<(String, String)>,
+    /// What stopped part of the push (too many deletions).
+    pub errors: Vec<String>,
     /// A dry run: `sent` is what would have been sent; nothing was.
     pub dry_run: bool,
 }
 
 impl std::fmt::Display for TargetReport {
-    /// `cdn: sent 3, unchanged 104, pending 0, refused 0` (a dry run:
-    /// `cdn: would send 3, ...`).
+    /// `cdn: sent 3, unchanged 104, pending 0, refused 0, deleted 1` (a
+    /// dry run: `cdn: would send 3, ... would delete 1`); deletions and
+    /// deletions not done only when there are some.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let verb = if self.dry_run { "would send" } else { "sent" };
+        let (send, delete) = match self.dry_run {
+            true => ("would send", "would delete"),
+            false => ("sent", "deleted"),
+        };
         write!(
             f,
-            "{}: {verb} {}, unchanged {}, pending {}, refused {}",
+            "{}: {send} {}, unchanged {}, pending {}, refused {}",
             self.name,
             self.sent.len(),
             self.unchanged,
             self.pending.len(),
-            self.refused.len()
-        )
+            self.refused.len(),
+        )?;
+        if !self.deleted.is_empty() {
+            write!(f, ", {delete} {}", self.deleted.len())?;
+        }
+        if !self.not_deleted.is_empty() {
+            write!(f, ", not deleted {}", self.not_deleted.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -94,12 +118,29 @@ impl std::fmt::Display for Pending {
     }
 }
 
+impl TargetReport {
+    /// Each problem of this push on one line: `FILE: ERROR` for what is
+    /// pending, refused or not deleted, then what stopped part of it.
+    pub fn problems(&self) -> Vec<String> {
+        let files = self.pending.iter().chain(&self.refused);
+        files
+            .chain(&self.not_deleted)
+            .map(|(file, error)| format!("{file}: {error}"))
+            .chain(self.errors.iter().cloned())
+            .collect()
+    }
+}
+
 impl PushReport {
-    /// True when every target holds every file.
+    /// True when every target holds every file and nothing else this
+    /// wirefeed published.
     pub fn complete(&self) -> bool {
-        self.targets
-            .iter()
-            .all(|t| t.pending.is_empty() && t.refused.is_empty())
+        self.targets.iter().all(|t| {
+            t.pending.is_empty()
+                && t.refused.is_empty()
+                && t.not_deleted.is_empty()
+                && t.errors.is_empty()
+        })
     }
 }
 
@@ -202,55 +243,58 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
     let mut outbox = Outbox::load(&dir)?;
     let mut report = PushReport::default();
     let secrets = Arc::new(Secrets::of(config));
-    let clients: Vec<Client> = config
+    let targets: Vec<Target> = config
         .push
         .iter()
-        .map(|target| Client::new(target, secrets.clone()))
+        .map(|target| Target::new(target, secrets.clone()))
         .collect::<Result<_, _>>()
         .map_err(PushError::Setup)?;
-    let mut jobs: JoinSet<(usize, Delivery)> = JoinSet::new();
-    for (t, (target, client)) in config.push.iter().zip(&clients).enumerate() {
-        let todo = outbox.target(&target.name).queue(&current, options.force);
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Delivery)>();
+    let mut jobs = JoinSet::new();
+    for (t, (target, kind)) in config.push.iter().zip(targets).enumerate() {
+        let plan = plan::plan(target, outbox.target(&target.name), &current, options.force);
         report.targets.push(TargetReport {
             name: target.name.clone(),
-            unchanged: current.len() - todo.len(),
+            unchanged: plan.unchanged,
             dry_run: options.dry_run,
+            errors: plan.refused_deletions.iter().cloned().collect(),
             ..TargetReport::default()
         });
         if options.dry_run {
-            report.targets[t].sent = todo;
+            report.targets[t].sent = plan.uploads().map(|u| u.file.clone()).collect();
+            report.targets[t].deleted = plan.deletions.iter().map(|d| d.file.clone()).collect();
             continue;
         }
-        match target.kind {
-            PushKind::HttpPut => {
-                let gate = Arc::new(Semaphore::new(PARALLEL));
-                for file in todo {
-                    let (client, gate) = (client.clone(), gate.clone());
-                    let path = dir.join(&file);
-                    jobs.spawn(async move {
-                        let _permit = gate.acquire_owned().await;
-                        (t, client.put(file, path).await)
-                    });
+        match kind {
+            Target::Files(store) => {
+                jobs.spawn(deliver(t, store, plan, dir.clone(), tx.clone()));
+            }
+            Target::Webhook(client) => {
+                let files: Vec<String> = plan.uploads().map(|u| u.file.clone()).collect();
+                let removed: Vec<String> = plan.deletions.into_iter().map(|d| d.file).collect();
+                if files.is_empty() && removed.is_empty() {
+                    continue;
                 }
+                let tb = outbox.target(&target.name);
+                let changes = webhook::changes(config, &dir, &files, removed, tb);
+                let tx = tx.clone();
+                jobs.spawn(async move {
+                    let _ = tx.send((t, client.webhook(changes).await));
+                });
             }
-            PushKind::Webhook if !todo.is_empty() => {
-                let changes = send::changes(config, &dir, &todo, outbox.target(&target.name));
-                let client = client.clone();
-                jobs.spawn(async move { (t, client.webhook(changes).await) });
-            }
-            PushKind::Webhook => {}
         }
     }
+    drop(tx);
     if !options.dry_run {
         outbox.save(&dir)?;
     }
-    while let Some(done) = jobs.join_next().await {
-        let Ok((t, delivery)) = done else { continue };
+    while let Some((t, delivery)) = rx.recv().await {
         let tb = outbox.target(&config.push[t].name);
         record(tb, &mut report.targets[t], delivery);
         // Every acknowledgement is on disk before the next one counts.
         outbox.save(&dir)?;
     }
+    while jobs.join_next().await.is_some() {}
     if let Some(websub) = &config.websub {
         let client = Client::hub(websub.hub.clone(), secrets.clone()).map_err(PushError::Setup)?;
         let hub = ping_hub(config, &client, &current, &mut outbox, options).await;
@@ -273,13 +317,30 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
 /// Notes a delivery's outcome in the target's box and report.
 fn record(tb: &mut TargetBox, report: &mut TargetReport, delivery: Delivery) {
     match delivery {
-        Delivery::Acked { files, announced } => {
+        Delivery::Acked {
+            files,
+            announced,
+            stored,
+            removed,
+        } => {
             for (file, sha) in files {
-                tb.ack(&file, &sha);
+                match &stored {
+                    Some(s) => tb.ack_stored(&file, &sha, s.clone()),
+                    None => tb.ack(&file, &sha),
+                }
                 report.sent.push(file);
             }
             tb.announced.extend(announced);
+            for file in removed {
+                tb.forget(&file);
+                report.deleted.push(file);
+            }
         }
+        Delivery::Deleted { file } => {
+            tb.forget(&file);
+            report.deleted.push(file);
+        }
+        Delivery::NotDeleted { file, error } => report.not_deleted.push((file, error)),
         Delivery::Failed {
             files,
             attempts,
@@ -329,7 +390,9 @@ async fn ping_hub(
         })
         .map(|(f, s)| (f.clone(), s.clone()))
         .collect();
-    let todo = outbox.target(HUB).queue(&feeds, options.force);
+    let todo = outbox
+        .target(HUB)
+        .queue(&feeds, &|_| String::new(), options.force);
     let mut report = TargetReport {
         name: HUB.into(),
         unchanged: feeds.len() - todo.len(),
@@ -349,12 +412,24 @@ async fn ping_hub(
     report
 }
 
-/// One target's undelivered files: (file, what the outbox knows of it).
-pub type Undelivered = (String, Vec<(String, Pending)>);
+/// What `status` shows of one target.
+#[derive(Debug, Default)]
+pub struct TargetStatus {
+    /// The target's name.
+    pub name: String,
+    /// Every file not delivered yet, with what the outbox knows of it.
+    pub pending: Vec<(String, Pending)>,
+    /// Files this wirefeed published there that are gone and will be
+    /// deleted by the next push (in the order it deletes them).
+    pub deletions: Vec<String>,
+    /// Why the next push will not delete them, if it will not.
+    pub refused_deletions: Option<String>,
+}
 
 /// What `status` shows: per target, every file not yet delivered (last
-/// errors quoted again, as in [`push`]'s report).
-pub fn status(config: &Config) -> Result<Vec<Undelivered>, PushError> {
+/// errors quoted again, as in [`push`]'s report) and every pending
+/// deletion.
+pub fn status(config: &Config) -> Result<Vec<TargetStatus>, PushError> {
     let dir: PathBuf = config.output.clone();
     let current = versions(&dir)?;
     let mut outbox = Outbox::load(&dir)?;
@@ -386,7 +461,21 @@ pub fn status(config: &Config) -> Result<Vec<Undelivered>, PushError> {
             };
             list.push((file.clone(), p));
         }
-        out.push((name, list));
+        let mut status = TargetStatus {
+            name: name.clone(),
+            pending: list,
+            ..TargetStatus::default()
+        };
+        if let Some(target) = config.push.iter().find(|t| t.name == name) {
+            // The plan of a copy: status changes nothing.
+            let plan = plan::plan(target, &mut tb.clone(), &current, false);
+            status.deletions = plan.deletions.into_iter().map(|d| d.file).collect();
+            if plan.refused_deletions.is_some() {
+                status.deletions = tb.gone(&current).cloned().collect();
+            }
+            status.refused_deletions = plan.refused_deletions;
+        }
+        out.push(status);
     }
     Ok(out)
 }

@@ -36,6 +36,22 @@ pub struct TargetBox {
     /// Feed file → item ids last announced to a webhook.
     #[serde(default)]
     pub announced: BTreeMap<String, Vec<String>>,
+    /// File → how the acknowledged version was stored: the version tag
+    /// the target gave it (for conditional writes) and the headers it went
+    /// with (a change sends it again). Not for webhooks.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stored: BTreeMap<String, Stored>,
+}
+
+/// How a target stored an acknowledged version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stored {
+    /// The `ETag` the target answered with, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    /// Media type and `Cache-Control`, as sent.
+    pub headers: String,
 }
 
 /// A version waiting for delivery.
@@ -103,12 +119,23 @@ impl Outbox {
 impl TargetBox {
     /// Files of `current` (file → sha256) this target still needs, in path
     /// order: every one with `force`, else those whose version it has not
-    /// acknowledged and has not refused for good. Their pending entries
-    /// are brought up to date: a newer version replaces an older one.
-    pub fn queue(&mut self, current: &BTreeMap<String, String>, force: bool) -> Vec<String> {
+    /// acknowledged with the same `headers` (a file stored before headers
+    /// were recorded counts as the same) and has not refused for good.
+    /// Their pending entries are brought up to date: a newer version
+    /// replaces an older one.
+    pub fn queue(
+        &mut self,
+        current: &BTreeMap<String, String>,
+        headers: &dyn Fn(&str) -> String,
+        force: bool,
+    ) -> Vec<String> {
         let mut todo = Vec::new();
         for (file, sha) in current {
-            let acked = self.acked.get(file) == Some(sha);
+            let same_headers = self
+                .stored
+                .get(file)
+                .is_none_or(|s| s.headers == headers(file));
+            let acked = self.acked.get(file) == Some(sha) && same_headers;
             let entry = self.pending.get(file);
             let refused = entry.is_some_and(|p| p.permanent && &p.sha256 == sha);
             if force || (!acked && !refused) {
@@ -137,6 +164,28 @@ impl TargetBox {
         }
     }
 
+    /// Records a version as acknowledged with how it was stored.
+    pub fn ack_stored(&mut self, file: &str, sha: &str, stored: Stored) {
+        self.ack(file, sha);
+        self.stored.insert(file.to_owned(), stored);
+    }
+
+    /// Forgets a file the target no longer holds (deleted).
+    pub fn forget(&mut self, file: &str) {
+        self.acked.remove(file);
+        self.stored.remove(file);
+        self.announced.remove(file);
+        self.pending.remove(file);
+    }
+
+    /// Files this target was given that are gone from `current`.
+    pub fn gone<'a>(
+        &'a self,
+        current: &'a BTreeMap<String, String>,
+    ) -> impl Iterator<Item = &'a String> + 'a {
+        self.acked.keys().filter(|f| !current.contains_key(*f))
+    }
+
     /// Records a failed try.
     pub fn fail(&mut self, file: &str, sha: &str, attempts: u32, error: String, permanent: bool) {
         let entry = self.pending.entry(file.to_owned()).or_default();
@@ -156,6 +205,10 @@ impl TargetBox {
 mod tests {
     use super::*;
 
+    fn same(_: &str) -> String {
+        String::new()
+    }
+
     fn current(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
             .iter()
@@ -167,29 +220,29 @@ mod tests {
     fn only_unacknowledged_versions_are_queued_and_newer_replace_older() {
         let mut b = TargetBox::default();
         let v1 = current(&[("all.rss", "a1"), ("all.atom", "b1")]);
-        assert_eq!(b.queue(&v1, false), ["all.atom", "all.rss"]);
+        assert_eq!(b.queue(&v1, &same, false), ["all.atom", "all.rss"]);
         b.ack("all.rss", "a1");
         b.fail("all.atom", "b1", 3, "HTTP 503".into(), false);
-        assert_eq!(b.queue(&v1, false), ["all.atom"]);
+        assert_eq!(b.queue(&v1, &same, false), ["all.atom"]);
         assert_eq!(b.pending["all.atom"].attempts, 3);
         // A newer version replaces the pending one, attempts start over.
         let v2 = current(&[("all.rss", "a1"), ("all.atom", "b2")]);
-        assert_eq!(b.queue(&v2, false), ["all.atom"]);
+        assert_eq!(b.queue(&v2, &same, false), ["all.atom"]);
         assert_eq!(b.pending["all.atom"].attempts, 0);
-        assert_eq!(b.queue(&v2, true), ["all.atom", "all.rss"]);
+        assert_eq!(b.queue(&v2, &same, true), ["all.atom", "all.rss"]);
     }
 
     #[test]
     fn a_refused_version_waits_for_a_change() {
         let mut b = TargetBox::default();
         let v1 = current(&[("secret.rss", "s1")]);
-        b.queue(&v1, false);
+        b.queue(&v1, &same, false);
         b.fail("secret.rss", "s1", 1, "HTTP 403".into(), true);
-        assert!(b.queue(&v1, false).is_empty());
+        assert!(b.queue(&v1, &same, false).is_empty());
         assert!(b.pending["secret.rss"].permanent, "still shown by status");
         let v2 = current(&[("secret.rss", "s2")]);
-        assert_eq!(b.queue(&v2, false), ["secret.rss"]);
-        assert!(b.queue(&current(&[]), false).is_empty());
+        assert_eq!(b.queue(&v2, &same, false), ["secret.rss"]);
+        assert!(b.queue(&current(&[]), &same, false).is_empty());
         assert!(b.pending.is_empty(), "gone files are not pending");
     }
 

@@ -30,11 +30,16 @@ pub struct Secrets {
 
 impl Secrets {
     /// The secrets of every `[[push]]` target whose environment variables
-    /// are set.
+    /// are set (an S3 target's secret key and session token too).
     pub fn of(config: &Config) -> Secrets {
         let var = |name: &Option<String>| name.as_ref().and_then(|n| std::env::var(n).ok());
         let mut secrets = Vec::new();
         for target in &config.push {
+            if target.kind == crate::config::PushKind::S3 {
+                let named = |name: &str| std::env::var(name).ok();
+                secrets.extend(named(target.secret_key_var()));
+                secrets.extend(named(target.session_token_var()));
+            }
             secrets.extend(var(&target.token_env));
             if let Some(password) = var(&target.password_env) {
                 if let Some(user) = &target.user {

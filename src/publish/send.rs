@@ -1,4 +1,5 @@
-//! Requests with retries: `PUT` a file, `POST` a webhook, ping a hub.
+//! Requests with retries: `PUT` or `DELETE` a file (conditional where the
+//! plan says so), `POST` a webhook, ping a hub.
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
@@ -6,15 +7,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{
+    HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, RETRY_AFTER,
+};
 use reqwest::{RequestBuilder, StatusCode};
-use serde::Serialize;
 
-use super::outbox::TargetBox;
+use super::outbox::Stored;
+use super::plan::{conflict, Deletion, Precondition, Upload};
 use super::redact::{Secrets, ERROR_CHARS, QUOTE_CHARS};
 use super::sha256;
+use super::webhook::Changes;
 use crate::config::media_type;
-use crate::config::{Config, PushTarget};
+use crate::config::PushTarget;
 
 /// First backoff; doubled each try, with jitter, up to [`MAX_BACKOFF`].
 const BACKOFF: Duration = Duration::from_millis(250);
@@ -30,7 +34,15 @@ pub enum Delivery {
         files: Vec<(String, String)>,
         /// For webhooks: feed file → item ids now announced.
         announced: BTreeMap<String, Vec<String>>,
+        /// For one stored file: how the target stored it.
+        stored: Option<Stored>,
+        /// For webhooks: files now announced as removed.
+        removed: Vec<String>,
     },
+    /// The target no longer holds this file.
+    Deleted { file: String },
+    /// A deletion not done.
+    NotDeleted { file: String, error: String },
     /// Not delivered.
     Failed {
         files: Vec<(String, String)>,
@@ -101,7 +113,7 @@ impl Client {
             .map_err(|e| format!("push `{}`: {e}", target.name))?;
         Ok(Client {
             http,
-            url: target.url.clone(),
+            url: target.url()?.clone(),
             auth,
             attempts: target.max_attempts,
             secrets,
@@ -129,41 +141,121 @@ impl Client {
         }
     }
 
-    /// `PUT {url}{file}` with the file's current bytes.
-    pub async fn put(&self, file: String, path: PathBuf) -> Delivery {
-        let bytes = match tokio::fs::read(&path).await {
-            Ok(b) => bytes::Bytes::from(b),
-            Err(e) => {
-                return Delivery::Failed {
-                    files: vec![(file, String::new())],
-                    attempts: 1,
-                    error: format!("cannot read {}: {e}", path.display()),
-                    permanent: false,
-                }
-            }
+    /// `PUT {url}{file}` with the file's current bytes, under the
+    /// upload's precondition (`If-None-Match: *`, `If-Match: ETAG`). A
+    /// 412 is resolved only when the target holds our bytes already.
+    pub async fn put(&self, upload: Upload, path: PathBuf) -> Delivery {
+        let bytes = match read(&upload, &path).await {
+            Ok(b) => b,
+            Err(failed) => return failed,
         };
         let sha = sha256(&bytes);
-        let Some(url) = file_url(&self.url, &file) else {
+        let Some(url) = file_url(&self.url, &upload.file) else {
             return Delivery::Failed {
-                files: vec![(file, sha)],
+                files: vec![(upload.file, sha)],
                 attempts: 1,
                 error: "no URL below the target's for this file name".into(),
                 permanent: true,
             };
         };
-        let content_type = media_type(Path::new(&file));
-        let files = vec![(file, sha)];
-        self.retry(files, BTreeMap::new(), || {
-            self.authorize(self.http.put(url.clone()))
-                .header(CONTENT_TYPE, content_type)
-                .body(bytes.clone())
-        })
-        .await
+        let content_type = media_type(Path::new(&upload.file));
+        let files = vec![(upload.file.clone(), sha.clone())];
+        let outcome = self
+            .retry(|| {
+                let request = self
+                    .authorize(self.http.put(url.clone()))
+                    .header(CONTENT_TYPE, content_type)
+                    .body(bytes.clone());
+                match &upload.precondition {
+                    Precondition::None => request,
+                    Precondition::Absent => request.header(IF_NONE_MATCH, "*"),
+                    Precondition::Matches(etag) => request.header(IF_MATCH, etag.as_str()),
+                }
+            })
+            .await;
+        let stored = |etag: Option<String>| Stored {
+            etag,
+            headers: upload.headers.clone(),
+        };
+        match outcome {
+            Outcome::Done(r) => Delivery::Acked {
+                files,
+                announced: BTreeMap::new(),
+                stored: Some(stored(etag(&r))),
+                removed: Vec::new(),
+            },
+            // Ours already (a push killed after the PUT, or a publisher
+            // that built the same bytes)? Then it is delivered.
+            Outcome::Precondition => match self.fetch(&url).await {
+                Some((remote, tag)) if remote == sha => Delivery::Acked {
+                    files,
+                    announced: BTreeMap::new(),
+                    stored: Some(stored(tag)),
+                    removed: Vec::new(),
+                },
+                remote => Delivery::Failed {
+                    files,
+                    attempts: 1,
+                    error: conflict(remote.as_ref().map(|(s, _)| s.as_str())),
+                    permanent: false,
+                },
+            },
+            Outcome::Failed(f) => f.of(files),
+        }
     }
 
-    /// One `POST` listing the changed feeds.
+    /// The sha256 and `ETag` of what the target holds at `url`.
+    async fn fetch(&self, url: &url::Url) -> Option<(String, Option<String>)> {
+        let r = self
+            .authorize(self.http.get(url.clone()))
+            .send()
+            .await
+            .ok()?;
+        if !r.status().is_success() {
+            return None;
+        }
+        let tag = etag(&r);
+        let bytes = r.bytes().await.ok()?;
+        Some((sha256(&bytes), tag))
+    }
+
+    /// `DELETE {url}{file}` (`If-Match` the version it was given, if
+    /// known). A file already gone counts as deleted.
+    pub async fn delete(&self, deletion: Deletion) -> Delivery {
+        let Some(url) = file_url(&self.url, &deletion.file) else {
+            return Delivery::Deleted {
+                file: deletion.file,
+            };
+        };
+        let outcome = self
+            .retry(|| {
+                let request = self.authorize(self.http.delete(url.clone()));
+                match &deletion.etag {
+                    Some(etag) => request.header(IF_MATCH, etag.as_str()),
+                    None => request,
+                }
+            })
+            .await;
+        let file = deletion.file;
+        match outcome {
+            Outcome::Done(_) => Delivery::Deleted { file },
+            Outcome::Failed(Failure { status, .. }) if status == Some(StatusCode::NOT_FOUND) => {
+                Delivery::Deleted { file }
+            }
+            Outcome::Precondition => Delivery::NotDeleted {
+                file,
+                error: conflict(None).replace("overwritten", "deleted"),
+            },
+            Outcome::Failed(f) => Delivery::NotDeleted {
+                file,
+                error: f.error,
+            },
+        }
+    }
+
+    /// One `POST` listing the changed and removed feeds.
     pub async fn webhook(&self, changes: Changes) -> Delivery {
-        let body = match serde_json::to_vec(&changes.body) {
+        let body = match changes.body() {
             Ok(b) => bytes::Bytes::from(b),
             Err(e) => {
                 return Delivery::Failed {
@@ -174,25 +266,50 @@ impl Client {
                 }
             }
         };
-        self.retry(changes.files, changes.announced, || {
-            self.authorize(self.http.post(self.url.clone()))
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone())
-        })
-        .await
+        let outcome = self
+            .retry(|| {
+                self.authorize(self.http.post(self.url.clone()))
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone())
+            })
+            .await;
+        match outcome {
+            Outcome::Done(_) => Delivery::Acked {
+                files: changes.files,
+                announced: changes.announced,
+                stored: None,
+                removed: changes.removed,
+            },
+            Outcome::Precondition => {
+                Failure::refused(StatusCode::PRECONDITION_FAILED).of(changes.files)
+            }
+            Outcome::Failed(f) => f.of(changes.files),
+        }
     }
 
     /// The WebSub publish ping for `feed_url`.
     pub async fn ping(&self, feed_url: &str, file: String, sha: String) -> Delivery {
         let form = [("hub.mode", "publish"), ("hub.url", feed_url)];
         let body = serde_urlencoded(&form);
-        self.retry(vec![(file, sha)], BTreeMap::new(), || {
-            self.http
-                .post(self.url.clone())
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(body.clone())
-        })
-        .await
+        let outcome = self
+            .retry(|| {
+                self.http
+                    .post(self.url.clone())
+                    .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(body.clone())
+            })
+            .await;
+        let files = vec![(file, sha)];
+        match outcome {
+            Outcome::Done(_) => Delivery::Acked {
+                files,
+                announced: BTreeMap::new(),
+                stored: None,
+                removed: Vec::new(),
+            },
+            Outcome::Precondition => Failure::refused(StatusCode::PRECONDITION_FAILED).of(files),
+            Outcome::Failed(f) => f.of(files),
+        }
     }
 
     /// The start of a response's body, quoted: at most [`BODY_BYTES`] are
@@ -218,16 +335,16 @@ impl Client {
         text
     }
 
-    async fn retry(
-        &self,
-        files: Vec<(String, String)>,
-        announced: BTreeMap<String, Vec<String>>,
-        request: impl Fn() -> RequestBuilder,
-    ) -> Delivery {
+    /// Sends `request` until it is answered 2xx or 412, refused, or out
+    /// of tries.
+    async fn retry(&self, request: impl Fn() -> RequestBuilder) -> Outcome {
         let mut error = String::new();
         for attempt in 1..=self.attempts {
             let wait = match request().send().await {
-                Ok(r) if r.status().is_success() => return Delivery::Acked { files, announced },
+                Ok(r) if r.status().is_success() => return Outcome::Done(r),
+                Ok(r) if r.status() == StatusCode::PRECONDITION_FAILED => {
+                    return Outcome::Precondition
+                }
                 Ok(r) if r.status().is_redirection() => {
                     let to = match r.headers().get(reqwest::header::LOCATION) {
                         Some(l) => self
@@ -237,15 +354,15 @@ impl Client {
                     };
                     // Not delivered; tried again next push (the URL may be
                     // fixed by then), not now.
-                    return Delivery::Failed {
-                        files,
+                    return Outcome::Failed(Failure {
                         attempts: attempt,
                         error: format!(
                             "HTTP {}: redirected to {to}; point the target there",
                             r.status()
                         ),
                         permanent: false,
-                    };
+                        status: Some(r.status()),
+                    });
                 }
                 Ok(r) if retryable(r.status()) => {
                     error = format!("HTTP {}", r.status());
@@ -254,12 +371,12 @@ impl Client {
                 Ok(r) => {
                     let status = r.status();
                     let text = self.body(r).await;
-                    return Delivery::Failed {
-                        files,
+                    return Outcome::Failed(Failure {
                         attempts: attempt,
                         error: format!("HTTP {status}: {text}"),
                         permanent: true,
-                    };
+                        status: Some(status),
+                    });
                 }
                 Err(e) => {
                     error = self.secrets.quote(&describe(&e), ERROR_CHARS);
@@ -272,21 +389,77 @@ impl Client {
             let wait = wait.unwrap_or_else(|| backoff(attempt));
             if wait > MAX_RETRY_AFTER {
                 error = format!("{error}; asked to retry after {}s", wait.as_secs());
-                return Delivery::Failed {
-                    files,
+                return Outcome::Failed(Failure {
                     attempts: attempt,
                     error,
                     permanent: false,
-                };
+                    status: None,
+                });
             }
             tokio::time::sleep(wait).await;
         }
-        Delivery::Failed {
-            files,
+        Outcome::Failed(Failure {
             attempts: self.attempts,
             error,
             permanent: false,
+            status: None,
+        })
+    }
+}
+
+/// How a request ended.
+enum Outcome {
+    /// 2xx.
+    Done(reqwest::Response),
+    /// 412: the target holds another version than the precondition named.
+    Precondition,
+    Failed(Failure),
+}
+
+/// A request that did not succeed.
+struct Failure {
+    attempts: u32,
+    error: String,
+    permanent: bool,
+    status: Option<StatusCode>,
+}
+
+impl Failure {
+    fn refused(status: StatusCode) -> Failure {
+        Failure {
+            attempts: 1,
+            error: format!("HTTP {status}"),
+            permanent: true,
+            status: Some(status),
         }
+    }
+
+    fn of(self, files: Vec<(String, String)>) -> Delivery {
+        Delivery::Failed {
+            files,
+            attempts: self.attempts,
+            error: self.error,
+            permanent: self.permanent,
+        }
+    }
+}
+
+/// The `ETag` a response carries.
+fn etag(r: &reqwest::Response) -> Option<String> {
+    let value = r.headers().get(ETAG)?.to_str().ok()?;
+    Some(value.to_owned())
+}
+
+/// The bytes of an upload's file.
+pub async fn read(upload: &Upload, path: &Path) -> Result<bytes::Bytes, Delivery> {
+    match tokio::fs::read(path).await {
+        Ok(b) => Ok(bytes::Bytes::from(b)),
+        Err(e) => Err(Delivery::Failed {
+            files: vec![(upload.file.clone(), upload.sha256.clone())],
+            attempts: 1,
+            error: format!("cannot read {}: {e}", path.display()),
+            permanent: false,
+        }),
     }
 }
 
@@ -370,99 +543,6 @@ fn serde_urlencoded(pairs: &[(&str, &str)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
-}
-
-/// A webhook's body and what it covers.
-pub struct Changes {
-    body: WebhookBody,
-    files: Vec<(String, String)>,
-    announced: BTreeMap<String, Vec<String>>,
-}
-
-#[derive(Serialize)]
-struct WebhookBody {
-    changed: Vec<ChangedFeed>,
-}
-
-#[derive(Serialize)]
-struct ChangedFeed {
-    name: String,
-    format: String,
-    url: String,
-    sha256: String,
-    added: Vec<String>,
-    removed: Vec<String>,
-}
-
-/// The webhook body for changed `files` (feed files only are listed; all
-/// are acknowledged with it).
-pub fn changes(config: &Config, dir: &Path, files: &[String], tb: &TargetBox) -> Changes {
-    let mut changed = Vec::new();
-    let mut covered = Vec::new();
-    let mut announced = BTreeMap::new();
-    for file in files {
-        let Ok(bytes) = std::fs::read(dir.join(file)) else {
-            continue;
-        };
-        let sha = sha256(&bytes);
-        covered.push((file.clone(), sha.clone()));
-        let Some((name, format)) = file.rsplit_once('.') else {
-            continue;
-        };
-        let Some(ids) = item_ids(format, &bytes) else {
-            continue;
-        };
-        let before = tb.announced.get(file).cloned().unwrap_or_default();
-        changed.push(ChangedFeed {
-            name: name.to_owned(),
-            format: format.to_owned(),
-            url: config.site.feed_url_of_file(file),
-            sha256: sha,
-            added: ids
-                .iter()
-                .filter(|i| !before.contains(i))
-                .cloned()
-                .collect(),
-            removed: before
-                .iter()
-                .filter(|i| !ids.contains(i))
-                .cloned()
-                .collect(),
-        });
-        announced.insert(file.clone(), ids);
-    }
-    Changes {
-        body: WebhookBody { changed },
-        files: covered,
-        announced,
-    }
-}
-
-/// The item ids of a feed file, read back with the same crates that wrote
-/// it; `None` for files that are not feeds.
-fn item_ids(format: &str, bytes: &[u8]) -> Option<Vec<String>> {
-    match format {
-        "rss" => rss::Channel::read_from(bytes).ok().map(|c| {
-            c.items
-                .iter()
-                .filter_map(|i| i.guid.as_ref().map(|g| g.value.clone()))
-                .collect()
-        }),
-        "atom" => atom_syndication::Feed::read_from(bytes)
-            .ok()
-            .map(|f| f.entries.iter().map(|e| e.id.clone()).collect()),
-        "json" => {
-            let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
-            let items = v.get("items")?.as_array()?;
-            Some(
-                items
-                    .iter()
-                    .filter_map(|i| i.get("id")?.as_str().map(str::to_owned))
-                    .collect(),
-            )
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,17 @@ pub struct Server {
     pub tokens: Vec<String>,
     /// Every PUT waits this long (for the kill test).
     pub slow: Duration,
+    /// Paths in the order their PUTs were stored.
+    pub order: Vec<String>,
+    /// Paths DELETEd, in order.
+    pub deleted: Vec<String>,
+    /// Answer PUTs with an `ETag` and honour `If-Match` and
+    /// `If-None-Match: *` on PUT and DELETE (nginx does neither).
+    pub conditional: bool,
+    /// Path → the ETag of what is stored.
+    pub etags: HashMap<String, String>,
+    /// Requests answered 412.
+    pub precondition_failed: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -83,6 +94,28 @@ async fn handle(
         s.lock().unwrap().hooks.push(v);
         return StatusCode::OK.into_response();
     }
+    if let Some(refused) = precondition(&s, &path, &headers) {
+        return refused;
+    }
+    if method == Method::DELETE {
+        let mut s = s.lock().unwrap();
+        s.etags.remove(&path);
+        s.deleted.push(path.clone());
+        return match s.stored.remove(&path) {
+            Some(_) => StatusCode::NO_CONTENT.into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
+    if method == Method::GET {
+        let s = s.lock().unwrap();
+        return match s.stored.get(&path) {
+            Some(bytes) => {
+                let etag = s.etags.get(&path).cloned().unwrap_or_default();
+                (StatusCode::OK, [("etag", etag)], bytes.clone()).into_response()
+            }
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
     if method != Method::PUT {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
@@ -112,8 +145,36 @@ async fn handle(
         }
         None => {}
     }
-    s.lock().unwrap().stored.insert(path, body.to_vec());
-    StatusCode::CREATED.into_response()
+    let mut s = s.lock().unwrap();
+    s.order.push(path.clone());
+    s.stored.insert(path.clone(), body.to_vec());
+    if !s.conditional {
+        return StatusCode::CREATED.into_response();
+    }
+    let etag = format!("\"{}-{}\"", body.len(), s.order.len());
+    s.etags.insert(path, etag.clone());
+    (StatusCode::CREATED, [("etag", etag)]).into_response()
+}
+
+/// A 412 when the server is `conditional` and the request's `If-Match`
+/// or `If-None-Match: *` does not hold.
+fn precondition(s: &Shared, path: &str, headers: &HeaderMap) -> Option<Response> {
+    let mut s = s.lock().unwrap();
+    if !s.conditional {
+        return None;
+    }
+    let current = s.etags.get(path).cloned();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let fails = match (header("if-match"), header("if-none-match")) {
+        (Some(tag), _) => current.as_deref() != Some(tag),
+        (None, Some("*")) => s.stored.contains_key(path),
+        _ => false,
+    };
+    if fails {
+        s.precondition_failed += 1;
+        return Some(StatusCode::PRECONDITION_FAILED.into_response());
+    }
+    None
 }
 
 /// A body that tries to forge log lines and drive the terminal.
