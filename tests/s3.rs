@@ -20,7 +20,10 @@ const SECRET: &str = "wirefeed-test-S3cret/key";
 fn endpoint(test: &str) -> Option<String> {
     let e = std::env::var("WIREFEED_S3_ENDPOINT").ok();
     if e.is_none() {
-        eprintln!("{test}: SKIPPED: no S3 server (set WIREFEED_S3_ENDPOINT to moto_server's address, or run .ci/run)");
+        common::skip(
+            test,
+            "no S3 server (set WIREFEED_S3_ENDPOINT to moto_server's address, or run .ci/run)",
+        );
     }
     e.map(|e| e.trim_end_matches('/').to_owned())
 }
