@@ -262,3 +262,168 @@ pub fn media_type() -> &'static str {
     let full = crate::config::media_type(std::path::Path::new("page.html"));
     full.split_once(';').map_or(full, |(bare, _)| bare)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{generated_items, info, items, site};
+    use super::*;
+    use crate::config::Format;
+    use crate::model::Archive;
+
+    fn page(info: &FeedInfo, items: &[Item]) -> String {
+        let refs: Vec<&Item> = items.iter().collect();
+        let frame = frame(info, &site());
+        let mut out = frame.head;
+        out.extend_from_slice(super::items(&refs, &site()).as_bytes());
+        out.extend_from_slice(&frame.tail);
+        String::from_utf8(out).unwrap()
+    }
+
+    const TAGS: &[&str] = &[
+        "!DOCTYPE", "html", "head", "meta", "title", "link", "body", "header", "main", "h1",
+        "h2", "h3", "p", "section", "ul", "ol", "li", "a", "code", "time", "article", "span",
+        "nav", "footer",
+    ];
+
+    /// Every tag of `html` is one the page writes, and every attribute is
+    /// `name="value"` with nothing in the value that could end it: no text
+    /// made markup, no value broke out of its quotes.
+    fn assert_only_our_markup(html: &str) {
+        let mut rest = html;
+        while let Some(open) = rest.find('<') {
+            let after = &rest[open + 1..];
+            let close = after.find('>').unwrap_or_else(|| panic!("unclosed tag: {after}"));
+            let tag = after[..close].trim_start_matches('/');
+            let (name, mut attrs) = tag.split_once(' ').unwrap_or((tag, ""));
+            assert!(TAGS.contains(&name), "a tag we never write: <{tag}>");
+            if name == "!DOCTYPE" {
+                attrs = "";
+            }
+            while !attrs.is_empty() {
+                let (key, value) = attrs.split_once("=\"").expect(attrs);
+                assert!(
+                    key.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                    "attribute name {key:?} in <{tag}>"
+                );
+                let end = value.find('"').expect(value);
+                assert!(!value[..end].contains(['<', '>']), "{tag}");
+                attrs = value[end + 1..].trim_start();
+            }
+            rest = &after[close + 1..];
+        }
+        assert!(!rest.contains('>') || !rest.contains('<'));
+    }
+
+    #[test]
+    fn a_page_has_the_feed_how_to_subscribe_and_every_item() {
+        let items = items();
+        let html = page(&info(items.len()), &items);
+        assert_only_our_markup(&html);
+        assert!(html.contains("<title>All &amp; &lt;everything&gt;</title>"), "{html}");
+        assert!(html.contains("<h1>All &amp; &lt;everything&gt;</h1>"));
+        for format in Format::ALL {
+            let url = site().feed_url("all", format);
+            assert!(html.contains(&format!("<code class=\"url\">{url}</code>")), "{url}");
+            assert!(html.contains(&format!("href=\"all.{}\"", format.extension())));
+        }
+        // Autodiscovery names the feed once, in its first format.
+        assert_eq!(html.matches("rel=\"alternate\"").count(), 1);
+        assert_eq!(html.matches("<article").count(), items.len());
+        assert!(html.contains(
+            "<a href=\"https://news.example.com/news/story-0\">Story 0: Kim &amp; &quot;Xi&quot; &lt;meet&gt; 🎉 회담</a>"
+        ));
+        assert!(html.contains("<span class=\"version\">LEAD</span> "));
+        assert!(html.contains("<span class=\"author\">Park Boram (박보람)</span>"));
+        assert!(html.contains("<p>A &lt;b&gt;summary&lt;/b&gt; &amp; more</p>"));
+        // Bodies stay in the feeds; the page shows summaries.
+        assert!(!html.contains("Body 0"));
+        assert!(html.contains("<article lang=\"ko\">"));
+        assert!(html.contains("<p>(c) Desk</p>"));
+    }
+
+    #[test]
+    fn dates_are_shown_in_the_sites_zone_with_their_own_offset_kept() {
+        let mut items = items();
+        items.truncate(1);
+        items[0].published = DateTime::parse_from_rfc3339("2026-11-19T07:20:00+00:00").unwrap();
+        let html = page(&info(1), &items);
+        // Seoul is nine hours ahead.
+        assert!(
+            html.contains("<time datetime=\"2026-11-19T07:20:00+00:00\">19 Nov 2026, 16:20 KST</time>"),
+            "{html}"
+        );
+        let mut elsewhere = site();
+        elsewhere.timezone = chrono_tz::America::New_York;
+        assert_eq!(
+            local_date(&items[0].published, &elsewhere),
+            "19 Nov 2026, 02:20 EST"
+        );
+    }
+
+    #[test]
+    fn hostile_text_is_shown_as_text_and_never_becomes_markup() {
+        let mut items = items();
+        items.truncate(1);
+        let hostile = "\"><script>alert('x')</script><img src=x onerror=alert(1)> ' \u{1}&amp;";
+        items[0].title = hostile.into();
+        items[0].summary = Some(hostile.into());
+        items[0].version = Some(hostile.into());
+        items[0].authors[0].name = hostile.into();
+        items[0].authors[0].native_name = Some(hostile.into());
+        items[0].language = Some(hostile.into());
+        items[0].link = Some(format!("https://news.example.com/?q={hostile}"));
+        let mut info = info(1);
+        info.title = hostile.into();
+        info.description = hostile.into();
+        let html = page(&info, &items);
+        assert_only_our_markup(&html);
+        assert!(!html.contains("<script") && !html.contains("<img"), "{html}");
+        assert!(html.contains("&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+        // What XML forbids is dropped; an entity in text stays text.
+        assert!(!html.contains('\u{1}'));
+        assert!(html.contains("&amp;amp;"));
+        for seed in 1..40 {
+            let items = generated_items(30, seed);
+            let html = page(&super::super::test_support::info(items.len()), &items);
+            assert_only_our_markup(&html);
+            assert_eq!(html.matches("<article").count(), items.len());
+        }
+    }
+
+    #[test]
+    fn the_same_feed_gives_the_same_bytes_whole_or_in_chunks() {
+        let items = generated_items(50, 7);
+        let refs: Vec<&Item> = items.iter().collect();
+        let whole = page(&info(items.len()), &items);
+        assert_eq!(whole, page(&info(items.len()), &items));
+        let mut chunked = frame(&info(items.len()), &site()).head;
+        for part in refs.chunks(7) {
+            chunked.extend_from_slice(super::items(part, &site()).as_bytes());
+        }
+        chunked.extend_from_slice(&frame(&info(items.len()), &site()).tail);
+        assert_eq!(whole.as_bytes(), chunked);
+    }
+
+    #[test]
+    fn archive_pages_link_their_feed_and_neighbours() {
+        let mut info = info(0);
+        info.name = "wire/archive/2".into();
+        info.archive = Archive {
+            is_archive: true,
+            current: Some("wire".into()),
+            prev_archive: Some("wire/archive/1".into()),
+            next_archive: Some("wire/archive/3".into()),
+        };
+        let html = page(&info, &[]);
+        assert_only_our_markup(&html);
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"../../style.css\">"));
+        assert!(html.contains("<a href=\"../../index.html\">Desk</a>"));
+        assert!(html.contains("<a href=\"../../wire.html\">the current feed</a>"));
+        assert!(html.contains("<a href=\"../../wire/archive/1.html\">← Older stories</a>"));
+        assert!(html.contains("<a href=\"../../wire/archive/3.html\">Newer stories →</a>"));
+        assert!(html.contains("<h2>No stories yet</h2>"));
+        assert!(html.contains(
+            "<code class=\"url\">https://news.example.com/feeds/wire/archive/2.rss</code>"
+        ));
+    }
+}

@@ -135,3 +135,66 @@ pub fn opml(feeds: &[FeedInfo], site: &Site) -> Vec<u8> {
     out.push_str("  </body>\n</opml>\n");
     out.into_bytes()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{info, site};
+    use super::*;
+    use crate::config::Format;
+
+    fn feeds() -> Vec<FeedInfo> {
+        let feed = |name: &str, formats: &[Format]| FeedInfo {
+            name: name.into(),
+            title: format!("Title of {name} & <co>"),
+            formats: formats.to_vec(),
+            ..info(2)
+        };
+        vec![
+            feed("all", &Format::ALL),
+            feed("editors", &[Format::Atom, Format::Json]),
+            feed("category/busan", &Format::ALL),
+            feed("category/seoul", &Format::ALL),
+        ]
+    }
+
+    #[test]
+    fn the_index_lists_each_feed_once_and_offers_only_the_main_feeds_to_readers() {
+        let html = String::from_utf8(index_html(&feeds(), &site(), &["all", "editors"])).unwrap();
+        let discovery: Vec<&str> = html
+            .lines()
+            .filter(|l| l.starts_with("<link rel=\"alternate\""))
+            .collect();
+        assert_eq!(
+            discovery,
+            [
+                "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"Title of all &amp; &lt;co&gt;\" href=\"https://news.example.com/feeds/all.rss\">",
+                "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Title of editors &amp; &lt;co&gt;\" href=\"https://news.example.com/feeds/editors.atom\">",
+            ]
+        );
+        for feed in feeds() {
+            let link = format!("<a href=\"{}.html\">{}</a>", feed.name, escape_html(&feed.title));
+            assert_eq!(html.matches(&link).count(), 1, "{link} in\n{html}");
+            for format in &feed.formats {
+                let href = format!("href=\"{}\"", file_name(&feed.name, *format));
+                assert_eq!(html.matches(&href).count(), 1, "{href}");
+            }
+        }
+        assert!(!html.contains("editors.rss"));
+        let (main, categories) = html.split_once("<h2>By category</h2>").unwrap();
+        assert!(main.contains("editors.html") && !main.contains("busan"));
+        assert!(categories.contains("category/busan.html") && !categories.contains("all.html"));
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"style.css\">"));
+        assert!(html.contains(
+            "2 stories, updated <time datetime=\"2025-09-02T09:25:54+09:00\">2 Sep 2025, 09:25 KST</time>"
+        ));
+        assert_eq!(html, String::from_utf8(index_html(&feeds(), &site(), &["all", "editors"])).unwrap());
+    }
+
+    #[test]
+    fn opml_points_readers_at_each_feeds_page() {
+        let opml = String::from_utf8(opml(&feeds(), &site())).unwrap();
+        assert!(opml.contains(
+            "xmlUrl=\"https://news.example.com/feeds/editors.atom\" htmlUrl=\"https://news.example.com/feeds/editors.html\""
+        ), "{opml}");
+    }
+}
