@@ -206,9 +206,10 @@ async fn the_index_and_a_feed_page_read_well_on_a_phone_and_a_desktop() {
                 );
                 let shot = shots.join(&name);
                 let (c, u, s) = (chromium.clone(), url.clone(), shot.clone());
-                let dom = tokio::task::spawn_blocking(move || dump_and_shoot(&c, &u, size, dark, &s))
-                    .await
-                    .unwrap();
+                let dom =
+                    tokio::task::spawn_blocking(move || dump_and_shoot(&c, &u, size, dark, &s))
+                        .await
+                        .unwrap();
                 check_dom(page, &dom);
                 let picture = look_at(&shot);
                 assert_eq!((picture.width, picture.height), size, "{name}");
@@ -235,24 +236,54 @@ async fn the_index_and_a_feed_page_read_well_on_a_phone_and_a_desktop() {
 
 /// What the page must show, read from the DOM Chromium built.
 fn check_dom(page: &str, dom: &str) {
-    assert!(dom.contains("href=\"style.css\""), "{page}: no stylesheet:\n{dom}");
+    assert!(
+        dom.contains("href=\"style.css\""),
+        "{page}: no stylesheet:\n{dom}"
+    );
     if page == "index.html" {
         assert!(dom.contains("<h1>Example Wire</h1>"), "{page}:\n{dom}");
         // Autodiscovery: the three configured feeds, once each.
-        assert_eq!(dom.matches("<link rel=\"alternate\"").count(), 3, "{page}:\n{dom}");
+        assert_eq!(
+            dom.matches("<link rel=\"alternate\"").count(),
+            3,
+            "{page}:\n{dom}"
+        );
         assert_eq!(dom.matches("<a href=\"wire.html\">").count(), 1, "{page}");
         assert!(dom.contains("<a href=\"category/busan.html\">Example Wire: Busan</a>"));
-        assert!(dom.contains("ⓒ K-VIBE. 무단전재-재배포 금지"), "{page}: rights");
+        assert!(
+            dom.contains("ⓒ K-VIBE. 무단전재-재배포 금지"),
+            "{page}: rights"
+        );
         return;
     }
-    assert!(dom.contains("<h1>Example Wire: Breaking and top stories</h1>"), "{page}:\n{dom}");
-    assert!(dom.contains("<code class=\"url\">https://news.example.com/feeds/wire.atom</code>"));
-    assert_eq!(dom.matches("<article").count(), 3, "{page}: the feed's three items");
+    assert!(
+        dom.contains("<h1>Example Wire: Breaking and top stories</h1>"),
+        "{page}:\n{dom}"
+    );
+    assert!(dom
+        .contains("<code class=\"url\">https://news.example.com/<wbr>feeds/<wbr>wire.atom</code>"));
+    assert_eq!(
+        dom.matches("<article").count(),
+        3,
+        "{page}: the feed's three items"
+    );
     // Hangul from the wire stories: a reporter's own name, a tour's title.
     assert!(dom.contains("Seo Ha-neul (서하늘)"), "{page}: native name");
-    assert!(dom.contains("&quot;빛나는 밤&quot;") || dom.contains("\"빛나는 밤\""), "{page}");
+    assert!(
+        dom.contains("&quot;빛나는 밤&quot;") || dom.contains("\"빛나는 밤\""),
+        "{page}"
+    );
     // Markup in a headline is shown, never run.
-    assert!(dom.contains("lift &lt;Outlook&gt; for 2027"), "{page}: escaped title");
-    assert!(dom.contains("16 Nov 2026, 07:10 KST"), "{page}: date in the site's zone");
-    assert!(dom.contains("<a href=\"wire/archive/3.html\">"), "{page}: older stories");
+    assert!(
+        dom.contains("lift &lt;Outlook&gt; for 2027"),
+        "{page}: escaped title"
+    );
+    assert!(
+        dom.contains("16 Nov 2026, 07:10 KST"),
+        "{page}: date in the site's zone"
+    );
+    assert!(
+        dom.contains("<a href=\"wire/archive/3.html\">"),
+        "{page}: older stories"
+    );
 }

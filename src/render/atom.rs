@@ -33,7 +33,11 @@ fn feed(info: &FeedInfo, site: &Site) -> AtomFeed {
         links: [
             link(&self_url, "self", Format::Atom.media_type()),
             // The alternate of a feed is the same stories as a page.
-            link(&super::page_url(&info.name, site), "alternate", super::page::media_type()),
+            link(
+                &super::page_url(&info.name, site),
+                "alternate",
+                super::page::media_type(),
+            ),
         ]
         .into_iter()
         .chain(site.hub.iter().map(|hub| Link {

@@ -139,7 +139,9 @@ fn push_archive_note(out: &mut String, info: &FeedInfo, up: &str) {
     let (true, Some(current)) = (info.archive.is_archive, &info.archive.current) else {
         return;
     };
-    out.push_str("<p class=\"note\">An archive page: its stories do not change. New stories are in ");
+    out.push_str(
+        "<p class=\"note\">An archive page: its stories do not change. New stories are in ",
+    );
     push_page_link(out, up, current, "the current feed");
     out.push_str(".</p>\n");
 }
@@ -166,8 +168,19 @@ fn push_archive_nav(out: &mut String, info: &FeedInfo, up: &str) {
 /// How to subscribe: each format's absolute address, shown whole so that
 /// it can be copied (one tap selects it) and linked.
 fn push_subscribe(out: &mut String, info: &FeedInfo, site: &Site) {
-    out.push_str("<section class=\"subscribe\">\n<h2>Subscribe</h2>\n");
-    out.push_str("<p>Copy an address into your feed reader:</p>\n<ul class=\"formats\">\n");
+    // An archive document never changes: nothing to follow, but its
+    // addresses are still what a reader fetches to page back.
+    out.push_str(match info.archive.is_archive {
+        false => {
+            "<section class=\"subscribe\">\n<h2>Subscribe</h2>\n\
+                  <p>Copy an address into your feed reader:</p>\n"
+        }
+        true => {
+            "<section class=\"subscribe\">\n<h2>This page as a feed</h2>\n\
+                 <p>Feed readers page back through these addresses:</p>\n"
+        }
+    });
+    out.push_str("<ul class=\"formats\">\n");
     let up = up_to_root(&info.name);
     for &format in &info.formats {
         let url = site.feed_url(&info.name, format);
@@ -181,10 +194,26 @@ fn push_subscribe(out: &mut String, info: &FeedInfo, site: &Site) {
         out.push_str("\">");
         out.push_str(label(format));
         out.push_str("</a> <code class=\"url\">");
-        esc(out, &url);
+        push_breakable(out, &url);
         out.push_str("</code></li>\n");
     }
     out.push_str("</ul>\n</section>\n");
+}
+
+/// `url` escaped, with a line-break opportunity (`<wbr>`, which copying
+/// leaves out) after each `/` of its path, so that a long address wraps
+/// between its parts on a phone.
+fn push_breakable(out: &mut String, url: &str) {
+    let path_start = url.find("://").map_or(0, |i| i + 3);
+    let (scheme, rest) = url.split_at(path_start);
+    esc(out, scheme);
+    let mut parts = rest.split_inclusive('/').peekable();
+    while let Some(part) = parts.next() {
+        esc(out, part);
+        if part.ends_with('/') && parts.peek().is_some() {
+            out.push_str("<wbr>");
+        }
+    }
 }
 
 /// The `<li>` of each item.
@@ -203,12 +232,8 @@ fn push_item(out: &mut String, item: &Item, site: &Site) {
         esc(out, lang);
         out.push('"');
     }
+    // The title keeps its version tag, `(LEAD)`: nothing to add.
     out.push_str(">\n<h3>");
-    if let Some(version) = &item.version {
-        out.push_str("<span class=\"version\">");
-        esc(out, version);
-        out.push_str("</span> ");
-    }
     match &item.link {
         Some(link) => {
             out.push_str("<a href=\"");
@@ -280,9 +305,9 @@ mod tests {
     }
 
     const TAGS: &[&str] = &[
-        "!DOCTYPE", "html", "head", "meta", "title", "link", "body", "header", "main", "h1",
-        "h2", "h3", "p", "section", "ul", "ol", "li", "a", "code", "time", "article", "span",
-        "nav", "footer",
+        "!DOCTYPE", "html", "head", "meta", "title", "link", "body", "header", "main", "h1", "h2",
+        "h3", "p", "section", "ul", "ol", "li", "a", "code", "time", "article", "span", "nav",
+        "footer", "wbr",
     ];
 
     /// Every tag of `html` is one the page writes, and every attribute is
@@ -291,8 +316,15 @@ mod tests {
     fn assert_only_our_markup(html: &str) {
         let mut rest = html;
         while let Some(open) = rest.find('<') {
+            assert!(
+                !rest[..open].contains('>'),
+                "a bare > in text: {}",
+                &rest[..open]
+            );
             let after = &rest[open + 1..];
-            let close = after.find('>').unwrap_or_else(|| panic!("unclosed tag: {after}"));
+            let close = after
+                .find('>')
+                .unwrap_or_else(|| panic!("unclosed tag: {after}"));
             let tag = after[..close].trim_start_matches('/');
             let (name, mut attrs) = tag.split_once(' ').unwrap_or((tag, ""));
             assert!(TAGS.contains(&name), "a tag we never write: <{tag}>");
@@ -311,7 +343,7 @@ mod tests {
             }
             rest = &after[close + 1..];
         }
-        assert!(!rest.contains('>') || !rest.contains('<'));
+        assert!(!rest.contains('>'), "a bare > after the last tag");
     }
 
     #[test]
@@ -319,11 +351,18 @@ mod tests {
         let items = items();
         let html = page(&info(items.len()), &items);
         assert_only_our_markup(&html);
-        assert!(html.contains("<title>All &amp; &lt;everything&gt;</title>"), "{html}");
+        assert!(
+            html.contains("<title>All &amp; &lt;everything&gt;</title>"),
+            "{html}"
+        );
         assert!(html.contains("<h1>All &amp; &lt;everything&gt;</h1>"));
         for format in Format::ALL {
             let url = site().feed_url("all", format);
-            assert!(html.contains(&format!("<code class=\"url\">{url}</code>")), "{url}");
+            let shown = url.replace("/feeds/", "/<wbr>feeds/<wbr>");
+            assert!(
+                html.contains(&format!("<code class=\"url\">{shown}</code>")),
+                "{shown}"
+            );
             assert!(html.contains(&format!("href=\"all.{}\"", format.extension())));
         }
         // Autodiscovery names the feed once, in its first format.
@@ -332,12 +371,12 @@ mod tests {
         assert!(html.contains(
             "<a href=\"https://news.example.com/news/story-0\">Story 0: Kim &amp; &quot;Xi&quot; &lt;meet&gt; 🎉 회담</a>"
         ));
-        assert!(html.contains("<span class=\"version\">LEAD</span> "));
         assert!(html.contains("<span class=\"author\">Park Boram (박보람)</span>"));
         assert!(html.contains("<p>A &lt;b&gt;summary&lt;/b&gt; &amp; more</p>"));
         // Bodies stay in the feeds; the page shows summaries.
         assert!(!html.contains("Body 0"));
         assert!(html.contains("<article lang=\"ko\">"));
+        assert!(html.contains("<h2>Subscribe</h2>") && !html.contains("archive"));
         assert!(html.contains("<p>(c) Desk</p>"));
     }
 
@@ -349,7 +388,9 @@ mod tests {
         let html = page(&info(1), &items);
         // Seoul is nine hours ahead.
         assert!(
-            html.contains("<time datetime=\"2026-11-19T07:20:00+00:00\">19 Nov 2026, 16:20 KST</time>"),
+            html.contains(
+                "<time datetime=\"2026-11-19T07:20:00+00:00\">19 Nov 2026, 16:20 KST</time>"
+            ),
             "{html}"
         );
         let mut elsewhere = site();
@@ -367,7 +408,6 @@ mod tests {
         let hostile = "\"><script>alert('x')</script><img src=x onerror=alert(1)> ' \u{1}&amp;";
         items[0].title = hostile.into();
         items[0].summary = Some(hostile.into());
-        items[0].version = Some(hostile.into());
         items[0].authors[0].name = hostile.into();
         items[0].authors[0].native_name = Some(hostile.into());
         items[0].language = Some(hostile.into());
@@ -377,7 +417,10 @@ mod tests {
         info.description = hostile.into();
         let html = page(&info, &items);
         assert_only_our_markup(&html);
-        assert!(!html.contains("<script") && !html.contains("<img"), "{html}");
+        assert!(
+            !html.contains("<script") && !html.contains("<img"),
+            "{html}"
+        );
         assert!(html.contains("&quot;&gt;&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
         // What XML forbids is dropped; an entity in text stays text.
         assert!(!html.contains('\u{1}'));
@@ -422,8 +465,9 @@ mod tests {
         assert!(html.contains("<a href=\"../../wire/archive/1.html\">← Older stories</a>"));
         assert!(html.contains("<a href=\"../../wire/archive/3.html\">Newer stories →</a>"));
         assert!(html.contains("<h2>No stories yet</h2>"));
+        assert!(html.contains("<h2>This page as a feed</h2>") && !html.contains("Subscribe"));
         assert!(html.contains(
-            "<code class=\"url\">https://news.example.com/feeds/wire/archive/2.rss</code>"
+            "<code class=\"url\">https://news.example.com/<wbr>feeds/<wbr>wire/<wbr>archive/<wbr>2.rss</code>"
         ));
     }
 }

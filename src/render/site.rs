@@ -53,7 +53,8 @@ pub fn index_html(feeds: &[FeedInfo], site: &Site, main: &[&str]) -> Vec<u8> {
         out.push_str("</p>\n");
     }
     out.push_str(
-        "<p>To subscribe, copy a feed&#39;s address into your feed reader, or open its page. \
+        "<p>Open a feed to read its stories and find the address to give your feed \
+         reader, or take a format&#39;s link straight to it. \
          <a href=\"feeds.opml\">Every feed as an OPML list</a>.</p>\n",
     );
     if !mains.is_empty() {
@@ -105,7 +106,12 @@ fn push_feed(out: &mut String, feed: &FeedInfo, site: &Site, full: bool) {
         }
         out.push_str("<a href=\"");
         push_escaped_html(out, &file_name(&feed.name, format));
-        let _ = write!(out, "\" type=\"{}\">{}</a>", format.media_type(), label(format));
+        let _ = write!(
+            out,
+            "\" type=\"{}\">{}</a>",
+            format.media_type(),
+            label(format)
+        );
     }
     out.push_str("</p>\n</li>\n");
 }
@@ -172,7 +178,11 @@ mod tests {
             ]
         );
         for feed in feeds() {
-            let link = format!("<a href=\"{}.html\">{}</a>", feed.name, escape_html(&feed.title));
+            let link = format!(
+                "<a href=\"{}.html\">{}</a>",
+                feed.name,
+                escape_html(&feed.title)
+            );
             assert_eq!(html.matches(&link).count(), 1, "{link} in\n{html}");
             for format in &feed.formats {
                 let href = format!("href=\"{}\"", file_name(&feed.name, *format));
@@ -187,7 +197,10 @@ mod tests {
         assert!(html.contains(
             "2 stories, updated <time datetime=\"2025-09-02T09:25:54+09:00\">2 Sep 2025, 09:25 KST</time>"
         ));
-        assert_eq!(html, String::from_utf8(index_html(&feeds(), &site(), &["all", "editors"])).unwrap());
+        assert_eq!(
+            html,
+            String::from_utf8(index_html(&feeds(), &site(), &["all", "editors"])).unwrap()
+        );
     }
 
     #[test]
