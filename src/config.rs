@@ -1136,7 +1136,10 @@ name = "all"
             "{e}"
         );
         let e = error("kind = \"s3\"\nbucket = \"feeds\"\nmax_delete = 3");
-        assert!(e.contains("unknown key `max_delete`: did you mean `max_deletes`?"), "{e}");
+        assert!(
+            e.contains("unknown key `max_delete`: did you mean `max_deletes`?"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ fn summary_line_counts_what_happened() {
     run.expect_code(0);
     assert_eq!(
         run.stdout().trim(),
-        "built: 2 files read, 2 articles, 2 items published in 1 feed, 6 files written, 0 unchanged, 0 errors"
+        "built: 2 files read, 2 articles, 2 items published in 1 feed, 8 files written, 0 unchanged, 0 errors"
     );
     let rss = fs::read_to_string(dir.path().join("feeds/all.rss")).unwrap();
     assert!(rss.contains("<title>Second story</title>"));
@@ -334,18 +334,22 @@ fn files_of_feeds_that_are_gone_are_removed_and_nothing_else() {
     wirefeed(dir.path(), &["build"]).expect_code(0);
     let feeds = dir.path().join("feeds");
     assert!(feeds.join("category/weather.rss").exists());
+    assert!(feeds.join("category/weather.html").exists());
     fs::write(feeds.join("robots.txt"), "User-agent: *\n").unwrap();
 
     fs::remove_file(dir.path().join("articles/b.txt")).unwrap();
     let run = wirefeed(dir.path(), &["build"]);
     run.expect_code(0);
     assert!(
-        run.stdout().contains(", 3 stale files removed"),
+        run.stdout().contains(", 4 stale files removed"),
         "{}",
         run.stdout()
     );
     assert!(!feeds.join("category/weather.rss").exists());
     assert!(!feeds.join("category/weather.json").exists());
+    // Its page goes with it, and so do the links to it.
+    assert!(!feeds.join("category/weather.html").exists());
+    assert!(feeds.join("category/test.html").exists());
     assert!(feeds.join("category/test.rss").exists());
     assert!(
         feeds.join("robots.txt").exists(),

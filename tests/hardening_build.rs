@@ -54,7 +54,11 @@ fn a_category_too_long_for_a_file_name_publishes_under_a_bounded_name() {
         .filter(|(n, _)| n.starts_with("category/"))
         .count();
     // The two long ones, Seoul, and the good story's Test and desk.
-    assert_eq!(categories, 5 * 3, "five category feeds in three formats");
+    assert_eq!(
+        categories,
+        5 * 4,
+        "five category feeds in three formats, and their pages"
+    );
     let all = fs::read_to_string(dir.path().join("feeds/all.rss")).unwrap();
     assert!(all.contains("Good story") && all.contains("A long category"));
 }

@@ -81,7 +81,7 @@ fn check_says_what_it_would_write() {
     assert_eq!(
         run.stdout().trim(),
         "checked (nothing written): 1 file read, 1 article, 1 item published in 1 feed, \
-         would write 6 files, 0 unchanged, 0 errors"
+         would write 8 files, 0 unchanged, 0 errors"
     );
     assert!(!dir.path().join("feeds").exists());
     // A real build says what it wrote.
@@ -89,7 +89,7 @@ fn check_says_what_it_would_write() {
     assert!(
         built
             .stdout()
-            .contains("1 feed, 6 files written, 0 unchanged"),
+            .contains("1 feed, 8 files written, 0 unchanged"),
         "{}",
         built.stdout()
     );

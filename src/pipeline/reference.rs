@@ -14,7 +14,7 @@ use super::BuildError;
 use crate::config::Config;
 use crate::model::{Feed, Item};
 use crate::normalize::Normalizer;
-use crate::render;
+use crate::render::{self, Document};
 use crate::select::select;
 use crate::source::{self, ParseContext, SourceError};
 
@@ -63,9 +63,9 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Made, BuildError> {
             info: feed.info.clone(),
             items: feed.items.clone(),
         };
-        for &format in &feed.info.formats {
-            let bytes = render::render(&whole, format, &config.site)?;
-            made.insert(render::file_name(&feed.info.name, format), bytes);
+        for document in Document::all(&feed.info) {
+            let bytes = render::render(&whole, document, &config.site)?;
+            made.insert(document.file_name(&feed.info.name), bytes);
         }
     }
     let subscribable: Vec<_> = selection
@@ -74,18 +74,10 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Made, BuildError> {
         .map(|f| f.info.clone())
         .filter(|i| !i.archive.is_archive)
         .collect();
-    made.insert(
-        "index.html".into(),
-        render::index_html(&subscribable, &config.site),
-    );
-    made.insert(
-        "feeds.opml".into(),
-        render::opml(&subscribable, &config.site),
-    );
-    made.insert(
-        render::STYLESHEET_NAME.into(),
-        render::stylesheet().to_vec(),
-    );
+    let main: Vec<&str> = config.feeds.iter().map(|f| f.name.as_str()).collect();
+    for (name, bytes) in render::site_files(&subscribable, &config.site, &main) {
+        made.insert(name.into(), bytes);
+    }
     errors.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
     Ok(Made {
         files: made,

@@ -8,11 +8,11 @@ use rayon::prelude::*;
 
 use super::{count, progress_bar, Candidate, FileList};
 use super::{BuildError, BuildReport};
-use crate::config::{Config, Format};
+use crate::config::Config;
 use crate::model::{Feed, Item};
 use crate::normalize::Normalizer;
 use crate::output::{self, AtomicFile, Written};
-use crate::render;
+use crate::render::{self, Document};
 use crate::source::{self, ParseContext, SourceError};
 
 /// Items normalized and rendered per parallel batch.
@@ -20,7 +20,7 @@ const WRITE_CHUNK: usize = 1024;
 /// Items per rendered fragment.
 const FRAGMENT: usize = 64;
 
-/// One chunk of items, rendered: the bytes for each format, in order.
+/// One chunk of items, rendered: the bytes for each document, in order.
 struct Rendered {
     bytes: Vec<Vec<render::Fragment>>,
     items: usize,
@@ -66,11 +66,8 @@ impl FeedWriter<'_> {
             .filter(|i| !i.archive.is_archive)
             .cloned()
             .collect();
-        let site_files = [
-            ("index.html", render::index_html(&subscribable, site)),
-            ("feeds.opml", render::opml(&subscribable, site)),
-            (render::STYLESHEET_NAME, render::stylesheet().to_vec()),
-        ];
+        let main: Vec<&str> = self.config.feeds.iter().map(|f| f.name.as_str()).collect();
+        let site_files = render::site_files(&subscribable, site, &main);
         for (name, bytes) in &site_files {
             let mut file = self.open(&self.out_dir.join(name))?;
             file.write(bytes)?;
@@ -78,7 +75,7 @@ impl FeedWriter<'_> {
         }
         let mut names: Vec<String> = infos
             .iter()
-            .flat_map(|i| i.formats.iter().map(|&f| render::file_name(&i.name, f)))
+            .flat_map(|i| Document::all(i).into_iter().map(|d| d.file_name(&i.name)))
             .chain(site_files.map(|(name, _)| name.to_owned()))
             .collect();
         names.sort();
@@ -123,10 +120,11 @@ impl FeedWriter<'_> {
                     info: feed.info.clone(),
                     items: refs,
                 };
-                let mut done = Vec::with_capacity(feed.info.formats.len());
-                for &format in &feed.info.formats {
-                    let bytes = render::render(&whole, format, site)?;
-                    let name = render::file_name(&feed.info.name, format);
+                let documents = Document::all(&feed.info);
+                let mut done = Vec::with_capacity(documents.len());
+                for document in documents {
+                    let bytes = render::render(&whole, document, site)?;
+                    let name = document.file_name(&feed.info.name);
                     let mut file = self.open(&self.out_dir.join(name))?;
                     file.write(&bytes)?;
                     done.push(file.commit()?);
@@ -149,7 +147,8 @@ impl FeedWriter<'_> {
         })
     }
 
-    /// Writes every format of `feed`, a chunk of items at a time.
+    /// Writes every format of `feed` and its page, a chunk of items at a
+    /// time.
     fn write(
         &self,
         feed: Feed<Candidate>,
@@ -157,16 +156,14 @@ impl FeedWriter<'_> {
         report: &mut BuildReport,
     ) -> Result<(), BuildError> {
         let site = &self.config.site;
-        let formats: Vec<Format> = feed.info.formats.clone();
-        let mut outputs = Vec::with_capacity(formats.len());
-        for &format in &formats {
-            let path: PathBuf = self
-                .out_dir
-                .join(render::file_name(&feed.info.name, format));
-            let frame = render::frame(&feed.info, format, site)?;
+        let documents = Document::all(&feed.info);
+        let mut outputs = Vec::with_capacity(documents.len());
+        for &document in &documents {
+            let path: PathBuf = self.out_dir.join(document.file_name(&feed.info.name));
+            let frame = render::frame(&feed.info, document, site)?;
             let mut file = self.open(&path)?;
             file.write(&frame.head)?;
-            outputs.push((format, file, frame.tail));
+            outputs.push((document, file, frame.tail));
         }
         // Chunk k is rendered on the pool while chunk k-1 is written.
         let mut first = true;
@@ -179,7 +176,7 @@ impl FeedWriter<'_> {
             }
             let previous = pending.take();
             let (rendered, written) = rayon::join(
-                || self.render_chunk(chunk, &formats, first),
+                || self.render_chunk(chunk, &documents, first),
                 || -> Result<(), BuildError> {
                     if let Some(r) = previous {
                         for ((_, file, _), fragments) in outputs.iter_mut().zip(&r.bytes) {
@@ -207,16 +204,16 @@ impl FeedWriter<'_> {
         Ok(())
     }
 
-    /// Normalizes and renders one chunk of items in every format, on all
+    /// Normalizes and renders one chunk of items as every document, on all
     /// cores.
     fn render_chunk(
         &self,
         chunk: Vec<Candidate>,
-        formats: &[Format],
+        documents: &[Document],
         first: bool,
     ) -> Result<Rendered, BuildError> {
         let mut rendered = Rendered {
-            bytes: vec![Vec::new(); formats.len()],
+            bytes: vec![Vec::new(); documents.len()],
             items: 0,
             errors: Vec::new(),
         };
@@ -239,9 +236,9 @@ impl FeedWriter<'_> {
             .par_chunks(FRAGMENT)
             .enumerate()
             .map(|(i, part)| {
-                formats
+                documents
                     .iter()
-                    .map(|&f| render::items(part, f, site, first && i == 0))
+                    .map(|&d| render::items(part, d, site, first && i == 0))
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<_, _>>()?;

@@ -32,7 +32,12 @@ fn feed(info: &FeedInfo, site: &Site) -> AtomFeed {
         })],
         links: [
             link(&self_url, "self", Format::Atom.media_type()),
-            link(site.base_url.as_str(), "alternate", "text/html"),
+            // The alternate of a feed is the same stories as a page.
+            link(
+                &super::page_url(&info.name, site),
+                "alternate",
+                super::page::media_type(),
+            ),
         ]
         .into_iter()
         .chain(site.hub.iter().map(|hub| Link {

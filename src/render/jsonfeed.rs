@@ -14,7 +14,8 @@ use crate::model::{FeedInfo, Item};
 struct JsonFeed<'a> {
     version: &'static str,
     title: &'a str,
-    home_page_url: &'a str,
+    /// The feed's page: "the resource the feed describes", in HTML.
+    home_page_url: String,
     feed_url: String,
     description: &'a str,
     language: &'a str,
@@ -44,7 +45,7 @@ fn feed<'a>(info: &'a FeedInfo, site: &'a Site) -> JsonFeed<'a> {
     JsonFeed {
         version: "https://jsonfeed.org/version/1.1",
         title: &info.title,
-        home_page_url: site.base_url.as_str(),
+        home_page_url: super::page_url(&info.name, site),
         feed_url: site.feed_url(&info.name, Format::Json),
         description: &info.description,
         language: &site.language,

@@ -1,5 +1,6 @@
-//! Render stage: [`Feed`] → bytes, one pure module per format, plus the
-//! site-wide files (`index.html`, `feeds.opml`).
+//! Render stage: [`Feed`] → bytes, one pure module per format, the feed's
+//! HTML page (`page.rs`), plus the site-wide files (`index.html`,
+//! `feeds.opml`, the stylesheets).
 //!
 //! Same feed in, same bytes out: nothing here reads the clock or the file
 //! system. A document is a [`Frame`] (everything before and after the
@@ -11,11 +12,13 @@
 
 mod atom;
 mod jsonfeed;
+mod page;
 mod rss;
 mod site;
 mod xml;
 
-pub use site::{index_html, opml};
+pub use page::{page_url, STYLE_NAME};
+pub use site::{index_html, opml, site_files};
 pub use xml::looks_like_html;
 
 use chrono::{DateTime, FixedOffset};
@@ -72,18 +75,64 @@ impl Fragment {
     }
 }
 
-/// Renders `feed` in `format`, whole.
-pub fn render(feed: &Feed<&Item>, format: Format, site: &Site) -> Result<Vec<u8>, RenderError> {
-    let frame = frame(&feed.info, format, site)?;
-    let items = items(&feed.items, format, site, true).map_err(|e| e.named(&feed.info.name))?;
+/// What a feed is written as: each of its formats, and its HTML page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Document {
+    /// The feed in a feed format.
+    Feed(Format),
+    /// The feed's page for people, `NAME.html`.
+    Page,
+}
+
+impl From<Format> for Document {
+    fn from(format: Format) -> Document {
+        Document::Feed(format)
+    }
+}
+
+impl Document {
+    /// Every document of `info`, in the order they are written: its
+    /// formats, then its page.
+    pub fn all(info: &FeedInfo) -> Vec<Document> {
+        let formats = info.formats.iter().map(|&f| Document::Feed(f));
+        formats.chain([Document::Page]).collect()
+    }
+
+    /// The relative path of feed `feed_name`'s document in the output
+    /// folder.
+    pub fn file_name(self, feed_name: &str) -> String {
+        match self {
+            Document::Feed(format) => file_name(feed_name, format),
+            Document::Page => page_name(feed_name),
+        }
+    }
+}
+
+/// Renders `feed` as `document` (a format or the page), whole.
+pub fn render(
+    feed: &Feed<&Item>,
+    document: impl Into<Document>,
+    site: &Site,
+) -> Result<Vec<u8>, RenderError> {
+    let document = document.into();
+    let frame = frame(&feed.info, document, site)?;
+    let items = items(&feed.items, document, site, true).map_err(|e| e.named(&feed.info.name))?;
     let mut out = frame.head;
     out.extend_from_slice(items.as_bytes());
     out.extend_from_slice(&frame.tail);
     Ok(out)
 }
 
-/// The frame of the document for `info` in `format`.
-pub fn frame(info: &FeedInfo, format: Format, site: &Site) -> Result<Frame, RenderError> {
+/// The frame of `document` (a format or the page) for `info`.
+pub fn frame(
+    info: &FeedInfo,
+    document: impl Into<Document>,
+    site: &Site,
+) -> Result<Frame, RenderError> {
+    let format = match document.into() {
+        Document::Feed(format) => format,
+        Document::Page => return Ok(page::frame(info, site)),
+    };
     let result = match format {
         Format::Rss => rss::frame(info, site),
         Format::Atom => atom::frame(info, site),
@@ -107,13 +156,17 @@ pub fn frame(info: &FeedInfo, format: Format, site: &Site) -> Result<Frame, Rend
 /// them is the document's first item (JSON puts commas between items).
 pub fn items(
     items: &[&Item],
-    format: Format,
+    document: impl Into<Document>,
     site: &Site,
     first: bool,
 ) -> Result<Fragment, RenderError> {
     if items.is_empty() {
         return Ok(Fragment::default());
     }
+    let format = match document.into() {
+        Document::Feed(format) => format,
+        Document::Page => return Ok(page::items(items, site)),
+    };
     let result = match format {
         Format::Rss => rss::items(items),
         Format::Atom => atom::items(items, &site.language),
@@ -136,6 +189,26 @@ impl RenderError {
 /// The relative path of a feed file inside the output folder.
 pub fn file_name(feed_name: &str, format: Format) -> String {
     format!("{feed_name}.{}", format.extension())
+}
+
+/// The relative path of feed `feed_name`'s HTML page.
+pub fn page_name(feed_name: &str) -> String {
+    format!("{feed_name}.html")
+}
+
+/// The relative path from a feed's file up to the output folder's root:
+/// `../` for `category/busan`, nothing for `all`.
+fn up_to_root(feed_name: &str) -> String {
+    "../".repeat(feed_name.matches('/').count())
+}
+
+/// How a format is named for people.
+fn label(format: Format) -> &'static str {
+    match format {
+        Format::Rss => "RSS",
+        Format::Atom => "Atom",
+        Format::Json => "JSON Feed",
+    }
 }
 
 /// RFC 822 with a four-digit year and a numeric offset, as RSS wants:
@@ -181,7 +254,7 @@ pub fn stylesheet() -> &'static [u8] {
 /// The processing instruction that points a feed at the stylesheet, by a
 /// path relative to the feed (so it works wherever the folder is served).
 fn stylesheet_pi(feed_name: &str) -> String {
-    let up = "../".repeat(feed_name.matches('/').count());
+    let up = up_to_root(feed_name);
     format!("<?xml-stylesheet type=\"text/xsl\" href=\"{up}{STYLESHEET_NAME}\"?>\n")
 }
 

@@ -37,6 +37,14 @@ fn channel(info: &FeedInfo, site: &Site) -> Channel {
         mime_type: Some(Format::Rss.media_type().into()),
         ..Link::default()
     }];
+    // The channel's `link` is the site; the feed's own page for people is
+    // an alternate of the feed.
+    links.push(Link {
+        href: super::page_url(&info.name, site),
+        rel: "alternate".into(),
+        mime_type: Some(super::page::media_type().into()),
+        ..Link::default()
+    });
     if let Some(hub) = &site.hub {
         links.push(Link {
             href: hub.to_string(),
