@@ -316,7 +316,13 @@ impl YamlScan<'_> {
                 }
                 _ => {
                     self.save_key();
+                    let from = self.i;
                     let broke_line = self.plain();
+                    if self.i == from {
+                        // A byte no token starts with and a plain scalar
+                        // ends at (NUL): libyaml stops there; step over it.
+                        self.i += 1;
+                    }
                     self.simple_key_allowed = broke_line;
                 }
             }
@@ -1567,6 +1573,15 @@ mod tests {
         assert_eq!(many[0], "Seoul");
         assert_eq!(many[1], "k0");
         assert_eq!(many[31], "k30");
+    }
+
+    #[test]
+    fn a_nul_in_yaml_ends_the_check_and_does_not_hang_it() {
+        // Found by the markdown fuzz target: the check stood still at a NUL.
+        assert_eq!(check_yaml("\0\0\u{1}\0\u{0}0(\0\0\0\0ue\n"), Ok(()));
+        assert_eq!(check_yaml("a: \0\ntags: [b]\n"), Ok(()));
+        let deep = format!("\0\ntags: {}x{}\n", "[".repeat(65), "]".repeat(65));
+        assert!(check_yaml(&deep).is_err());
     }
 
     #[test]
