@@ -13,7 +13,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use url::Url;
 
 use crate::config::Site;
-use crate::model::{Article, Body, Enclosure, Item, ItemKey, Person};
+use crate::model::{Article, Body, Enclosure, Image, Item, ItemKey, Person, WireMeta};
 use crate::text::{lede_text, one_line, push_safe_escaped_html, story_id_date, xml_safe};
 
 /// Characters escaped in the last part of a `tag:` id and in `{id}` of
@@ -102,6 +102,9 @@ impl<'a> Normalizer<'a> {
                 .map(Cow::Owned)
                 .collect(),
             draft: article.draft,
+            status: article.status,
+            revision: article.revision,
+            embargo: article.embargo,
         }
     }
 
@@ -172,7 +175,17 @@ impl<'a> Normalizer<'a> {
                 .or(site.rights.as_ref())
                 .map(|r| one_line(r)),
             language: article.language.clone(),
-            image: article.image.as_ref().and_then(|i| self.absolute(i)),
+            image: article.image.as_ref().and_then(|i| {
+                Some(Image {
+                    url: self.absolute(&i.url)?,
+                    mime_type: i
+                        .mime_type
+                        .as_deref()
+                        .map(one_line)
+                        .filter(|t| t.contains('/')),
+                    ..i.clone()
+                })
+            }),
             enclosure: article.enclosure.as_ref().and_then(|e| {
                 Some(Enclosure {
                     url: self.absolute(&e.url)?,
@@ -180,6 +193,15 @@ impl<'a> Normalizer<'a> {
                 })
             }),
             draft: article.draft,
+            status: article.status,
+            revision: article.revision,
+            embargo: article.embargo,
+            wire: WireMeta {
+                urgency: article.wire.urgency,
+                slugline: article.wire.slugline.as_deref().map(one_line),
+                signals: article.wire.signals.iter().map(|s| one_line(s)).collect(),
+                ednote: article.wire.ednote.as_deref().map(one_line),
+            },
             source: article.path.clone(),
             line: article.line,
         }
@@ -345,6 +367,10 @@ mod tests {
             enclosure: None,
             language: None,
             draft: false,
+            status: crate::model::Status::Usable,
+            revision: None,
+            embargo: None,
+            wire: crate::model::WireMeta::default(),
         }
     }
 
@@ -422,7 +448,10 @@ mod tests {
         let site = site();
         let mut a = article();
         a.link = Some("javascript:alert(document.domain)".into());
-        a.image = Some("data:image/png;base64,AAAA".into());
+        a.image = Some(Image {
+            url: "data:image/png;base64,AAAA".into(),
+            ..Image::default()
+        });
         let item = Normalizer::new(&site).item(&a);
         assert_eq!(item.link, None);
         assert_eq!(item.image, None);

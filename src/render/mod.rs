@@ -293,6 +293,10 @@ pub(crate) mod test_support {
                     image: None,
                     enclosure: None,
                     draft: false,
+                    status: crate::model::Status::Usable,
+                    revision: None,
+                    embargo: None,
+                    wire: crate::model::WireMeta::default(),
                     source: "x.txt".into(),
                     line: 1,
                 }
@@ -483,8 +487,12 @@ pub(crate) mod test_support {
                         3 => Some(rng.text(AWKWARD, 2)),
                         _ => None,
                     },
-                    image: rng.chance(30).then(|| {
-                        format!("https://cdn.example.com/{i}.jpg?w={}", rng.text(AWKWARD, 2))
+                    image: rng.chance(30).then(|| crate::model::Image {
+                        url: format!("https://cdn.example.com/{i}.jpg?w={}", rng.text(AWKWARD, 2)),
+                        mime_type: rng.chance(50).then(|| "image/jpeg".to_owned()),
+                        length: rng.chance(50).then(|| rng.below(1_000_000)),
+                        width: rng.chance(50).then_some(640),
+                        height: rng.chance(50).then_some(480),
                     }),
                     enclosure: rng.chance(30).then(|| Enclosure {
                         url: format!("https://cdn.example.com/{i}.mp3?x={}", rng.text(AWKWARD, 2)),
@@ -496,6 +504,10 @@ pub(crate) mod test_support {
                         },
                     }),
                     draft: false,
+                    status: crate::model::Status::Usable,
+                    revision: None,
+                    embargo: None,
+                    wire: crate::model::WireMeta::default(),
                     source: "x.txt".into(),
                     line: i + 1,
                 }
