@@ -18,6 +18,12 @@ struct JsonFeed<'a> {
     feed_url: String,
     description: &'a str,
     language: &'a str,
+    /// `[site] logo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<&'a str>,
+    /// `[site] icon`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    favicon: Option<&'a str>,
     authors: Vec<Author<'a>>,
     /// The next older page: the newest archive document of a feed, or
     /// the next older one of an archive document.
@@ -48,6 +54,8 @@ fn feed<'a>(info: &'a FeedInfo, site: &'a Site) -> JsonFeed<'a> {
         feed_url: site.feed_url(&info.name, Format::Json),
         description: &info.description,
         language: &site.language,
+        icon: site.logo.as_ref().map(|u| u.as_str()),
+        favicon: site.icon.as_ref().map(|u| u.as_str()),
         authors: vec![Author {
             name: site.author_name(),
         }],

@@ -248,7 +248,8 @@ pub(crate) mod test_support {
 
     pub fn site() -> Site {
         toml::from_str(
-            "title = \"Desk\"\nbase_url = \"https://news.example.com/\"\nrights = \"(c) Desk\"",
+            "title = \"Desk\"\nbase_url = \"https://news.example.com/\"\nrights = \"(c) Desk\"\n\
+             icon = \"https://news.example.com/icon.png\"\nlogo = \"https://news.example.com/logo.png\"",
         )
         .unwrap()
     }
