@@ -131,8 +131,7 @@ pub fn parse(text: &str) -> Result<Element, XmlError> {
             (lines.at(at), format!("not well-formed XML: {e}"))
         })?;
         match event {
-            Event::Start(start) | Event::Empty(start) if root.is_some() => {
-                let _ = start;
+            Event::Start(_) | Event::Empty(_) if root.is_some() => {
                 return Err((line, "content after the root element".into()));
             }
             Event::Start(start) => {
