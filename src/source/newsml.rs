@@ -73,7 +73,7 @@ fn news_item(
         .and_then(|m| m.child("itemClass"))
         .and_then(|c| c.attr("qcode"))
         .unwrap_or("ninat:text");
-    if !class.rsplit([':', '/']).next().is_some_and(|c| c == "text") {
+    if class.rsplit([':', '/']).next() != Some("text") {
         return Ok(None);
     }
     let mut story = Story {
@@ -128,11 +128,7 @@ fn item_meta(meta: &Element, story: &mut Story, ctx: ParseContext) -> Result<(),
                     story.wire.signals.push(code.to_owned());
                 }
             }
-            "link" => {
-                if story.image.is_none() {
-                    story.image = picture(e, "href");
-                }
-            }
+            "link" if story.image.is_none() => story.image = picture(e, "href"),
             _ => {}
         }
     }
