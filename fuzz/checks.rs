@@ -343,6 +343,8 @@ fn render_all(data: &[u8]) -> usize {
         b'm' => ("fuzz/post.md", ArticleFormat::Markdown),
         b'j' => ("fuzz/data.json", ArticleFormat::Json),
         b'l' => ("fuzz/data.jsonl", ArticleFormat::Json),
+        // NewsML-G2 or NITF, told by the root element.
+        b'x' => ("fuzz/item.xml", ArticleFormat::Xml),
         other => match other % 4 {
             0 => ("fuzz/AEN20260908001100315.txt", ArticleFormat::Wire),
             1 => ("fuzz/post.md", ArticleFormat::Markdown),

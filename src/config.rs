@@ -86,6 +86,13 @@ pub enum SourceFormat {
     Markdown,
     /// Every file is JSON (`.jsonl` is still read line by line).
     Json,
+    /// Every file is IPTC NewsML-G2 (a `newsItem` or a `newsMessage`).
+    #[serde(rename = "newsml-g2")]
+    NewsMlG2,
+    /// Every file is IPTC NITF.
+    Nitf,
+    /// Every file is IPTC ninjs.
+    Ninjs,
 }
 
 /// The whole configuration.
@@ -400,6 +407,14 @@ pub struct Site {
     /// short id (explicit id or file stem).
     #[serde(default)]
     pub item_link: Option<String>,
+    /// A small square image for the feeds (RSS `image`, Atom `icon`, JSON
+    /// Feed `favicon`); http(s).
+    #[serde(default)]
+    pub icon: Option<Url>,
+    /// A larger image for the feeds (Atom `logo`, JSON Feed `icon`; RSS
+    /// `image` when there is no `icon`); http(s).
+    #[serde(default)]
+    pub logo: Option<Url>,
     /// The WebSub hub every feed names (from `[websub]`).
     #[serde(skip)]
     pub hub: Option<Url>,
@@ -753,6 +768,11 @@ impl Config {
             .map_err(|m| invalid(find_key(text, "base_url"), m))?;
         if let Some(url) = &raw.site.feeds_url {
             check_http(url, "feeds_url").map_err(|m| invalid(find_key(text, "feeds_url"), m))?;
+        }
+        for (key, url) in [("icon", &raw.site.icon), ("logo", &raw.site.logo)] {
+            if let Some(url) = url {
+                check_http(url, key).map_err(|m| invalid(find_key(text, key), m))?;
+            }
         }
         let mut site = raw.site;
         site.hub = raw.websub.as_ref().map(|w| w.hub.clone());

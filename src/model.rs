@@ -17,8 +17,62 @@ pub enum ArticleFormat {
     Wire,
     /// Markdown with YAML or TOML front matter (`.md`).
     Markdown,
-    /// A JSON object, array of objects, or JSON Lines (`.json`, `.jsonl`).
+    /// A JSON object, array of objects, or JSON Lines (`.json`, `.jsonl`);
+    /// with `format = "auto"`, a ninjs object is read as [`Self::Ninjs`].
     Json,
+    /// An XML file whose root says what it is: a NewsML-G2 `newsItem` or
+    /// `newsMessage`, or an NITF document (`format = "auto"`, `.xml`).
+    Xml,
+    /// IPTC NewsML-G2: a `newsItem`, or a `newsMessage` of several items.
+    NewsMlG2,
+    /// IPTC NITF (News Industry Text Format).
+    Nitf,
+    /// IPTC ninjs (news in JSON), 1.x or 2.x.
+    Ninjs,
+}
+
+/// Where an item stands with its provider: IPTC `pubStatus` (ninjs
+/// `pubstatus`, NITF `management-status`), or front matter `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Status {
+    /// Published (IPTC `usable`).
+    #[default]
+    Usable,
+    /// Not to be published for now (IPTC `withheld`).
+    Withheld,
+    /// Killed: removed from every feed, even after an earlier version went
+    /// out (IPTC `canceled`).
+    Canceled,
+}
+
+/// What a wire desk needs besides the story, when the source gives it: JSON
+/// Feed `_wirefeed` (`urgency`, `slugline`, `signals`, `ednote`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WireMeta {
+    /// IPTC urgency, 1 (most urgent) to 9.
+    pub urgency: Option<u8>,
+    /// The slugline, a short name for the story as the desk knows it.
+    pub slugline: Option<String>,
+    /// IPTC signals (`sig:update`, `sig:correction`), as given.
+    pub signals: Vec<String>,
+    /// An editorial note to the desk (G2 `edNote`, NITF `ed-msg`, ninjs
+    /// `ednote`).
+    pub ednote: Option<String>,
+}
+
+/// A story's picture.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Image {
+    /// Its URL (absolute after normalize).
+    pub url: String,
+    /// Media type, e.g. `image/jpeg`, when given or known from the URL.
+    pub mime_type: Option<String>,
+    /// Size in bytes, when given.
+    pub length: Option<u64>,
+    /// Width in pixels, when given.
+    pub width: Option<u32>,
+    /// Height in pixels, when given.
+    pub height: Option<u32>,
 }
 
 /// A person credited with an article.
@@ -104,14 +158,25 @@ pub struct Article {
     pub rights: Option<String>,
     /// A link to the article's page, when the source gives one.
     pub link: Option<String>,
-    /// A lead image URL.
-    pub image: Option<String>,
+    /// A lead image.
+    pub image: Option<Image>,
     /// An attached file.
     pub enclosure: Option<Enclosure>,
     /// Language tag (`en`, `ko`), when the source gives one.
     pub language: Option<String>,
     /// Drafts are read and checked but never published.
     pub draft: bool,
+    /// Withheld and canceled articles are never published.
+    pub status: Status,
+    /// IPTC version number (G2 `version`, ninjs `version`, NITF `du-key`
+    /// `version`): of several articles with one id, the highest wins.
+    /// `None` for formats without versions.
+    pub revision: Option<u32>,
+    /// Not to be published before this time (G2 `embargoed`, NITF
+    /// `date.release`, ninjs `embargoed`).
+    pub embargo: Option<DateTime<FixedOffset>>,
+    /// Urgency, slugline, signals, editorial note.
+    pub wire: WireMeta,
 }
 
 /// A feed item: complete, cleaned and ready to render. Renderers never fail
@@ -154,12 +219,22 @@ pub struct Item {
     /// Atom `content xml:lang` when it differs from the feed's, JSON Feed
     /// `language`.
     pub language: Option<String>,
-    /// JSON Feed `image`.
-    pub image: Option<String>,
+    /// The story's picture, absolute http(s). RSS `media:content` and
+    /// `media:thumbnail` (Media RSS), Atom `link rel="enclosure"` (unless
+    /// the item has an enclosure of its own), JSON Feed `image`.
+    pub image: Option<Image>,
     /// RSS `enclosure`, Atom `link rel="enclosure"`, JSON Feed `attachments`.
     pub enclosure: Option<Enclosure>,
     /// Never published while true.
     pub draft: bool,
+    /// Never published unless usable.
+    pub status: Status,
+    /// See [`Article::revision`]. JSON Feed `_wirefeed.revision`.
+    pub revision: Option<u32>,
+    /// Not published before this time.
+    pub embargo: Option<DateTime<FixedOffset>>,
+    /// JSON Feed `_wirefeed` (`urgency`, `slugline`, `signals`, `ednote`).
+    pub wire: WireMeta,
     /// The source file, for messages.
     pub source: PathBuf,
     /// The line in `source` where the article starts.
@@ -187,6 +262,12 @@ pub struct ItemKey<'a> {
     pub authors: Texts<'a>,
     /// Never published while true.
     pub draft: bool,
+    /// See [`Item::status`].
+    pub status: Status,
+    /// See [`Item::revision`]: which of several versions of an id wins.
+    pub revision: Option<u32>,
+    /// See [`Item::embargo`].
+    pub embargo: Option<DateTime<FixedOffset>>,
 }
 
 /// A few texts (categories, names): held inline, so that reading a key

@@ -13,7 +13,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use url::Url;
 
 use crate::config::Site;
-use crate::model::{Article, Body, Enclosure, Item, ItemKey, Person};
+use crate::model::{Article, Body, Enclosure, Image, Item, ItemKey, Person, WireMeta};
 use crate::text::{lede_text, one_line, push_safe_escaped_html, story_id_date, xml_safe};
 
 /// Characters escaped in the last part of a `tag:` id and in `{id}` of
@@ -102,6 +102,9 @@ impl<'a> Normalizer<'a> {
                 .map(Cow::Owned)
                 .collect(),
             draft: article.draft,
+            status: article.status,
+            revision: article.revision,
+            embargo: article.embargo,
         }
     }
 
@@ -172,7 +175,17 @@ impl<'a> Normalizer<'a> {
                 .or(site.rights.as_ref())
                 .map(|r| one_line(r)),
             language: article.language.clone(),
-            image: article.image.as_ref().and_then(|i| self.absolute(i)),
+            image: article.image.as_ref().and_then(|i| {
+                Some(Image {
+                    url: self.absolute(&i.url)?,
+                    mime_type: i
+                        .mime_type
+                        .as_deref()
+                        .map(one_line)
+                        .filter(|t| t.contains('/')),
+                    ..i.clone()
+                })
+            }),
             enclosure: article.enclosure.as_ref().and_then(|e| {
                 Some(Enclosure {
                     url: self.absolute(&e.url)?,
@@ -180,6 +193,15 @@ impl<'a> Normalizer<'a> {
                 })
             }),
             draft: article.draft,
+            status: article.status,
+            revision: article.revision,
+            embargo: article.embargo,
+            wire: WireMeta {
+                urgency: article.wire.urgency,
+                slugline: article.wire.slugline.as_deref().map(one_line),
+                signals: article.wire.signals.iter().map(|s| one_line(s)).collect(),
+                ednote: article.wire.ednote.as_deref().map(one_line),
+            },
             source: article.path.clone(),
             line: article.line,
         }
@@ -206,18 +228,19 @@ impl<'a> Normalizer<'a> {
         authors
     }
 
-    /// An absolute id: the article's own when it is an absolute IRI, else a
-    /// `tag:` URI (RFC 4151) of the site's host, a date and the short id.
+    /// An absolute id: the article's own when it is one Atom accepts (an
+    /// http(s) URL, a URN of RFC 8141, a `tag:` URI of RFC 4151), else a
+    /// `tag:` URI (RFC 4151) of the site's host, a date and the short id,
+    /// which then ends in the original (`urn:<uuid>` without a namespace
+    /// id, an agency's `AP-2026-0012`): the same for every version.
     /// The date is the one in a wire story id, else [`TAG_DATE`]: body
     /// edits, date corrections and rebuilds never change it, and two
     /// articles with the same explicit id always have the same id.
     fn item_id(&self, article: &Article) -> String {
         let short_id = short_id(article);
-        // The URL's serialized form: percent-encoded, so an ASCII IRI (a
-        // URL has a scheme, so a colon).
-        if let Some(id) = article.id.as_ref().filter(|id| id.contains(':')) {
-            if let Ok(url) = Url::parse(&xml_safe(id)) {
-                return url.to_string();
+        if let Some(id) = article.id.as_deref().map(str::trim) {
+            if let Some(kept) = absolute_id(id) {
+                return kept;
             }
         }
         // Nothing an editor corrects goes into an id: a story id's own date,
@@ -241,6 +264,91 @@ impl<'a> Normalizer<'a> {
         let url = self.site.base_url.join(url.trim()).ok()?;
         matches!(url.scheme(), "http" | "https").then(|| url.to_string())
     }
+}
+
+/// `id` as an item id when it is absolute and valid as it is: an http(s)
+/// URL (in its serialized, percent-encoded form), a URN (`urn:NID:NSS`,
+/// RFC 8141) or a `tag:` URI (RFC 4151).
+fn absolute_id(id: &str) -> Option<String> {
+    let scheme = id.split_once(':')?.0.to_ascii_lowercase();
+    match scheme.as_str() {
+        "http" | "https" => {
+            let url = Url::parse(&xml_safe(id)).ok()?;
+            url.host_str()
+                .is_some_and(|h| !h.is_empty())
+                .then(|| url.to_string())
+        }
+        "urn" => valid_urn(id).then(|| id.to_owned()),
+        "tag" => valid_tag(id).then(|| id.to_owned()),
+        _ => None,
+    }
+}
+
+/// Characters of a URI path segment (`pchar`) and `/`, `%XX` escapes whole.
+fn uri_chars(text: &str, also: &[u8]) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let hex = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        let ok =
+            b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) || also.contains(&b);
+        if !ok {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// `urn:NID:NSS` (RFC 8141): a namespace id of 2 to 32 letters, digits and
+/// hyphens (not first or last), and a namespace-specific string.
+fn valid_urn(id: &str) -> bool {
+    let Some((nid, nss)) = id[4..].split_once(':') else {
+        return false;
+    };
+    let nid_ok = (2..=32).contains(&nid.len())
+        && nid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !nid.starts_with('-')
+        && !nid.ends_with('-');
+    nid_ok && !nss.is_empty() && !nss.starts_with('/') && uri_chars(nss, b"")
+}
+
+/// `tag:AUTHORITY,DATE:SPECIFIC` (RFC 4151): a domain name or e-mail
+/// address, a date `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, and the rest.
+fn valid_tag(id: &str) -> bool {
+    let Some((authority, rest)) = id[4..].split_once(',') else {
+        return false;
+    };
+    let Some((date, specific)) = rest.split_once(':') else {
+        return false;
+    };
+    let domain = authority.rsplit('@').next().unwrap_or_default();
+    let domain_ok = !domain.is_empty()
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = date.split('-').collect();
+    let date_ok = match parts.as_slice() {
+        [y] => digits(y, 4),
+        [y, m] => digits(y, 4) && digits(m, 2),
+        [y, m, d] => digits(y, 4) && digits(m, 2) && digits(d, 2),
+        _ => false,
+    };
+    domain_ok && date_ok && uri_chars(specific, b"?")
 }
 
 /// The explicit summary, else the lede: the first paragraph's text. RSS
@@ -345,6 +453,10 @@ mod tests {
             enclosure: None,
             language: None,
             draft: false,
+            status: crate::model::Status::Usable,
+            revision: None,
+            embargo: None,
+            wire: crate::model::WireMeta::default(),
         }
     }
 
@@ -422,7 +534,10 @@ mod tests {
         let site = site();
         let mut a = article();
         a.link = Some("javascript:alert(document.domain)".into());
-        a.image = Some("data:image/png;base64,AAAA".into());
+        a.image = Some(Image {
+            url: "data:image/png;base64,AAAA".into(),
+            ..Image::default()
+        });
         let item = Normalizer::new(&site).item(&a);
         assert_eq!(item.link, None);
         assert_eq!(item.image, None);
@@ -432,6 +547,42 @@ mod tests {
             item.link.as_deref(),
             Some("https://news.example.com/news/1")
         );
+    }
+
+    #[test]
+    fn only_ids_atom_accepts_are_kept_the_others_end_a_tag() {
+        let site = site();
+        let n = Normalizer::new(&site);
+        let id = |given: &str| {
+            let mut a = article();
+            a.id = Some(given.into());
+            n.item(&a).id
+        };
+        for kept in [
+            "urn:newsml:example.com:20261102:typhoon",
+            "urn:uuid:1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            "tag:example.com,2026-11-02:typhoon",
+            "tag:desk@example.com,2026:a/b?c",
+            "https://news.example.com/a",
+        ] {
+            assert_eq!(id(kept), kept);
+        }
+        let t = "tag:news.example.com,2000:";
+        for (given, made) in [
+            (
+                "urn:1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                "urn:1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            ),
+            ("urn:x:y", "urn:x:y"),
+            ("urn:-ab:y", "urn:-ab:y"),
+            ("tag:example.com:x", "tag:example.com:x"),
+            ("tag:example.com,26:x", "tag:example.com,26:x"),
+            ("mailto:desk@example.com", "mailto:desk@example.com"),
+            ("EXW-20261105-0012", "EXW-20261105-0012"),
+            ("urn:news:a b", "urn:news:a%20b"),
+        ] {
+            assert_eq!(id(given), format!("{t}{made}"), "{given}");
+        }
     }
 
     #[test]

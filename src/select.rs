@@ -1,7 +1,8 @@
 //! Select stage: item keys + `[[feed]]` and `[category_feeds]` config +
 //! the clock → [`Feed`]s.
 //!
-//! Drafts and embargoed items (published after `now`) are left out. Items
+//! Drafts, withheld and canceled items, and embargoed items (published,
+//! or embargoed until, after `now`) are left out. Items
 //! are offered one at a time; each feed keeps only its newest `limit`
 //! (gathering at most twice as many between cuts), so memory follows what
 //! is published, not the archive's size, and no feed sorts the whole
@@ -18,7 +19,7 @@ use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::config::{Config, FeedConfig, Format};
-use crate::model::{Archive, Feed, FeedInfo, Item, ItemKey};
+use crate::model::{Archive, Feed, FeedInfo, Item, ItemKey, Status};
 
 /// The feeds, and what was held back.
 #[derive(Debug)]
@@ -31,6 +32,8 @@ pub struct Selection<T> {
     pub embargoed: usize,
     /// Items marked as drafts.
     pub drafts: usize,
+    /// Items withheld or canceled by their provider.
+    pub withdrawn: usize,
     /// When the next embargoed item becomes due.
     pub next_release: Option<DateTime<Utc>>,
 }
@@ -62,6 +65,9 @@ pub(crate) fn key_of(item: &Item) -> ItemKey<'_> {
             .map(|n| Cow::Borrowed(n.as_str()))
             .collect(),
         draft: item.draft,
+        status: item.status,
+        revision: item.revision,
+        embargo: item.embargo,
     }
 }
 
@@ -78,6 +84,7 @@ pub struct Selector<'c, T> {
     spellings: HashMap<String, Option<usize>, Xxh3DefaultBuilder>,
     embargoed: usize,
     drafts: usize,
+    withdrawn: usize,
     next_release: Option<DateTime<Utc>>,
     newest: Option<DateTime<FixedOffset>>,
     targets: Vec<usize>,
@@ -200,6 +207,7 @@ impl<'c, T: Clone> Selector<'c, T> {
             spellings: HashMap::default(),
             embargoed: 0,
             drafts: 0,
+            withdrawn: 0,
             next_release: None,
             newest: None,
             targets: Vec::new(),
@@ -213,9 +221,15 @@ impl<'c, T: Clone> Selector<'c, T> {
             self.drafts += 1;
             return;
         }
-        if key.published > self.now {
+        if key.status != Status::Usable {
+            self.withdrawn += 1;
+            return;
+        }
+        // An embargo holds an item as a date to come does.
+        let release = key.embargo.map_or(key.published, |e| e.max(key.published));
+        if release > self.now {
             self.embargoed += 1;
-            let due = key.published.with_timezone(&Utc);
+            let due = release.with_timezone(&Utc);
             self.next_release = Some(self.next_release.map_or(due, |n| n.min(due)));
             return;
         }
@@ -357,6 +371,7 @@ impl<'c, T: Clone> Selector<'c, T> {
             published: ids.len(),
             embargoed: self.embargoed,
             drafts: self.drafts,
+            withdrawn: self.withdrawn,
             next_release: self.next_release,
         }
     }
@@ -463,6 +478,10 @@ mod tests {
             image: None,
             enclosure: None,
             draft: false,
+            status: crate::model::Status::Usable,
+            revision: None,
+            embargo: None,
+            wire: crate::model::WireMeta::default(),
             source: PathBuf::from(id),
             line: 1,
         }

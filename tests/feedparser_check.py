@@ -108,7 +108,6 @@ def from_feedparser(path):
     parsed = feedparser.parse(str(path))
     if parsed.bozo:
         raise SystemExit(f"{path}: feedparser says malformed: {parsed.bozo_exception}")
-    is_rss = path.suffix == ".rss"
     items = {}
     for entry in parsed.entries:
         # RSS description is HTML: wirefeed writes the summary escaped.
@@ -119,8 +118,10 @@ def from_feedparser(path):
             "link": entry.get("link"),
             "authors": [a.get("name") for a in entry.get("authors", [])],
             "published": utc(entry.get("published_parsed")),
-            # RSS has no per-item update time.
-            "updated": None if is_rss else utc(entry.get("updated_parsed")),
+            # RSS items carry theirs as dcterms:modified, only when it
+            # differs from pubDate (read without feedparser's fallback to
+            # the published time).
+            "updated": utc(dict.get(entry, "updated_parsed")),
             "tags": [t.term for t in entry.get("tags", [])],
             "summary": summary,
             "content": content,

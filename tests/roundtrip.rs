@@ -26,11 +26,19 @@ fn sample_items(config: &Config) -> Vec<Item> {
     let loaded = source::load(&files, ctx, &|| {});
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let normalizer = Normalizer::new(&config.site);
-    loaded
-        .articles
-        .into_iter()
-        .map(|a| normalizer.item(&a))
-        .collect()
+    // Of several versions of one id (the IPTC samples), the build keeps
+    // the highest, then the latest updated.
+    let mut items: Vec<Item> = Vec::new();
+    for item in loaded.articles.iter().map(|a| normalizer.item(a)) {
+        match items.iter_mut().find(|i| i.id == item.id) {
+            Some(kept) if (item.revision, item.updated) > (kept.revision, kept.updated) => {
+                *kept = item
+            }
+            Some(_) => {}
+            None => items.push(item),
+        }
+    }
+    items
 }
 
 fn sample_config() -> Config {

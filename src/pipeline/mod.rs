@@ -147,6 +147,8 @@ pub struct BuildReport {
     pub embargoed: usize,
     /// Drafts, never published.
     pub drafts: usize,
+    /// Items withheld or canceled by their provider, not published.
+    pub withdrawn: usize,
     /// When the next embargoed item is due.
     pub next_release: Option<DateTime<Utc>>,
     /// Every article problem, by file and line.
@@ -204,6 +206,9 @@ impl std::fmt::Display for Summary<'_> {
                 true => write!(f, ", {stale} removed")?,
                 false => write!(f, ", would remove {stale}")?,
             }
+        }
+        if r.withdrawn > 0 {
+            write!(f, ", {} withheld or canceled", r.withdrawn)?;
         }
         if r.embargoed > 0 {
             write!(f, ", {} embargoed", r.embargoed)?;
@@ -273,6 +278,7 @@ fn run_passes(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bu
     );
     report.embargoed = selection.embargoed;
     report.drafts = selection.drafts;
+    report.withdrawn = selection.withdrawn;
     report.next_release = selection.next_release;
     report.published = selection.published;
     report.archive_pages = selection

@@ -38,15 +38,30 @@ pub fn build(config: &Config, now: DateTime<Utc>) -> Result<Made, BuildError> {
     let corpus = source::load(&files, ctx, &|| {});
     let mut errors = corpus.errors;
     let normalizer = Normalizer::new(&config.site);
-    // The first article (in path order) to use an id keeps it.
+    // The first article (in path order) to use an id keeps it, unless
+    // both have version numbers: then the best version does.
     let mut seen = HashSet::new();
     let mut items: Vec<Item> = Vec::with_capacity(corpus.articles.len());
     let mut first_path = BTreeMap::new();
+    let mut versions: BTreeMap<String, usize> = BTreeMap::new();
     for article in &corpus.articles {
         let item = normalizer.item(article);
+        let versioned = versions
+            .get(&item.id)
+            .copied()
+            .filter(|_| item.revision.is_some());
         if seen.insert(item.id.clone()) {
             first_path.insert(item.id.clone(), article.path.clone());
+            if item.revision.is_some() {
+                versions.insert(item.id.clone(), items.len());
+            }
             items.push(item);
+        } else if let Some(best) = versioned {
+            let better =
+                (item.revision, item.updated) > (items[best].revision, items[best].updated);
+            if better {
+                items[best] = item;
+            }
         } else if let Some(first) = first_path.get(&item.id) {
             errors.push(super::duplicate_error(
                 &article.path,

@@ -1,5 +1,7 @@
 //! The first pass of a build: list, parse or take from the cache, select.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -72,6 +74,7 @@ pub(super) fn scan_all(
         ctx,
         normalizer,
         by_author: config.feeds.iter().any(|f| !f.authors.is_empty()),
+        versions: HashMap::new(),
     };
     let bar = progress_counter(options.progress, "articles read");
     // Two halves run at once, on batch k and on batch k-1:
@@ -148,6 +151,13 @@ pub(super) fn scan_all(
     if let Some(w) = scanner.new_cache {
         w.commit()?;
     }
+    // Each versioned id's winning version, offered once every version
+    // has been seen (in path order of the winners).
+    let mut winners: Vec<Version> = scanner.versions.into_values().collect();
+    winners.sort_by_key(|v| (v.candidate.file, v.candidate.position));
+    for v in winners {
+        scanner.selector.offer(&v.key, v.candidate);
+    }
     let selection = scanner.selector.finish();
     Ok((scanner.files, selection, scanner.from_cache))
 }
@@ -178,6 +188,39 @@ struct Scanner<'a, 'c> {
     /// Whether a feed chooses its items by author (only then are cached
     /// author names decoded).
     by_author: bool,
+    /// Articles with a version number (the IPTC formats), by id: the best
+    /// version seen so far. Offered at the end of the scan, since a later
+    /// file may hold a higher version (or cancel the story).
+    versions: HashMap<String, Version>,
+}
+
+/// The best version of an id seen so far.
+struct Version {
+    key: ItemKey<'static>,
+    candidate: Candidate,
+}
+
+/// Whether `key` is a better version than `best`: a higher version
+/// number, then a later update; on a tie the first (in path order) stays.
+pub(super) fn better_version(key: &ItemKey<'_>, best: &ItemKey<'_>) -> bool {
+    (key.revision, key.updated) > (best.revision, best.updated)
+}
+
+/// A key that owns its texts.
+fn owned(key: &ItemKey<'_>) -> ItemKey<'static> {
+    let texts = |t: &crate::model::Texts<'_>| t.iter().map(|s| Cow::Owned(s.to_string())).collect();
+    ItemKey {
+        id: Cow::Owned(key.id.to_string()),
+        line: key.line,
+        published: key.published,
+        updated: key.updated,
+        categories: texts(&key.categories),
+        authors: texts(&key.authors),
+        draft: key.draft,
+        status: key.status,
+        revision: key.revision,
+        embargo: key.embargo,
+    }
 }
 
 impl Scanner<'_, '_> {
@@ -285,17 +328,41 @@ impl Scanner<'_, '_> {
                 let keys = parsed.articles.iter().map(|a| normalizer.key(a));
                 keys.map(|k| k.id.into_owned()).collect()
             };
-            if let Err(first) = self.claims.claim(&key.id, index, ids_of) {
-                let error = duplicate(file, key, &self.files.get(first).path);
-                self.report.errors.push(error);
-                continue;
-            }
+            let claimed = self.claims.claim(&key.id, index, ids_of);
             let candidate = Candidate {
                 file: index,
                 position: position - 1,
                 line: key.line,
                 article,
             };
+            if key.revision.is_some() {
+                // Versions of one id are no duplicates of each other.
+                match (claimed, self.versions.get_mut(&*key.id)) {
+                    (Ok(()), _) => {
+                        let version = Version {
+                            key: owned(key),
+                            candidate,
+                        };
+                        self.versions.insert(key.id.to_string(), version);
+                        continue;
+                    }
+                    (Err(_), Some(best)) => {
+                        if better_version(key, &best.key) {
+                            *best = Version {
+                                key: owned(key),
+                                candidate,
+                            };
+                        }
+                        continue;
+                    }
+                    (Err(_), None) => {}
+                }
+            }
+            if let Err(first) = claimed {
+                let error = duplicate(file, key, &self.files.get(first).path);
+                self.report.errors.push(error);
+                continue;
+            }
             match offers.as_mut() {
                 Some(offers) => offers.push((key, candidate)),
                 None => self.selector.offer(key, candidate),

@@ -76,6 +76,8 @@ fn feed(info: &FeedInfo, site: &Site) -> AtomFeed {
             version: Some(VERSION.into()),
         }),
         lang: Some(site.language.clone()),
+        icon: site.icon.as_ref().map(|u| u.to_string()),
+        logo: site.logo.as_ref().map(|u| u.to_string()),
         ..AtomFeed::default()
     }
 }
@@ -148,6 +150,20 @@ fn write_entry(out: &mut Vec<u8>, item: &Item, feed_language: &str) {
         out.extend_from_slice(b" rel=\"enclosure\"");
         push_attribute(out, "type", &e.mime_type, &XML);
         push_attribute(out, "length", &e.length.to_string(), &XML);
+        out.extend_from_slice(b"/>");
+    }
+    // The story's picture, as an enclosure too (type and size when known).
+    if let Some(image) = &item.image {
+        push_line(out, 4);
+        out.extend_from_slice(b"<link");
+        push_attribute(out, "href", &image.url, &XML);
+        out.extend_from_slice(b" rel=\"enclosure\"");
+        if let Some(t) = &image.mime_type {
+            push_attribute(out, "type", t, &XML);
+        }
+        if let Some(length) = image.length {
+            push_attribute(out, "length", &length.to_string(), &XML);
+        }
         out.extend_from_slice(b"/>");
     }
     push_text_element(out, 4, "published", &item.published.to_rfc3339(), &XML);
@@ -239,6 +255,15 @@ mod tests {
             let mut enclosure = link(&e.url, "enclosure", &e.mime_type);
             enclosure.length = Some(e.length.to_string());
             links.push(enclosure);
+        }
+        if let Some(image) = &item.image {
+            links.push(Link {
+                href: image.url.clone(),
+                rel: "enclosure".into(),
+                mime_type: image.mime_type.clone(),
+                length: image.length.map(|l| l.to_string()),
+                ..Link::default()
+            });
         }
         let lang = item
             .language

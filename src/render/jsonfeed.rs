@@ -19,6 +19,12 @@ struct JsonFeed<'a> {
     feed_url: String,
     description: &'a str,
     language: &'a str,
+    /// `[site] logo`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    icon: Option<&'a str>,
+    /// `[site] icon`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    favicon: Option<&'a str>,
     authors: Vec<Author<'a>>,
     /// The next older page: the newest archive document of a feed, or
     /// the next older one of an archive document.
@@ -49,6 +55,8 @@ fn feed<'a>(info: &'a FeedInfo, site: &'a Site) -> JsonFeed<'a> {
         feed_url: site.feed_url(&info.name, Format::Json),
         description: &info.description,
         language: &site.language,
+        icon: site.logo.as_ref().map(|u| u.as_str()),
+        favicon: site.icon.as_ref().map(|u| u.as_str()),
         authors: vec![Author {
             name: site.author_name(),
         }],
@@ -118,7 +126,7 @@ fn write_item(json: &mut Pretty, item: &Item) {
         json.string_field("summary", summary);
     }
     if let Some(image) = &item.image {
-        json.string_field("image", image);
+        json.string_field("image", &image.url);
     }
     json.string_field("date_published", &rfc3339(&item.published));
     json.string_field("date_modified", &rfc3339(&item.updated));
@@ -160,10 +168,12 @@ fn write_item(json: &mut Pretty, item: &Item) {
             .iter()
             .filter_map(|p| Some((&p.name, p.native_name.as_deref()?)))
     };
+    let wire = &item.wire;
     if item.version.is_some()
         || item.dateline.is_some()
         || natives().next().is_some()
         || item.rights.is_some()
+        || *wire != crate::model::WireMeta::default()
     {
         json.key("_wirefeed");
         json.open(b'{');
@@ -191,6 +201,25 @@ fn write_item(json: &mut Pretty, item: &Item) {
         }
         if let Some(rights) = &item.rights {
             json.string_field("rights", rights);
+        }
+        if let Some(urgency) = wire.urgency {
+            json.key("urgency");
+            json.number(u64::from(urgency));
+        }
+        if let Some(slugline) = &wire.slugline {
+            json.string_field("slugline", slugline);
+        }
+        if !wire.signals.is_empty() {
+            json.key("signals");
+            json.open(b'[');
+            for signal in &wire.signals {
+                json.value();
+                json.string(signal);
+            }
+            json.close(b']');
+        }
+        if let Some(ednote) = &wire.ednote {
+            json.string_field("ednote", ednote);
         }
         json.close(b'}');
     }
@@ -391,6 +420,14 @@ mod tests {
         authors_native: Vec<NativeName<'a>>,
         #[serde(skip_serializing_if = "Option::is_none")]
         rights: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        urgency: Option<u8>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        slugline: Option<&'a str>,
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        signals: &'a [String],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ednote: Option<&'a str>,
     }
 
     impl Extension<'_> {
@@ -399,6 +436,10 @@ mod tests {
                 && self.dateline.is_none()
                 && self.authors_native.is_empty()
                 && self.rights.is_none()
+                && self.urgency.is_none()
+                && self.slugline.is_none()
+                && self.signals.is_empty()
+                && self.ednote.is_none()
         }
     }
 
@@ -421,7 +462,7 @@ mod tests {
             title: &item.title,
             content_html: &item.content_html,
             summary: item.summary.as_deref(),
-            image: item.image.as_deref(),
+            image: item.image.as_ref().map(|i| i.url.as_str()),
             date_published: rfc3339(&item.published),
             date_modified: rfc3339(&item.updated),
             authors: item
@@ -458,6 +499,10 @@ mod tests {
                     })
                     .collect(),
                 rights: item.rights.as_deref(),
+                urgency: item.wire.urgency,
+                slugline: item.wire.slugline.as_deref(),
+                signals: &item.wire.signals,
+                ednote: item.wire.ednote.as_deref(),
             },
         }
     }

@@ -321,7 +321,8 @@ pub(crate) mod test_support {
 
     pub fn site() -> Site {
         toml::from_str(
-            "title = \"Desk\"\nbase_url = \"https://news.example.com/\"\nrights = \"(c) Desk\"",
+            "title = \"Desk\"\nbase_url = \"https://news.example.com/\"\nrights = \"(c) Desk\"\n\
+             icon = \"https://news.example.com/icon.png\"\nlogo = \"https://news.example.com/logo.png\"",
         )
         .unwrap()
     }
@@ -366,6 +367,10 @@ pub(crate) mod test_support {
                     image: None,
                     enclosure: None,
                     draft: false,
+                    status: crate::model::Status::Usable,
+                    revision: None,
+                    embargo: None,
+                    wire: crate::model::WireMeta::default(),
                     source: "x.txt".into(),
                     line: 1,
                 }
@@ -556,8 +561,12 @@ pub(crate) mod test_support {
                         3 => Some(rng.text(AWKWARD, 2)),
                         _ => None,
                     },
-                    image: rng.chance(30).then(|| {
-                        format!("https://cdn.example.com/{i}.jpg?w={}", rng.text(AWKWARD, 2))
+                    image: rng.chance(30).then(|| crate::model::Image {
+                        url: format!("https://cdn.example.com/{i}.jpg?w={}", rng.text(AWKWARD, 2)),
+                        mime_type: rng.chance(50).then(|| "image/jpeg".to_owned()),
+                        length: rng.chance(50).then(|| rng.below(1_000_000)),
+                        width: rng.chance(50).then_some(640),
+                        height: rng.chance(50).then_some(480),
                     }),
                     enclosure: rng.chance(30).then(|| Enclosure {
                         url: format!("https://cdn.example.com/{i}.mp3?x={}", rng.text(AWKWARD, 2)),
@@ -569,6 +578,10 @@ pub(crate) mod test_support {
                         },
                     }),
                     draft: false,
+                    status: crate::model::Status::Usable,
+                    revision: None,
+                    embargo: None,
+                    wire: crate::model::WireMeta::default(),
                     source: "x.txt".into(),
                     line: i + 1,
                 }

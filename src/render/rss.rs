@@ -17,6 +17,13 @@ use super::{archive_links, rfc822, split_frame, Fragment, Frame, GENERATOR, HIST
 use crate::config::{Format, Site};
 use crate::model::{FeedInfo, Item, Person};
 
+/// Dublin Core terms: `dcterms:modified`, an item's update time, which
+/// feedparser reads as `updated`.
+const DCTERMS_NS: &str = "http://purl.org/dc/terms/";
+
+/// Media RSS: an item's picture (`media:content`, `media:thumbnail`).
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
+
 /// Declared on the root element whether or not a chunk uses them, so that
 /// frame and fragments agree.
 fn namespaces() -> BTreeMap<String, String> {
@@ -24,6 +31,8 @@ fn namespaces() -> BTreeMap<String, String> {
         ("atom", "http://www.w3.org/2005/Atom"),
         ("content", "http://purl.org/rss/1.0/modules/content/"),
         ("dc", "http://purl.org/dc/elements/1.1/"),
+        ("dcterms", DCTERMS_NS),
+        ("media", MEDIA_NS),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -81,6 +90,18 @@ fn channel(info: &FeedInfo, site: &Site) -> Channel {
         copyright: site.rights.as_deref().map(text),
         last_build_date: Some(rfc822(&info.updated)),
         generator: Some(format!("{GENERATOR} {VERSION}")),
+        // The site's icon (else its logo); title and link as the
+        // channel's, as the validator wants.
+        image: site
+            .icon
+            .as_ref()
+            .or(site.logo.as_ref())
+            .map(|url| ::rss::Image {
+                url: url.to_string(),
+                title: text(&info.title),
+                link: site.base_url.to_string(),
+                ..::rss::Image::default()
+            }),
         atom_ext: Some(AtomExtension { links }),
         namespaces,
         extensions,
@@ -203,6 +224,25 @@ fn write_item(out: &mut Vec<u8>, item: &Item) {
     out.extend_from_slice(b"<content:encoded>");
     push_cdata(out, &item.content_html);
     out.extend_from_slice(b"</content:encoded>");
+    if item.updated != item.published {
+        let modified = super::rfc3339(&item.updated);
+        push_text_element(out, 6, "dcterms:modified", &modified, &RSS_TEXT);
+    }
+    // Media RSS, as the crate writes an extension without children: its
+    // attributes in name order, the end tag on a line of its own.
+    for (name, attrs) in media(item) {
+        push_line(out, 6);
+        out.extend_from_slice(b"<media:");
+        out.extend_from_slice(name.as_bytes());
+        for (key, value) in &attrs {
+            push_attribute(out, key, value, &RSS_TEXT);
+        }
+        out.push(b'>');
+        push_line(out, 6);
+        out.extend_from_slice(b"</media:");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'>');
+    }
     if author.is_none() {
         for person in &item.authors {
             push_text_element(out, 6, "dc:creator", &person.name, &RSS_TEXT);
@@ -210,6 +250,30 @@ fn write_item(out: &mut Vec<u8>, item: &Item) {
     }
     push_line(out, 4);
     out.extend_from_slice(b"</item>");
+}
+
+/// The Media RSS elements of an item's picture, each with its attributes
+/// in name order: `media:content` (with `medium`, `type`, `fileSize`,
+/// `width`, `height` where known) and `media:thumbnail`.
+fn media(item: &Item) -> Vec<(&'static str, BTreeMap<&'static str, String>)> {
+    let Some(image) = &item.image else {
+        return Vec::new();
+    };
+    let mut content = BTreeMap::from([("medium", "image".to_owned()), ("url", image.url.clone())]);
+    if let Some(t) = &image.mime_type {
+        content.insert("type", t.clone());
+    }
+    if let Some(length) = image.length {
+        content.insert("fileSize", length.to_string());
+    }
+    if let Some(width) = image.width {
+        content.insert("width", width.to_string());
+    }
+    if let Some(height) = image.height {
+        content.insert("height", height.to_string());
+    }
+    let thumbnail = BTreeMap::from([("url", image.url.clone())]);
+    vec![("content", content), ("thumbnail", thumbnail)]
 }
 
 /// RSS `author`, `address (Name)`, for an item whose one author has an
@@ -274,6 +338,7 @@ mod tests {
                 permalink: is_permalink(&item.id),
             }),
             pub_date: Some(rfc822(&item.published)),
+            extensions: extensions(item),
             dublin_core_ext: Some(DublinCoreExtension {
                 creators: match author {
                     Some(_) => Vec::new(),
@@ -283,6 +348,36 @@ mod tests {
             }),
             ..RssItem::default()
         }
+    }
+
+    fn extensions(item: &Item) -> ExtensionMap {
+        let mut map = ExtensionMap::new();
+        if item.updated != item.published {
+            let modified = Extension {
+                name: "dcterms:modified".into(),
+                value: Some(crate::render::rfc3339(&item.updated)),
+                ..Extension::default()
+            };
+            map.insert(
+                "dcterms".into(),
+                [("modified".to_owned(), vec![modified])].into(),
+            );
+        }
+        let media: BTreeMap<String, Vec<Extension>> = media(item)
+            .into_iter()
+            .map(|(name, attrs)| {
+                let extension = Extension {
+                    name: format!("media:{name}"),
+                    attrs: attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                    ..Extension::default()
+                };
+                (name.to_owned(), vec![extension])
+            })
+            .collect();
+        if !media.is_empty() {
+            map.insert("media".into(), media);
+        }
+        map
     }
 
     /// The items of `items` as the crate writes them in a whole channel,

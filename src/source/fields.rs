@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::limits::{cap_categories, categories_warning, Warning};
 use super::{parse_date, stem_of, ParseContext};
-use crate::model::{Article, ArticleFormat, Body, Enclosure, Person};
+use crate::model::{Article, ArticleFormat, Body, Enclosure, Image, Person, Status, WireMeta};
 
 /// One string or a list of strings (`author: A` or `authors: [A, B]`).
 #[derive(Debug, Deserialize)]
@@ -62,6 +62,8 @@ pub struct Fields {
     pub enclosure: Option<RawEnclosure>,
     pub language: Option<String>,
     pub rights: Option<String>,
+    /// `usable` (the default), `withheld` or `canceled`.
+    pub status: Option<String>,
     /// JSON only.
     pub content_html: Option<String>,
     /// JSON only.
@@ -119,6 +121,13 @@ impl Fields {
                 key: "updated",
                 reason,
             })?;
+        let status = match &self.status {
+            Some(s) => super::iptc::status(s).map_err(|reason| FieldError {
+                key: "status",
+                reason,
+            })?,
+            None => Status::Usable,
+        };
         let mut authors = Vec::new();
         for name in [self.author, self.authors].into_iter().flatten() {
             authors.extend(name.into_vec().iter().map(|n| person(n)));
@@ -158,7 +167,11 @@ impl Fields {
             body,
             rights: self.rights,
             link: self.link,
-            image: self.image,
+            image: self.image.map(|url| Image {
+                mime_type: super::iptc::image_type(&url),
+                url,
+                ..Image::default()
+            }),
             enclosure: self.enclosure.map(|e| Enclosure {
                 url: e.url,
                 mime_type: e.mime_type,
@@ -166,6 +179,10 @@ impl Fields {
             }),
             language: self.language,
             draft: self.draft,
+            status,
+            revision: None,
+            embargo: None,
+            wire: WireMeta::default(),
         })
     }
 }

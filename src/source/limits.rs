@@ -45,6 +45,13 @@ pub const MAX_HTML_ATTRIBUTES: usize = 64;
 /// 64 KiB 16,384.
 pub const MAX_HTML_TEXT_SCAN: u64 = 1 << 30;
 
+/// Elements open at once in a NewsML-G2 or NITF file: the parsers walk
+/// the tree recursively.
+pub const MAX_XML_DEPTH: usize = 64;
+
+/// Attributes on one XML element (each is compared with those before it).
+pub const MAX_XML_ATTRIBUTES: usize = 64;
+
 /// A problem that does not stop an article, to be reported once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {

@@ -9,12 +9,17 @@
 
 pub mod cache;
 mod fields;
+mod iptc;
 mod json;
 pub mod limits;
 mod list;
 mod markdown;
+mod newsml;
+mod ninjs;
+mod nitf;
 mod walk;
 mod wire;
+mod xml;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -186,7 +191,16 @@ fn parse_stamped(
     let (articles, errors) = match format {
         ArticleFormat::Wire => single(wire::parse(path, &text, ctx, &mut warnings)),
         ArticleFormat::Markdown => single(markdown::parse(path, &text, ctx, &mut warnings)),
+        ArticleFormat::Json if is_jsonl(path) => json::parse(path, &text, ctx, &mut warnings),
+        // `format = "auto"`: a ninjs object is told by its keys.
+        ArticleFormat::Json if ninjs::is_ninjs(&text) => {
+            ninjs::parse(path, &text, ctx, &mut warnings)
+        }
         ArticleFormat::Json => json::parse(path, &text, ctx, &mut warnings),
+        ArticleFormat::Ninjs => ninjs::parse(path, &text, ctx, &mut warnings),
+        ArticleFormat::Xml | ArticleFormat::NewsMlG2 | ArticleFormat::Nitf => {
+            parse_xml(path, &text, format, ctx, &mut warnings)
+        }
     };
     for warning in warnings {
         warn_once(path, stamp, warning);
@@ -196,6 +210,42 @@ fn parse_stamped(
         errors,
         legacy_encoded,
         stamp,
+    }
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl"))
+}
+
+/// An XML file: NewsML-G2 or NITF, as named or (auto) as its root says.
+fn parse_xml(
+    path: &Path,
+    text: &str,
+    format: ArticleFormat,
+    ctx: ParseContext,
+    warnings: &mut Vec<Warning>,
+) -> (Vec<Article>, Vec<SourceError>) {
+    let root = match xml::parse(text) {
+        Ok(root) => root,
+        Err((line, reason)) => return (vec![], vec![SourceError::new(path, line, reason)]),
+    };
+    let is_nitf = match format {
+        ArticleFormat::Nitf => true,
+        ArticleFormat::NewsMlG2 => false,
+        _ if newsml::is_newsml(&root) => false,
+        _ if nitf::is_nitf(&root) => true,
+        _ => {
+            let reason = format!(
+                "root element `{}` is neither a NewsML-G2 newsItem or newsMessage nor an NITF `nitf`",
+                root.name
+            );
+            return (vec![], vec![SourceError::new(path, root.line, reason)]);
+        }
+    };
+    match is_nitf {
+        true => nitf::parse(path, &root, ctx, warnings),
+        false => newsml::parse(path, &root, ctx, warnings),
     }
 }
 
@@ -358,6 +408,7 @@ mod tests {
                 "txt" => Some(ArticleFormat::Wire),
                 "md" | "markdown" => Some(ArticleFormat::Markdown),
                 "json" | "jsonl" => Some(ArticleFormat::Json),
+                "xml" => Some(ArticleFormat::Xml),
                 _ => None,
             };
             match configured {
@@ -365,6 +416,9 @@ mod tests {
                 SourceFormat::Wire => Some(ArticleFormat::Wire),
                 SourceFormat::Markdown => Some(ArticleFormat::Markdown),
                 SourceFormat::Json => Some(ArticleFormat::Json),
+                SourceFormat::NewsMlG2 => Some(ArticleFormat::NewsMlG2),
+                SourceFormat::Nitf => Some(ArticleFormat::Nitf),
+                SourceFormat::Ninjs => Some(ArticleFormat::Ninjs),
             }
         };
         let names = [
@@ -374,6 +428,8 @@ mod tests {
             "a.markdown",
             "a.json",
             "a.JSONL",
+            "a.xml",
+            "A.XML",
             "a.tar.md",
             "a.md.gz",
             ".txt",
@@ -391,6 +447,9 @@ mod tests {
             SourceFormat::Wire,
             SourceFormat::Markdown,
             SourceFormat::Json,
+            SourceFormat::NewsMlG2,
+            SourceFormat::Nitf,
+            SourceFormat::Ninjs,
         ] {
             for name in names {
                 assert_eq!(

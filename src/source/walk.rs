@@ -152,6 +152,8 @@ pub(super) fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Opt
         Some(ArticleFormat::Markdown)
     } else if is("json") || is("jsonl") {
         Some(ArticleFormat::Json)
+    } else if is("xml") {
+        Some(ArticleFormat::Xml)
     } else {
         None
     };
@@ -160,6 +162,9 @@ pub(super) fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Opt
         SourceFormat::Wire => Some(ArticleFormat::Wire),
         SourceFormat::Markdown => Some(ArticleFormat::Markdown),
         SourceFormat::Json => Some(ArticleFormat::Json),
+        SourceFormat::NewsMlG2 => Some(ArticleFormat::NewsMlG2),
+        SourceFormat::Nitf => Some(ArticleFormat::Nitf),
+        SourceFormat::Ninjs => Some(ArticleFormat::Ninjs),
     }
 }
 

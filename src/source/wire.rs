@@ -160,6 +160,10 @@ pub fn parse(
         enclosure: None,
         language: None,
         draft: false,
+        status: crate::model::Status::Usable,
+        revision: None,
+        embargo: None,
+        wire: crate::model::WireMeta::default(),
     })
 }
 

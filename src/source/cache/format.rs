@@ -11,7 +11,10 @@
 //!         changed_ns i128, inode u64 (little-endian, fixed width)
 //! body    bool legacy_encoded, varint count, then per outcome:
 //!           varint 0, str id, varint line, time published, time updated,
-//!                     texts categories, texts authors, bool draft
+//!                     texts categories, texts authors, bool draft,
+//!                     status (one byte: 0 usable, 1 withheld, 2 canceled),
+//!                     varint revision (0 none, else the number + 1),
+//!                     bool embargoed, then (if true) time embargo
 //!           varint 1, varint line, str reason
 //! varint  7 bits a byte, low first, high bit set on all but the last
 //! str     varint length, UTF-8 bytes;   texts: varint count, strs
@@ -26,11 +29,11 @@ use std::ops::Range;
 use chrono::{DateTime, FixedOffset};
 
 use super::{FileRecord, Outcome};
-use crate::model::{ItemKey, Texts};
+use crate::model::{ItemKey, Status, Texts};
 use crate::source::Stamp;
 
 /// Starts every cache file; another version's cache is ignored.
-pub(super) const MAGIC: &[u8; 8] = b"WFCACHE4";
+pub(super) const MAGIC: &[u8; 8] = b"WFCACHE5";
 
 /// No record is this large (a damaged length must not allocate gigabytes).
 pub(super) const MAX_FRAME: usize = 64 << 20;
@@ -52,6 +55,16 @@ pub(super) fn encode_body(legacy_encoded: bool, results: &[Outcome<'_>], out: &m
                 out.texts(&key.categories);
                 out.texts(&key.authors);
                 out.bool(key.draft);
+                out.0.push(match key.status {
+                    Status::Usable => 0,
+                    Status::Withheld => 1,
+                    Status::Canceled => 2,
+                });
+                out.varint(key.revision.map_or(0, |r| u64::from(r) + 1));
+                out.bool(key.embargo.is_some());
+                if let Some(embargo) = &key.embargo {
+                    out.time(embargo);
+                }
             }
             Outcome::Error { line, reason } => {
                 out.varint(1);
@@ -123,6 +136,20 @@ pub(super) fn decode_body(bytes: &[u8], authors: bool) -> Option<FileRecord<'_>>
                     false => input.skip_texts()?,
                 },
                 draft: input.bool()?,
+                status: match input.byte()? {
+                    0 => Status::Usable,
+                    1 => Status::Withheld,
+                    2 => Status::Canceled,
+                    _ => return None,
+                },
+                revision: match input.varint(5)? {
+                    0 => None,
+                    n => Some(u32::try_from(n - 1).ok()?),
+                },
+                embargo: match input.bool()? {
+                    true => Some(input.time()?),
+                    false => None,
+                },
             }),
             1 => Outcome::Error {
                 line: input.usize()?,
@@ -267,7 +294,8 @@ mod tests {
     const PINNED_BODY: &[u8] = &[
         1, 2, 0, 4, 65, 69, 78, 49, 172, 2, 128, 138, 237, 171, 13, 128, 202, 181, 238, 1, 160,
         250, 3, 128, 138, 237, 171, 13, 128, 202, 181, 238, 1, 160, 250, 3, 1, 6, 235, 182, 129,
-        237, 149, 156, 1, 3, 75, 105, 109, 0, 1, 2, 3, 98, 97, 100,
+        237, 149, 156, 1, 3, 75, 105, 109, 0, 2, 4, 1, 128, 138, 237, 171, 13, 128, 202, 181, 238,
+        1, 160, 250, 3, 1, 2, 3, 98, 97, 100,
     ];
     const PINNED_KEY: &[u8] = &[
         97, 47, 98, 46, 116, 120, 116, 1, 0, 0, 0, 0, 0, 0, 0, 254, 255, 255, 255, 255, 255, 255,
@@ -312,6 +340,9 @@ mod tests {
                     categories: (0..n).map(pick).collect(),
                     authors: (0..(n + 1) % 3).map(|k| pick(k + 2)).collect(),
                     draft: n % 2 == 1,
+                    status: [Status::Usable, Status::Withheld, Status::Canceled][n % 3],
+                    revision: [None, Some(0), Some(1), Some(u32::MAX)][n % 4],
+                    embargo: (n % 2 == 0).then_some(t),
                 };
                 let error = Outcome::Error {
                     line: n * 300,
@@ -357,7 +388,7 @@ mod tests {
     /// and [`MAGIC`] must change with it (then update these bytes).
     #[test]
     fn the_format_is_pinned() {
-        assert_eq!(MAGIC, b"WFCACHE4");
+        assert_eq!(MAGIC, b"WFCACHE5");
         let t = DateTime::parse_from_rfc3339("2026-10-01T09:00:00.5+09:00").unwrap();
         let results = [
             Outcome::Key(ItemKey {
@@ -368,6 +399,9 @@ mod tests {
                 categories: vec!["북한".into()].into(),
                 authors: vec!["Kim".into()].into(),
                 draft: false,
+                status: Status::Canceled,
+                revision: Some(3),
+                embargo: Some(t),
             }),
             Outcome::Error {
                 line: 2,

@@ -490,6 +490,9 @@ mod tests {
             categories: vec!["Seoul".into()].into(),
             authors: vec!["Kim".into(), "김".into()].into(),
             draft: false,
+            status: crate::model::Status::Usable,
+            revision: None,
+            embargo: None,
         }
     }
 
