@@ -78,14 +78,9 @@ pub fn serve(
             "serving {} on http://{local}/ (Ctrl-C stops)",
             config.output.display()
         );
-        let served = crate::serve::run(
-            listener,
-            &config.output,
-            &config.serve.cache_control,
-            shutdown.clone(),
-        )
-        .await
-        .map_err(|e| ServeError::Io(e.to_string()));
+        let served = crate::serve::run(listener, &config.output, &config.serve, shutdown.clone())
+            .await
+            .map_err(|e| ServeError::Io(e.to_string()));
         shutdown.cancel();
         if let Some(w) = watcher {
             match w.await {

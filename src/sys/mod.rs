@@ -1,9 +1,9 @@
 //! Every call that differs by platform, behind one small interface with a
 //! portable fallback: folder handles for the walk (`unix.rs`; elsewhere
 //! by path, `portable.rs`), file stamps, write-behind, the cache's
-//! exchange of two files, a file's link count, whether a process is
-//! alive, and the signals that stop a service. No other module names
-//! `cfg`, `rustix` or `libc`.
+//! exchange of two files, a file's link count, the open-file limit,
+//! whether a process is alive, and the signals that stop a service. No
+//! other module names `cfg`, `rustix` or `libc`.
 
 use std::ffi::OsStr;
 
@@ -17,7 +17,9 @@ mod portable;
 #[cfg(not(unix))]
 use portable as imp;
 
-pub use imp::{exchange, link_count, process_alive, stamp, write_behind, Folder, Handle};
+pub use imp::{
+    exchange, link_count, open_files_limit, process_alive, stamp, write_behind, Folder, Handle,
+};
 
 /// Folder handles that listed files may hold at once, waiting to be stamped.
 #[cfg_attr(not(unix), allow(dead_code))] // files are stated by path there

@@ -250,3 +250,9 @@ pub fn process_alive(pid: u32) -> bool {
         Err(e) => e != rustix::io::Errno::SRCH,
     }
 }
+
+/// How many descriptors the process may have open (the soft limit), if
+/// there is one.
+pub fn open_files_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+}
