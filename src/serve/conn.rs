@@ -188,14 +188,13 @@ pub async fn serve(
         .serve_connection(io, service);
     tokio::pin!(connection);
     let mut stopping = false;
+    // The phase changes under the timer: it is looked at again at least
+    // every quarter of the shorter timeout (a request does not wake it).
+    let tick = limits.header_timeout.min(limits.idle_timeout) / 4;
     loop {
-        let deadline = watch.deadline(&limits);
-        let timer = async {
-            match deadline {
-                Some(d) => tokio::time::sleep_until(d.into()).await,
-                None => std::future::pending().await,
-            }
-        };
+        let next = Instant::now() + tick;
+        let wake = watch.deadline(&limits).map_or(next, |d| d.min(next));
+        let timer = tokio::time::sleep_until(wake.into());
         tokio::select! {
             _ = connection.as_mut() => return,
             _ = timer => {
