@@ -91,7 +91,10 @@ fn folder() -> tempfile::TempDir {
 }
 
 /// One response read off `s`: status, headers (lower-case names), body.
-fn read_response(s: &mut TcpStream) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+/// Status, headers (lower-case names) and body of one response.
+type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+fn read_response(s: &mut TcpStream) -> Option<Answer> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
@@ -116,11 +119,7 @@ fn read_response(s: &mut TcpStream) -> Option<(u16, Vec<(String, String)>, Vec<u
     Some((code, headers, body))
 }
 
-fn get(
-    s: &mut TcpStream,
-    path: &str,
-    extra: &str,
-) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> {
+fn get(s: &mut TcpStream, path: &str, extra: &str) -> Option<Answer> {
     write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\n{extra}\r\n").ok()?;
     read_response(s)
 }
