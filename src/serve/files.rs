@@ -336,6 +336,27 @@ fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
         }
         full.push(segment);
     }
+    // Without a link on the way, the path stays inside `root` (no segment
+    // is `..` or hidden): one `lstat` a segment, not `realpath`'s
+    // `readlink` for every component of the whole path.
+    let mut at = root.to_path_buf();
+    let mut segments = relative.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        at.push(segment);
+        let meta = std::fs::symlink_metadata(&at).ok()?;
+        if meta.file_type().is_symlink() {
+            return resolve_links(root, &full);
+        }
+        if segments.peek().is_none() {
+            return meta.is_file().then_some(full);
+        }
+    }
+    None
+}
+
+/// `full` with its links followed, if that stays inside `root`, is no
+/// hidden file, and is a file.
+fn resolve_links(root: &Path, full: &Path) -> Option<PathBuf> {
     let real = full.canonicalize().ok()?;
     // A link may not lead to a hidden file (the outbox, the cache) either.
     let hidden = real
