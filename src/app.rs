@@ -79,14 +79,9 @@ pub fn serve(
         eprintln!("{serving} (Ctrl-C stops)");
         tokio::spawn(keep_watchdog_fed(shutdown.clone()));
         crate::sys::service_state(ServiceState::Ready(&serving));
-        let served = crate::serve::run(
-            listener,
-            &config.output,
-            &config.serve.cache_control,
-            shutdown.clone(),
-        )
-        .await
-        .map_err(|e| ServeError::Io(e.to_string()));
+        let served = crate::serve::run(listener, &config.output, &config.serve, shutdown.clone())
+            .await
+            .map_err(|e| ServeError::Io(e.to_string()));
         crate::sys::service_state(ServiceState::Stopping);
         shutdown.cancel();
         if let Some(w) = watcher {

@@ -158,8 +158,14 @@ fn parse_cron(text: &str) -> Result<croner::Cron, String> {
         .map_err(|e| e.to_string())
 }
 
-/// `30s`, `5m`, `2h`, `1d`.
-fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+/// `500ms`, `30s`, `5m`, `2h`, `1d`, between `min` and `max`; errors
+/// name `key`.
+fn parse_duration(
+    key: &str,
+    text: &str,
+    min: std::time::Duration,
+    max: std::time::Duration,
+) -> Result<std::time::Duration, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
@@ -167,26 +173,41 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     let (number, unit) = text.split_at(split);
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("schedule.every: `{text}` is not an interval like 30s, 5m, 2h"))?;
-    let unit_secs: u64 = match unit.trim() {
-        "s" | "sec" | "" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86400,
+        .map_err(|_| format!("{key}: `{text}` is not a duration like 30s, 5m, 2h"))?;
+    let unit_ms: u64 = match unit.trim() {
+        "ms" => 1,
+        "s" | "sec" | "" => 1000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
         other => {
             return Err(format!(
-                "schedule.every: unknown unit `{other}` (use s, m, h or d)"
+                "{key}: unknown unit `{other}` (use ms, s, m, h or d)"
             ))
         }
     };
-    const YEAR: u64 = 366 * 86400;
-    let secs = n.checked_mul(unit_secs).filter(|&s| s <= YEAR);
-    let Some(secs) = secs.filter(|&s| s > 0) else {
-        return Err(format!(
-            "schedule.every: `{text}` must be between 1s and 366d"
-        ));
-    };
-    Ok(std::time::Duration::from_secs(secs))
+    let duration = n
+        .checked_mul(unit_ms)
+        .map(std::time::Duration::from_millis)
+        .filter(|d| (min..=max).contains(d));
+    duration.ok_or_else(|| {
+        format!(
+            "{key}: `{text}` must be between {} and {}",
+            show_duration(min),
+            show_duration(max)
+        )
+    })
+}
+
+/// A bound as a config would write it: `1s`, `366d`, `10ms`.
+fn show_duration(d: std::time::Duration) -> String {
+    let ms = d.as_millis();
+    match ms {
+        _ if ms.is_multiple_of(86_400_000) && ms > 0 => format!("{}d", ms / 86_400_000),
+        _ if ms.is_multiple_of(3_600_000) && ms > 0 => format!("{}h", ms / 3_600_000),
+        _ if ms.is_multiple_of(1000) => format!("{}s", ms / 1000),
+        _ => format!("{ms}ms"),
+    }
 }
 
 /// How a push target takes files.
@@ -348,16 +369,29 @@ pub struct WebSub {
     pub hub: Url,
 }
 
-/// `[serve]`: how `wirefeed serve` answers.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `[serve]`: how `wirefeed serve` answers, and the limits it keeps.
+#[derive(Debug, Clone)]
 pub struct Serve {
     /// Address to listen on; loopback unless told otherwise.
-    #[serde(default = "default_bind")]
     pub bind: std::net::SocketAddr,
     /// `Cache-Control` sent with every file.
-    #[serde(default = "default_cache_control")]
     pub cache_control: String,
+    /// How long a client may take to send a request's headers, from its
+    /// first byte (`header_timeout`, default 10 s).
+    pub header_timeout: std::time::Duration,
+    /// How long a connection may wait for its next request, or make no
+    /// progress taking a response, before it is closed (`idle_timeout`,
+    /// default 30 s).
+    pub idle_timeout: std::time::Duration,
+    /// How long requests in flight may still take once asked to stop
+    /// (`shutdown_timeout`, default 10 s).
+    pub shutdown_timeout: std::time::Duration,
+    /// Connections served at once; more wait to be accepted
+    /// (`max_connections`, default 512, less when few files may be open).
+    pub max_connections: usize,
+    /// Bytes of compressed bodies kept in memory (`compression_cache_mib`,
+    /// default 64 MiB).
+    pub compression_cache: usize,
 }
 
 impl Default for Serve {
@@ -365,7 +399,86 @@ impl Default for Serve {
         Serve {
             bind: default_bind(),
             cache_control: default_cache_control(),
+            header_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(30),
+            shutdown_timeout: std::time::Duration::from_secs(10),
+            max_connections: default_max_connections(),
+            compression_cache: 64 << 20,
         }
+    }
+}
+
+/// 512, or fewer when the process may not open two descriptors per
+/// connection (a socket and the file it is sent) and some to spare.
+fn default_max_connections() -> usize {
+    let room = crate::sys::open_files_limit().map_or(usize::MAX, |n| {
+        usize::try_from(n.saturating_sub(64) / 2).unwrap_or(usize::MAX)
+    });
+    room.clamp(16, 512)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServe {
+    bind: Option<std::net::SocketAddr>,
+    cache_control: Option<String>,
+    header_timeout: Option<Spanned<String>>,
+    idle_timeout: Option<Spanned<String>>,
+    shutdown_timeout: Option<Spanned<String>>,
+    max_connections: Option<Spanned<usize>>,
+    compression_cache_mib: Option<Spanned<usize>>,
+}
+
+impl RawServe {
+    /// Checks every value; errors carry the span of the value at fault.
+    fn check(self) -> Result<Serve, (std::ops::Range<usize>, String)> {
+        let d = Serve::default();
+        let duration = |value: Option<Spanned<String>>,
+                        key: &str,
+                        min: std::time::Duration,
+                        default: std::time::Duration| {
+            match value {
+                None => Ok(default),
+                Some(v) => parse_duration(&format!("serve.{key}"), v.get_ref(), min, HOUR)
+                    .map_err(|m| (v.span(), m)),
+            }
+        };
+        const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+        const MS: std::time::Duration = std::time::Duration::from_millis(1);
+        let max_connections = match self.max_connections {
+            None => d.max_connections,
+            Some(n) if *n.get_ref() == 0 => {
+                return Err((n.span(), "serve.max_connections: must be at least 1".into()))
+            }
+            Some(n) => n.into_inner(),
+        };
+        let compression_cache = match self.compression_cache_mib {
+            None => d.compression_cache,
+            Some(n) => n
+                .get_ref()
+                .checked_mul(1 << 20)
+                .filter(|&b| b <= 1 << 40)
+                .ok_or_else(|| {
+                    (
+                        n.span(),
+                        "serve.compression_cache_mib: at most 1048576 (1 TiB)".into(),
+                    )
+                })?,
+        };
+        Ok(Serve {
+            bind: self.bind.unwrap_or(d.bind),
+            cache_control: self.cache_control.unwrap_or(d.cache_control),
+            header_timeout: duration(self.header_timeout, "header_timeout", MS, d.header_timeout)?,
+            idle_timeout: duration(self.idle_timeout, "idle_timeout", MS, d.idle_timeout)?,
+            shutdown_timeout: duration(
+                self.shutdown_timeout,
+                "shutdown_timeout",
+                std::time::Duration::ZERO,
+                d.shutdown_timeout,
+            )?,
+            max_connections,
+            compression_cache,
+        })
     }
 }
 
@@ -560,7 +673,7 @@ struct RawConfig {
     #[serde(default)]
     category_feeds: Option<RawCategoryFeeds>,
     #[serde(default)]
-    serve: Serve,
+    serve: RawServe,
     #[serde(default)]
     push: Vec<Spanned<PushTarget>>,
     #[serde(default)]
@@ -742,7 +855,13 @@ impl Config {
                 cron: None,
                 ..
             }) => Some(Schedule::Every(
-                parse_interval(every.get_ref()).map_err(|m| invalid(Some(every.span()), m))?,
+                parse_duration(
+                    "schedule.every",
+                    every.get_ref(),
+                    std::time::Duration::from_secs(1),
+                    std::time::Duration::from_secs(366 * 86400),
+                )
+                .map_err(|m| invalid(Some(every.span()), m))?,
             )),
             Some(RawSchedule {
                 every: None,
@@ -764,6 +883,7 @@ impl Config {
                 ))
             }
         };
+        let serve = raw.serve.check().map_err(|(s, m)| invalid(Some(s), m))?;
         check_http(&raw.site.base_url, "base_url")
             .map_err(|m| invalid(find_key(text, "base_url"), m))?;
         if let Some(url) = &raw.site.feeds_url {
@@ -785,7 +905,7 @@ impl Config {
             sources,
             feeds,
             category_feeds,
-            serve: raw.serve,
+            serve,
             push,
             websub: raw.websub,
             schedule,
@@ -1329,6 +1449,42 @@ name = "all"
             e.contains(":4: site.base_url: `mailto:desk@example.com`"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn serve_limits_and_their_errors() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.serve.header_timeout.as_secs(), 10);
+        assert_eq!(c.serve.idle_timeout.as_secs(), 30);
+        assert_eq!(c.serve.shutdown_timeout.as_secs(), 10);
+        assert!((16..=512).contains(&c.serve.max_connections));
+        let c = parse(&format!(
+            "{GOOD}[serve]\nheader_timeout = \"250ms\"\nidle_timeout = \"2m\"\n\
+             shutdown_timeout = \"0s\"\nmax_connections = 3\ncompression_cache_mib = 8\n"
+        ))
+        .unwrap();
+        assert_eq!(c.serve.header_timeout.as_millis(), 250);
+        assert_eq!(c.serve.idle_timeout.as_secs(), 120);
+        assert!(c.serve.shutdown_timeout.is_zero());
+        assert_eq!(c.serve.max_connections, 3);
+        assert_eq!(c.serve.compression_cache, 8 << 20);
+        let e = error_of(&format!("{GOOD}[serve]\nidle_timeout = \"30 parsecs\"\n"));
+        assert!(
+            e.contains(":12: serve.idle_timeout: unknown unit `parsecs`"),
+            "{e}"
+        );
+        let e = error_of(&format!("{GOOD}[serve]\nheader_timeout = \"2h\"\n"));
+        assert!(
+            e.contains(":12: serve.header_timeout: `2h` must be between 1ms and 1h"),
+            "{e}"
+        );
+        let e = error_of(&format!("{GOOD}[serve]\nmax_connections = 0\n"));
+        assert!(
+            e.contains(":12: serve.max_connections: must be at least 1"),
+            "{e}"
+        );
+        let e = error_of(&format!("{GOOD}[serve]\nkeepalive = \"1s\"\n"));
+        assert!(e.contains(":12: unknown field `keepalive`"), "{e}");
     }
 
     #[test]

@@ -272,3 +272,9 @@ pub fn service_state(state: super::ServiceState) {
 pub fn watchdog_interval() -> Option<std::time::Duration> {
     sd_notify::watchdog_enabled()
 }
+
+/// How many descriptors the process may have open (the soft limit), if
+/// there is one.
+pub fn open_files_limit() -> Option<u64> {
+    rustix::process::getrlimit(rustix::process::Resource::Nofile).current
+}

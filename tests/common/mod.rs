@@ -156,7 +156,13 @@ pub async fn serve_built_samples(
         cache_control.to_owned(),
     );
     tokio::spawn(async move {
-        wirefeed::serve::run(listener, &root, &cc, t).await.unwrap();
+        let settings = wirefeed::config::Serve {
+            cache_control: cc,
+            ..Default::default()
+        };
+        wirefeed::serve::run(listener, &root, &settings, t)
+            .await
+            .unwrap();
     });
     (out, base, token)
 }
