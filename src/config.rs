@@ -1484,7 +1484,7 @@ name = "all"
             "{e}"
         );
         let e = error_of(&format!("{GOOD}[serve]\nkeepalive = \"1s\"\n"));
-        assert!(e.contains(":12: unknown field `keepalive`"), "{e}");
+        assert!(e.contains(":12: unknown key `keepalive`"), "{e}");
     }
 
     #[test]
