@@ -375,7 +375,7 @@ fn files_go_out_in_link_order_and_what_is_gone_is_deleted_after_them() {
     drop_solo(dir.path());
     let status = wirefeed(dir.path(), &["status"]);
     assert!(
-        status.stdout().contains("dav: 3 to delete")
+        status.stdout().contains("dav: 4 to delete")
             && status
                 .stdout()
                 .contains("category/solo.rss  gone from the output folder"),
@@ -384,11 +384,11 @@ fn files_go_out_in_link_order_and_what_is_gone_is_deleted_after_them() {
     );
     let dry = push(dir.path(), &["--dry-run"]);
     dry.expect_code(0);
-    for ext in ["rss", "atom", "json"] {
+    for ext in ["rss", "atom", "json", "html"] {
         let line = format!("dav: would delete category/solo.{ext}");
         assert!(dry.stdout().contains(&line), "{}", dry.stdout());
     }
-    assert!(dry.stdout().contains("would delete 3"), "{}", dry.stdout());
+    assert!(dry.stdout().contains("would delete 4"), "{}", dry.stdout());
     assert!(
         shared.lock().unwrap().deleted.is_empty(),
         "a dry run deletes nothing"
@@ -397,7 +397,7 @@ fn files_go_out_in_link_order_and_what_is_gone_is_deleted_after_them() {
     let order_before = shared.lock().unwrap().order.len();
     let run = push(dir.path(), &[]);
     run.expect_code(0);
-    assert!(run.stdout().contains("deleted 3"), "{}", run.stdout());
+    assert!(run.stdout().contains("deleted 4"), "{}", run.stdout());
     let s = shared.lock().unwrap();
     let mut deleted = s.deleted.clone();
     deleted.sort();
@@ -405,6 +405,7 @@ fn files_go_out_in_link_order_and_what_is_gone_is_deleted_after_them() {
         deleted,
         [
             "/site/category/solo.atom",
+            "/site/category/solo.html",
             "/site/category/solo.json",
             "/site/category/solo.rss"
         ]
@@ -448,7 +449,7 @@ fn more_deletions_than_max_deletes_delete_nothing_and_say_which_key_to_raise() {
     run.expect_code(1);
     assert!(
         run.stderr().contains(
-            "dav: 3 files to delete, more than max_deletes = 2: none deleted (a broken build? if they are really gone, raise max_deletes in [[push]] `dav`)"
+            "dav: 4 files to delete, more than max_deletes = 2: none deleted (a broken build? if they are really gone, raise max_deletes in [[push]] `dav`)"
         ),
         "{}",
         run.stderr()
@@ -456,7 +457,7 @@ fn more_deletions_than_max_deletes_delete_nothing_and_say_which_key_to_raise() {
     assert!(shared.lock().unwrap().deleted.is_empty());
     let status = wirefeed(dir.path(), &["status"]);
     assert!(
-        status.stdout().contains("dav: 3 to delete")
+        status.stdout().contains("dav: 4 to delete")
             && status.stdout().contains("more than max_deletes = 2"),
         "{}",
         status.stdout()

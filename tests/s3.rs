@@ -243,6 +243,7 @@ fn a_bucket_holds_exactly_the_output_folder_and_loses_only_what_wirefeed_publish
             "html" => "text/html; charset=utf-8",
             "opml" => "text/x-opml; charset=utf-8",
             "xsl" => "text/xsl; charset=utf-8",
+            "css" => "text/css; charset=utf-8",
             other => panic!("unexpected file type {other}"),
         };
         assert_eq!(header("content-type"), want, "{name}");
@@ -284,14 +285,15 @@ fn a_bucket_holds_exactly_the_output_folder_and_loses_only_what_wirefeed_publish
     wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
     assert!(!out.join("category/topic0.rss").exists());
 
-    // Six deletions (the category's three files, and the newest archive
-    // page, one story short now), max_deletes = 5: none done, the key named.
+    // Eight deletions (the category's three feeds and its page, and the
+    // newest archive page's, one story short now), max_deletes = 5: none
+    // done, the key named.
     let guarded = run(dir.path(), &["push"]);
     guarded.expect_code(1);
     assert!(
         guarded
             .stderr()
-            .contains("bucket: 6 files to delete, more than max_deletes = 5: none deleted")
+            .contains("bucket: 8 files to delete, more than max_deletes = 5: none deleted")
             && guarded
                 .stderr()
                 .contains("raise max_deletes in [[push]] `bucket`"),
@@ -301,7 +303,7 @@ fn a_bucket_holds_exactly_the_output_folder_and_loses_only_what_wirefeed_publish
     assert!(objects(&endpoint, &bucket, "site/").contains_key("category/topic0.rss"));
     let status = run(dir.path(), &["status"]);
     assert!(
-        status.stdout().contains("bucket: 6 to delete"),
+        status.stdout().contains("bucket: 8 to delete"),
         "{}",
         status.stdout()
     );
@@ -323,7 +325,7 @@ fn a_bucket_holds_exactly_the_output_folder_and_loses_only_what_wirefeed_publish
     let deleting = run(dir.path(), &["push"]);
     deleting.expect_code(0);
     assert!(
-        deleting.stdout().contains("deleted 6"),
+        deleting.stdout().contains("deleted 8"),
         "{}",
         deleting.stdout()
     );
