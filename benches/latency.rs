@@ -32,15 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{corpus, median};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{corpus, free_port, median, stop};
 
 /// GET `path` from 127.0.0.1:`port`: the body, or `None` on any failure.
 fn get(port: u16, path: &str) -> Option<Vec<u8>> {
@@ -117,12 +109,6 @@ fn wirefeed(dir: &Path, args: &[&str]) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-fn stop(mut child: Child) {
-    // SAFETY: signals our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let _ = child.wait();
 }
 
 /// nginx with WebDAV on a free port, its root and files in `dir`.

@@ -4,6 +4,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
 
 const CATEGORIES: [&str; 24] = [
     "economy",
@@ -198,4 +200,29 @@ pub fn newest_story(n: usize) -> (String, String) {
         last = story(i, n, &mut rng);
     }
     last
+}
+
+/// A port free on 127.0.0.1 just now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Stops a child with SIGTERM (nginx stops its workers then), or kills it
+/// when it has not exited 15 s later.
+pub fn stop(mut child: Child) {
+    // SAFETY: signals our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(15) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
