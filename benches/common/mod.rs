@@ -139,12 +139,14 @@ pub fn story(i: usize, n: usize, rng: &mut Rng) -> (String, String) {
         WORDS[rng.below(WORDS.len())],
         WORDS[rng.below(WORDS.len())],
     );
-    let paragraphs = 8 + rng.below(9);
+    // Shaped like the sample story (3.3 KB, 13 paragraphs of 15-60 words):
+    // 10-16 paragraphs, 13 on average, of 30-61 words.
+    let paragraphs = 10 + rng.below(7);
     for p in 0..paragraphs {
         if p == 0 {
             text.push_str(&format!("SEOUL, {} (Yonhap) -- ", t.format("%b. %-d")));
         }
-        let words = 28 + rng.below(16);
+        let words = 30 + rng.below(32);
         for w in 0..words {
             if w > 0 {
                 text.push(' ');
@@ -166,7 +168,9 @@ pub fn story(i: usize, n: usize, rng: &mut Rng) -> (String, String) {
 
 /// Writes an n-story corpus under `root` unless a complete one is there.
 pub fn corpus(root: &Path, n: usize) -> PathBuf {
-    let dir = root.join(format!("corpus-{n}"));
+    // Named for the generator's version: a corpus of another shape is
+    // never reused.
+    let dir = root.join(format!("corpus-v2-{n}"));
     let done = dir.join(".complete");
     if done.exists() {
         return dir;
@@ -182,7 +186,11 @@ pub fn corpus(root: &Path, n: usize) -> PathBuf {
         bytes += text.len();
         fs::write(path, text).unwrap();
     }
-    eprintln!("  {} MB of articles", bytes / 1_000_000);
+    eprintln!(
+        "  {} MB of articles, {} bytes a story on average",
+        bytes / 1_000_000,
+        bytes / n.max(1)
+    );
     fs::write(&done, "").unwrap();
     dir
 }
