@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Generates a deterministic corpus of wire stories shaped like the sample
-//! story (10–16 paragraphs, 13 on average, about 3.4 KB; bylines, slugs and
+//! story (10–16 paragraphs, 13 on average, about 3.2 KB; bylines, slugs and
 //! datelines like it; year/month folders) under `target/bench/`, then times
 //! whole processes and prints the median wall time, CPU time (user and
 //! system, all threads) and peak resident memory (from `wait4`) of each

@@ -139,14 +139,15 @@ pub fn story(i: usize, n: usize, rng: &mut Rng) -> (String, String) {
         WORDS[rng.below(WORDS.len())],
         WORDS[rng.below(WORDS.len())],
     );
-    // Shaped like the sample story (3.3 KB, 13 paragraphs of 15-60 words):
-    // 10-16 paragraphs, 13 on average, of 30-61 words.
+    // Shaped like the sample story (3.2 KB, 13 paragraphs, 37 words a
+    // paragraph on average, longer words than these): 10-16 paragraphs, 13
+    // on average, of 28-51 words.
     let paragraphs = 10 + rng.below(7);
     for p in 0..paragraphs {
         if p == 0 {
             text.push_str(&format!("SEOUL, {} (Yonhap) -- ", t.format("%b. %-d")));
         }
-        let words = 30 + rng.below(32);
+        let words = 28 + rng.below(24);
         for w in 0..words {
             if w > 0 {
                 text.push(' ');
@@ -170,7 +171,7 @@ pub fn story(i: usize, n: usize, rng: &mut Rng) -> (String, String) {
 pub fn corpus(root: &Path, n: usize) -> PathBuf {
     // Named for the generator's version: a corpus of another shape is
     // never reused.
-    let dir = root.join(format!("corpus-v2-{n}"));
+    let dir = root.join(format!("corpus-v4-{n}"));
     let done = dir.join(".complete");
     if done.exists() {
         return dir;
