@@ -20,29 +20,26 @@ mod scan;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::Config;
-use crate::model::Article;
 use crate::normalize::Normalizer;
 use crate::output;
 use crate::output::Written;
 use crate::render;
 use crate::source::{self, ParseContext, SourceError, SourceFile};
 
-/// An item a feed will publish: where it comes from, and the article when
-/// it was parsed in this build (cached ones are read again when written).
+/// An item a feed will publish: where it comes from. Its file is read
+/// again when the item is written.
 #[derive(Clone)]
 pub(crate) struct Candidate {
     file: usize,
     /// Its place among its file's articles.
     position: usize,
     line: usize,
-    article: Option<Arc<Article>>,
 }
 
 /// The listed files, in path order, kept in the batches they were listed

@@ -251,12 +251,8 @@ impl FeedWriter<'_> {
         Ok(rendered)
     }
 
-    /// The item of a candidate: from its article, or by reading its file
-    /// again when the scan took it from the cache.
+    /// The item of a candidate, by reading its file again.
     fn item(&self, candidate: &Candidate) -> Result<Item, SourceError> {
-        if let Some(article) = &candidate.article {
-            return Ok(self.normalizer.item(article));
-        }
         let file = self.files.get(candidate.file);
         let parsed = source::parse_file(file, self.ctx);
         parsed
