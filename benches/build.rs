@@ -74,10 +74,7 @@ const PEER_UP_TO: usize = 100_000;
 fn config(dir: &Path, kind: &str) -> PathBuf {
     let (feed, categories) = match kind {
         "archive" => ("limit = 1000000000", ""),
-        "archive-2" => (
-            "limit = 1000000000\nformats = [\"rss\", \"atom\"]",
-            "",
-        ),
+        "archive-2" => ("limit = 1000000000\nformats = [\"rss\", \"atom\"]", ""),
         _ => ("limit = 50", "[category_feeds]\nlimit = 20\n"),
     };
     let text = format!(

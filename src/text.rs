@@ -67,6 +67,9 @@ pub fn push_safe_escaped_html(out: &mut String, text: &str) {
 pub struct Escapes {
     /// The bytes the escaper stops at.
     special: [bool; 256],
+    /// Whether control characters and the lead byte of U+FFFE, U+FFFF are
+    /// among them.
+    drop_unsafe: bool,
     amp: &'static str,
     lt: &'static str,
     gt: &'static str,
@@ -93,6 +96,7 @@ impl Escapes {
         special[b'\'' as usize] = true;
         Escapes {
             special,
+            drop_unsafe,
             amp,
             lt,
             gt,
@@ -136,23 +140,78 @@ impl Sink for Vec<u8> {
     }
 }
 
+/// The place of the first byte at or after `i` that `escapes` stops at,
+/// or the length of `bytes`. On x86_64, 16 bytes are compared at once
+/// (SSE2, which every x86_64 processor has).
+#[inline]
+fn next_special(bytes: &[u8], mut i: usize, escapes: &Escapes) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    while i + 16 <= bytes.len() {
+        let block: &[u8; 16] = match bytes[i..i + 16].try_into() {
+            Ok(block) => block,
+            Err(_) => break,
+        };
+        let mut mask = sse2::candidates(block, escapes.drop_unsafe);
+        // Candidates are a superset (line breaks and tabs among the
+        // controls): the table decides.
+        while mask != 0 {
+            let at = i + mask.trailing_zeros() as usize;
+            if escapes.special[usize::from(bytes[at])] {
+                return at;
+            }
+            mask &= mask - 1;
+        }
+        i += 16;
+    }
+    while i < bytes.len() && !escapes.special[usize::from(bytes[i])] {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(target_arch = "x86_64")]
+mod sse2 {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+
+    /// A bit for each byte of `block` that is markup (`& < > " '`), and
+    /// with `controls` also for each control character and 0xEF (the
+    /// lead byte of U+FFFE and U+FFFF).
+    #[inline]
+    pub(super) fn candidates(block: &[u8; 16], controls: bool) -> u32 {
+        // SAFETY: SSE2 is enabled on every x86_64 target; the load is an
+        // unaligned one of the 16 bytes `block` holds.
+        unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let eq = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
+            let mut m = _mm_or_si128(
+                _mm_or_si128(eq(b'&'), eq(b'<')),
+                _mm_or_si128(_mm_or_si128(eq(b'>'), eq(b'"')), eq(b'\'')),
+            );
+            if controls {
+                // v <= 0x1F exactly where min(v, 0x1F) == v (unsigned).
+                let low = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v);
+                m = _mm_or_si128(m, _mm_or_si128(low, eq(0xEF)));
+            }
+            _mm_movemask_epi8(m) as u32
+        }
+    }
+}
+
 /// The one escaper: appends `text` to `out`, replacing markup as `escapes`
 /// says and dropping forbidden characters when it says so. Clean runs are
 /// copied whole.
 pub fn push_escaped<S: Sink + ?Sized>(out: &mut S, text: &str, escapes: &Escapes) {
-    let special = &escapes.special;
     let bytes = text.as_bytes();
+    // `text[start..]` is not appended yet; `text[start..i]` needs nothing.
     let mut start = 0;
-    let mut i = 0;
+    let mut i = next_special(bytes, 0, escapes);
     while i < bytes.len() {
-        let b = bytes[i];
-        if !special[usize::from(b)] {
-            i += 1;
-            continue;
-        }
         // Every special byte is ASCII or a lead byte: `i` is a character
         // boundary.
-        let (replacement, len) = match b {
+        let (replacement, len) = match bytes[i] {
             b'&' => (escapes.amp, 1),
             b'<' => (escapes.lt, 1),
             b'>' => (escapes.gt, 1),
@@ -160,15 +219,15 @@ pub fn push_escaped<S: Sink + ?Sized>(out: &mut S, text: &str, escapes: &Escapes
             b'\'' => (escapes.apos, 1),
             0xEF if matches!(bytes.get(i + 1..i + 3), Some([0xBF, 0xBE | 0xBF])) => ("", 3),
             0xEF => {
-                i += 1;
+                i = next_special(bytes, i + 1, escapes);
                 continue;
             }
             _ => ("", 1), // a control character XML forbids
         };
         out.push_text(&text[start..i]);
         out.push_text(replacement);
-        i += len;
-        start = i;
+        start = i + len;
+        i = next_special(bytes, start, escapes);
     }
     out.push_text(&text[start..]);
 }
@@ -426,6 +485,37 @@ mod tests {
             let mut one_pass = String::new();
             push_safe_escaped_html(&mut one_pass, text);
             assert_eq!(one_pass, two_pass, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn escaping_is_the_same_at_every_place_across_blocks() {
+        let parts = [
+            "&", "<", ">", "\"", "'", "\u{0}", "\t", "\n", "\u{FFFE}", "\u{FFFF}", "\u{FFFD}",
+            "박", "🎉",
+        ];
+        let naive = |text: &str| {
+            text.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('"', "&quot;")
+                .replace('\'', "&apos;")
+        };
+        // Each part at every place in texts of one to three blocks, alone
+        // and in a run of parts, so that sequences start, end and cross
+        // a block's edge.
+        for part in parts {
+            for run in [1, 3] {
+                for at in 0..48 {
+                    let text = format!("{}{}{}", "x".repeat(at), part.repeat(run), "y".repeat(16));
+                    assert_eq!(escaped(&text, &XML), naive(&text), "{text:?}");
+                    let mut two_pass = String::new();
+                    push_escaped_html(&mut two_pass, &xml_safe(&text));
+                    let mut one_pass = String::new();
+                    push_safe_escaped_html(&mut one_pass, &text);
+                    assert_eq!(one_pass, two_pass, "{text:?}");
+                }
+            }
         }
     }
 
