@@ -140,6 +140,32 @@ impl Sink for Vec<u8> {
     }
 }
 
+/// `text.split('\n')`, each line break found with the `memchr` crate's
+/// vector search (the standard library's is a word at a time).
+pub fn split_lines(text: &str) -> impl Iterator<Item = &str> + '_ {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', text.as_bytes());
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        match ends.next() {
+            // A line break is ASCII: both slices end on character
+            // boundaries.
+            Some(end) => {
+                let line = &text[start..end];
+                start = end + 1;
+                Some(line)
+            }
+            None => {
+                done = true;
+                Some(&text[start..])
+            }
+        }
+    })
+}
+
 /// The place of the first byte at or after `i` that `escapes` stops at,
 /// or the length of `bytes`. On x86_64, 16 bytes are compared at once
 /// (SSE2, which every x86_64 processor has).
@@ -516,6 +542,17 @@ mod tests {
                     assert_eq!(one_pass, two_pass, "{text:?}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn split_lines_is_split_at_line_breaks() {
+        for text in [
+            "", "\n", "\n\n", "a", "a\n", "\na", "a\nb", "a\r\nb\n\n박\n", "🎉\n\n\nx",
+        ] {
+            let ours: Vec<&str> = split_lines(text).collect();
+            let std: Vec<&str> = text.split('\n').collect();
+            assert_eq!(ours, std, "{text:?}");
         }
     }
 

@@ -505,7 +505,7 @@ impl YamlScan<'_> {
 pub fn check_markdown(body: &str) -> Result<bool, (usize, String)> {
     let (mut widest, mut delimiters, mut most_delimiters, mut raw) = (0, 0, 0, false);
     let mut specials = 0u64;
-    for (i, line) in body.split('\n').enumerate() {
+    for (i, line) in crate::text::split_lines(body).enumerate() {
         let b = line.as_bytes();
         if b.iter().all(u8::is_ascii_whitespace) {
             most_delimiters = most_delimiters.max(delimiters);

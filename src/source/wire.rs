@@ -23,7 +23,7 @@ use regex::Regex;
 use super::limits::{cap_categories, categories_warning, Warning};
 use super::{local_time, stem_of, ParseContext, SourceError};
 use crate::model::{Article, ArticleFormat, Body, Dateline, Person};
-use crate::text::find_story_id;
+use crate::text::{find_story_id, split_lines};
 
 static VERSION_TAG: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\((LEAD|URGENT|\d+(?:st|nd|rd|th) LD|[A-Z][A-Za-z0-9 ]{1,24})\)\s+")
@@ -52,8 +52,7 @@ pub fn parse(
     warnings: &mut Vec<Warning>,
 ) -> Result<Article, SourceError> {
     let err = |line: usize, reason: String| SourceError::new(path, line, reason);
-    let mut lines = text
-        .split('\n')
+    let mut lines = split_lines(text)
         .enumerate()
         .map(|(i, l)| Line {
             number: i + 1,
