@@ -1552,6 +1552,34 @@ name = "all"
     }
 
     #[test]
+    fn metrics_settings_and_their_errors() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.metrics.bind, None);
+        assert_eq!(c.metrics.max_publish_age, None);
+        assert_eq!(c.serve.metrics, MetricsAccess::Loopback);
+        let c = parse(&format!(
+            "{GOOD}[serve]\nmetrics = \"public\"\n[metrics]\nbind = \"127.0.0.1:9464\"\n\
+             max_publish_age = \"30m\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.serve.metrics, MetricsAccess::Public);
+        assert_eq!(c.metrics.bind, Some(([127, 0, 0, 1], 9464).into()));
+        assert_eq!(c.metrics.max_publish_age.map(|d| d.as_secs()), Some(1800));
+        let e = error_of(&format!("{GOOD}[metrics]\nmax_publish_age = \"0s\"\n"));
+        assert!(
+            e.contains(":12: metrics.max_publish_age: `0s` must be between 1s and 366d"),
+            "{e}"
+        );
+        let e = error_of(&format!("{GOOD}[serve]\nmetrics = \"yes\"\n"));
+        assert!(
+            e.contains(
+                ":12: metrics: unknown value `yes` (expected one of `loopback`, `public`, `off`)"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn item_link_needs_the_placeholder() {
         let e = error_of(&GOOD.replace(
             "base_url",
