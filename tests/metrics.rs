@@ -35,11 +35,15 @@ struct Answer {
 }
 
 fn get(port: u16, path: &str, extra: &str) -> Answer {
+    request(port, "GET", path, extra)
+}
+
+fn request(port: u16, method: &str, path: &str, extra: &str) -> Answer {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut response = String::new();
@@ -214,6 +218,23 @@ fn serve_exposes_metrics_that_parse_and_count_requests() {
     let healthz = get(port, "/healthz", "");
     assert_eq!(healthz.status, 200);
     assert_eq!(healthz.body, "ok: serving what a build wrote\n");
+    assert!(healthz.headers.contains("cache-control: no-store"));
+    // HEAD: the headers of the GET, no body; other methods: 405.
+    let head = request(port, "HEAD", "/metrics", "");
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    let length: usize = head
+        .headers
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(length > 1000, "{}", head.headers);
+    assert_eq!(
+        request(port, "POST", "/metrics", "Content-Length: 0\r\n").status,
+        405
+    );
     terminate(child);
 
     // `[serve] metrics = "off"`: nobody.
