@@ -151,16 +151,20 @@ pub fn run(
         let shutdown = CancellationToken::new();
         tokio::spawn(cancel_on_signal(shutdown.clone()));
         tokio::spawn(keep_watchdog_fed(shutdown.clone()));
-        let listening = match config.metrics.bind {
-            Some(bind) => Some(metrics_listener(bind, &config, &metrics, &shutdown).await?),
-            None => None,
+        let mut listening = None;
+        let listen = || {
+            listening = config
+                .metrics
+                .bind
+                .map(|bind| metrics_listener(bind, &config, &metrics, &shutdown));
         };
         let ran = schedule::run(
             config_path,
             options,
             now,
             pipeline::build,
-            metrics,
+            metrics.clone(),
+            listen,
             shutdown.clone(),
         )
         .await;
@@ -173,30 +177,48 @@ pub fn run(
     })
 }
 
-/// Binds `[metrics] bind` and serves `/metrics` and `/healthz` there until
-/// `shutdown`, with `[serve]`'s timeouts and a small connection limit.
-async fn metrics_listener(
+/// Serves `/metrics` and `/healthz` on `[metrics] bind` until `shutdown`,
+/// with `[serve]`'s timeouts and a small connection limit. An address that
+/// cannot be bound (still held by the process this one replaces, say) is
+/// logged and tried again every few seconds: metrics never stop `run`
+/// from publishing. Started once `run` holds the output folder, so a
+/// second `run` says that another holds it, not that the port is taken.
+fn metrics_listener(
     bind: std::net::SocketAddr,
     config: &Config,
     metrics: &Arc<Registry>,
     shutdown: &CancellationToken,
-) -> Result<tokio::task::JoinHandle<()>, schedule::RunError> {
-    let listener = tokio::net::TcpListener::bind(bind).await.map_err(|e| {
-        schedule::RunError::Start(format!("cannot listen on {bind} ([metrics] bind): {e}"))
-    })?;
-    let local = listener.local_addr().map_or(bind, |a| a);
-    tracing::info!(target: NOTICE, "metrics and health on http://{local}/metrics and /healthz");
+) -> tokio::task::JoinHandle<()> {
     let settings = config::Serve {
         max_connections: 16,
         ..config.serve.clone()
     };
     let (metrics, shutdown) = (metrics.clone(), shutdown.clone());
-    Ok(tokio::spawn(async move {
+    tokio::spawn(async move {
+        let mut said = false;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(bind).await {
+                Ok(l) => break l,
+                Err(e) if !said => {
+                    tracing::error!(
+                        "cannot listen on {bind} ([metrics] bind): {e}; trying again every 5s"
+                    );
+                    said = true;
+                }
+                Err(_) => {}
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+            }
+        };
+        let local = listener.local_addr().map_or(bind, |a| a);
+        tracing::info!(target: NOTICE, "metrics and health on http://{local}/metrics and /healthz");
         let served = crate::serve::run_metrics_listener(listener, &settings, metrics, shutdown);
         if let Err(e) = served.await {
             tracing::error!("the metrics listener stopped: {e}");
         }
-    }))
+    })
 }
 
 /// Tells systemd's watchdog (`WatchdogSec=`) the service is alive, at half

@@ -52,13 +52,16 @@ pub enum RunError {
 
 /// Runs until `shutdown` is cancelled (or after one tick with `once`),
 /// building with `build`; every build and push is told to `metrics`, and a
-/// tick that built and left nothing pending is a publish.
+/// tick that built and left nothing pending is a publish. `locked` is
+/// called once the output folder's lock is held, before the first tick
+/// (`app` starts the metrics listener there).
 pub async fn run(
     config_path: &Path,
     options: RunOptions,
     now: fn() -> DateTime<Utc>,
     build: BuildFn,
     metrics: Arc<Registry>,
+    locked: impl FnOnce(),
     shutdown: CancellationToken,
 ) -> Result<(), RunError> {
     let mut config = Config::load(config_path)?;
@@ -66,6 +69,7 @@ pub async fn run(
         return Err(RunError::NoSchedule(config_path.to_owned()));
     }
     let _lock = output::lock(&config.output)?;
+    locked();
     let mut changes = if config.watch_sources && !options.once {
         match Changes::new(config_path) {
             Ok(c) => Some(c),

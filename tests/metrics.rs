@@ -370,6 +370,15 @@ fn run_counts_ticks_and_pushes_per_target_on_its_metrics_listener() {
         waiting.body
     );
     assert_eq!(shared.lock().unwrap().hooks.len(), 1);
+    // A second run on the same config: the folder's lock is what it
+    // reports (exit 3), not the metrics address it cannot have.
+    let second = wirefeed(dir.path(), &["run", "--once"]);
+    second.expect_code(3);
+    assert!(
+        second.stderr().contains("another wirefeed (process"),
+        "{}",
+        second.stderr()
+    );
 
     // The refusing target goes from the config; run reloads it on the
     // change, ticks, and this time everything is delivered.
