@@ -257,138 +257,144 @@ impl Registry {
     /// Every metric in the text exposition format 0.0.4.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
-        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        head(
-            &mut out,
-            "wirefeed_builds_total",
-            "counter",
-            "Builds finished, by outcome (ok or failed).",
-        );
-        let _ = writeln!(
-            out,
-            "wirefeed_builds_total{{outcome=\"ok\"}} {}",
-            load(&self.builds_ok)
-        );
-        let _ = writeln!(
-            out,
-            "wirefeed_builds_total{{outcome=\"failed\"}} {}",
-            load(&self.builds_failed)
-        );
-        self.render_duration(&mut out);
-        let gauges = [
+        for (name, kind, help, samples) in self.families() {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for (suffix, value) in samples {
+                let _ = writeln!(out, "{name}{suffix} {value}");
+            }
+        }
+        out
+    }
+
+    /// Each family: name, type, help, and its samples as (what follows
+    /// the name: a `_bucket` suffix, labels; value).
+    fn families(&self) -> Vec<Family> {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        let one = |a: &AtomicU64| vec![(String::new(), load(a))];
+        let by_target = |rows: Vec<(String, u64)>| {
+            rows.into_iter()
+                .map(|(labels, n)| (labels, n as f64))
+                .collect()
+        };
+        let pushes = lock(&self.pushes)
+            .iter()
+            .map(|((t, o), n)| {
+                (
+                    format!("{{target=\"{}\",outcome=\"{}\"}}", escape(t), o.label()),
+                    *n,
+                )
+            })
+            .collect();
+        let pending = lock(&self.pending)
+            .iter()
+            .map(|(t, n)| (format!("{{target=\"{}\"}}", escape(t)), *n))
+            .collect();
+        let requests = (self.requests.iter().enumerate())
+            .map(|(i, n)| (format!("{{class=\"{}xx\"}}", i + 1), load(n)))
+            .collect();
+        let last = match self.last_publish_ms.load(Ordering::Relaxed) {
+            NEVER => 0.0,
+            ms => seconds(ms),
+        };
+        vec![
+            (
+                "wirefeed_builds_total",
+                "counter",
+                "Builds finished, by outcome (ok or failed).",
+                vec![
+                    ("{outcome=\"ok\"}".to_owned(), load(&self.builds_ok)),
+                    ("{outcome=\"failed\"}".to_owned(), load(&self.builds_failed)),
+                ],
+            ),
+            (
+                "wirefeed_build_duration_seconds",
+                "histogram",
+                "How long builds took.",
+                self.duration(),
+            ),
             (
                 "wirefeed_articles",
                 "gauge",
                 "Articles the last successful build read.",
-                &self.articles,
+                one(&self.articles),
             ),
             (
                 "wirefeed_article_errors_total",
                 "counter",
                 "Article problems reported by builds (path:line: reason).",
-                &self.article_errors,
+                one(&self.article_errors),
             ),
             (
                 "wirefeed_feeds",
                 "gauge",
                 "Feeds the last successful build produced (each in one or more formats).",
-                &self.feeds,
+                one(&self.feeds),
             ),
             (
                 "wirefeed_files_written_total",
                 "counter",
                 "Files builds wrote with new bytes (feeds, pages, archive pages).",
-                &self.files_written,
+                one(&self.files_written),
             ),
-        ];
-        for (name, kind, help, value) in gauges {
-            head(&mut out, name, kind, help);
-            let _ = writeln!(out, "{name} {}", load(value));
-        }
-        head(
-            &mut out,
-            "wirefeed_pushes_total",
-            "counter",
-            "Pushes to each target, by outcome (complete, pending, refused, failed).",
-        );
-        for ((target, outcome), n) in lock(&self.pushes).iter() {
-            let target = escape(target);
-            let outcome = outcome.label();
-            let _ = writeln!(
-                out,
-                "wirefeed_pushes_total{{target=\"{target}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
-        head(
-            &mut out,
-            "wirefeed_outbox_pending_files",
-            "gauge",
-            "Files pending or refused in the outbox after each target's last push.",
-        );
-        for (target, n) in lock(&self.pending).iter() {
-            let _ = writeln!(
-                out,
-                "wirefeed_outbox_pending_files{{target=\"{}\"}} {n}",
-                escape(target)
-            );
-        }
-        head(
-            &mut out,
-            "wirefeed_http_requests_total",
-            "counter",
-            "HTTP requests answered, by status class.",
-        );
-        for (i, n) in self.requests.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "wirefeed_http_requests_total{{class=\"{}xx\"}} {}",
-                i + 1,
-                load(n)
-            );
-        }
-        let last = self.last_publish_ms.load(Ordering::Relaxed);
-        head(
-            &mut out,
-            "wirefeed_last_publish_timestamp_seconds",
-            "gauge",
-            "When this process last published successfully (unix seconds; 0: not yet).",
-        );
-        let last = if last == NEVER { 0.0 } else { seconds(last) };
-        let _ = writeln!(out, "wirefeed_last_publish_timestamp_seconds {last}");
-        head(
-            &mut out,
-            "process_start_time_seconds",
-            "gauge",
-            "When this process started (unix seconds).",
-        );
-        let _ = writeln!(
-            out,
-            "process_start_time_seconds {}",
-            seconds(self.started_ms)
-        );
-        out
+            (
+                "wirefeed_pushes_total",
+                "counter",
+                "Pushes to each target, by outcome (complete, pending, refused, failed).",
+                by_target(pushes),
+            ),
+            (
+                "wirefeed_outbox_pending_files",
+                "gauge",
+                "Files pending or refused in the outbox after each target's last push.",
+                by_target(pending),
+            ),
+            (
+                "wirefeed_http_requests_total",
+                "counter",
+                "HTTP requests answered, by status class.",
+                requests,
+            ),
+            (
+                "wirefeed_last_publish_timestamp_seconds",
+                "gauge",
+                "When this process last published successfully (unix seconds; 0: not yet).",
+                vec![(String::new(), last)],
+            ),
+            (
+                "process_start_time_seconds",
+                "gauge",
+                "When this process started (unix seconds).",
+                vec![(String::new(), seconds(self.started_ms))],
+            ),
+        ]
     }
 
-    fn render_duration(&self, out: &mut String) {
-        let name = "wirefeed_build_duration_seconds";
-        head(out, name, "histogram", "How long builds took.");
-        for (bucket, le) in self.duration_buckets.iter().zip(BUCKETS) {
-            let n = bucket.load(Ordering::Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {n}");
-        }
-        let count = self.duration_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+    /// The build duration histogram's samples: cumulative buckets, the
+    /// sum and the count.
+    fn duration(&self) -> Vec<(String, f64)> {
+        let count = self.duration_count.load(Ordering::Relaxed) as f64;
         let sum = self.duration_sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "{name}_sum {sum}");
-        let _ = writeln!(out, "{name}_count {count}");
+        let buckets = self.duration_buckets.iter().zip(BUCKETS);
+        buckets
+            .map(|(n, le)| {
+                (
+                    format!("_bucket{{le=\"{le}\"}}"),
+                    n.load(Ordering::Relaxed) as f64,
+                )
+            })
+            .chain([
+                ("_bucket{le=\"+Inf\"}".to_owned(), count),
+                ("_sum".to_owned(), sum),
+                ("_count".to_owned(), count),
+            ])
+            .collect()
     }
 }
 
-/// The `# HELP` and `# TYPE` lines.
-fn head(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
+/// A metric family: name, type, help, and its samples as (what follows
+/// the name, value).
+type Family = (&'static str, &'static str, &'static str, Vec<(String, f64)>);
 
 /// A label value as the format writes it: `\`, `"` and line feeds escaped.
 fn escape(value: &str) -> String {
