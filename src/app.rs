@@ -57,30 +57,7 @@ pub fn serve(
         publisher,
         config.metrics.max_publish_age,
     ));
-    if watch {
-        let started = std::time::Instant::now();
-        let built = pipeline::build(&config, &BuildOptions::service(now()));
-        metrics.build(started, &built);
-        let report = built?;
-        metrics.published();
-        for e in &report.errors {
-            tracing::warn!("{}", config::one_line(&e.to_string()));
-        }
-        let summary = pipeline::Summary {
-            report: &report,
-            wrote: true,
-            zone: config.site.timezone,
-        };
-        tracing::info!("built: {summary}");
-    } else if !index.is_file() {
-        std::fs::create_dir_all(&config.output).map_err(|e| {
-            ServeError::Io(format!("{}: cannot create: {e}", config.output.display()))
-        })?;
-        tracing::warn!(
-            "{}: no index.html yet: /healthz answers 503 until a build writes it (`wirefeed build`, or serve with --watch)",
-            config.output.display()
-        );
-    }
+    prepare(&config, watch, now, &metrics)?;
     let bind = bind.unwrap_or(config.serve.bind);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -127,6 +104,43 @@ pub fn serve(
         }
         served
     })
+}
+
+/// Before `serve` listens: with `watch`, the first build (a publish);
+/// without, the folder to serve, made if need be, with a warning when
+/// nothing is built there yet.
+fn prepare(
+    config: &Config,
+    watch: bool,
+    now: fn() -> DateTime<Utc>,
+    metrics: &Registry,
+) -> Result<(), ServeError> {
+    let index = config.output.join("index.html");
+    if watch {
+        let started = std::time::Instant::now();
+        let built = pipeline::build(config, &BuildOptions::service(now()));
+        metrics.build(started, &built);
+        let report = built?;
+        metrics.published();
+        for e in &report.errors {
+            tracing::warn!("{}", config::one_line(&e.to_string()));
+        }
+        let summary = pipeline::Summary {
+            report: &report,
+            wrote: true,
+            zone: config.site.timezone,
+        };
+        tracing::info!("built: {summary}");
+    } else if !index.is_file() {
+        std::fs::create_dir_all(&config.output).map_err(|e| {
+            ServeError::Io(format!("{}: cannot create: {e}", config.output.display()))
+        })?;
+        tracing::warn!(
+            "{}: no index.html yet: /healthz answers 503 until a build writes it (`wirefeed build`, or serve with --watch)",
+            config.output.display()
+        );
+    }
+    Ok(())
 }
 
 /// Builds and pushes on the `[schedule]` until Ctrl-C or SIGTERM (or once,

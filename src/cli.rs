@@ -180,7 +180,7 @@ pub enum Command {
         no_cache: bool,
     },
     /// Serve the output folder over HTTP (GET and HEAD, conditional GET,
-    /// gzip and brotli) until Ctrl-C.
+    /// gzip and brotli), with /healthz and /metrics, until Ctrl-C.
     Serve {
         #[command(flatten)]
         config: ConfigArg,
@@ -220,7 +220,8 @@ pub enum Command {
         config: ConfigArg,
     },
     /// Build and push on the [schedule] until Ctrl-C or SIGTERM; wakes early
-    /// when an embargoed story becomes due. One log line per tick.
+    /// when an embargoed story becomes due. One log line per tick; /metrics
+    /// and /healthz on [metrics] bind when set.
     Run {
         #[command(flatten)]
         config: ConfigArg,
