@@ -250,7 +250,11 @@ impl Registry {
                     format!("stale: {since}, more than max_publish_age ({limit}s){why}"),
                 )
             }
-            _ => (true, format!("ok: {since}")),
+            // Still fresh enough, but say what went wrong since.
+            _ => {
+                let why = problem.map_or(String::new(), |p| format!("; since then {p}"));
+                (true, format!("ok: {since}{why}"))
+            }
         }
     }
 
@@ -474,6 +478,15 @@ mod tests {
         );
         r.published();
         assert_eq!(r.health(), (true, "ok: last publish 0s ago".to_owned()));
+        r.push(&Err(PushError::Setup("no token in $T".into())), &[]);
+        assert_eq!(
+            r.health(),
+            (
+                true,
+                "ok: last publish 0s ago; since then the last push failed: no token in $T"
+                    .to_owned()
+            )
+        );
         assert!(r
             .render()
             .contains("wirefeed_last_publish_timestamp_seconds 1796126400\n"));
