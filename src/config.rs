@@ -121,6 +121,61 @@ pub struct Config {
     /// `[schedule] watch`: whether `run` also publishes as soon as a
     /// source changes (default true).
     pub watch_sources: bool,
+    /// `[metrics]`: `run`'s metrics listener and the health check's limit.
+    pub metrics: Metrics,
+}
+
+/// `[metrics]`: where `run` answers `/metrics` and `/healthz`, and when
+/// `/healthz` calls the last publish too old.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    /// `run`'s listener for `/metrics` and `/healthz`; none when absent.
+    pub bind: Option<std::net::SocketAddr>,
+    /// `/healthz` fails once the last successful publish is older than
+    /// this; never when absent.
+    pub max_publish_age: Option<std::time::Duration>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    bind: Option<std::net::SocketAddr>,
+    max_publish_age: Option<Spanned<String>>,
+}
+
+impl RawMetrics {
+    fn check(self) -> Result<Metrics, (std::ops::Range<usize>, String)> {
+        let max_publish_age = match self.max_publish_age {
+            None => None,
+            Some(v) => Some(
+                parse_duration(
+                    "metrics.max_publish_age",
+                    v.get_ref(),
+                    std::time::Duration::from_secs(1),
+                    std::time::Duration::from_secs(366 * 86400),
+                )
+                .map_err(|m| (v.span(), m))?,
+            ),
+        };
+        Ok(Metrics {
+            bind: self.bind,
+            max_publish_age,
+        })
+    }
+}
+
+/// `[serve] metrics`: who may read `/metrics` on the serve port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsAccess {
+    /// Clients on 127.0.0.1 or ::1 whose request came through no proxy
+    /// (no `Forwarded` or `X-Forwarded-For` header); others get a 404.
+    #[default]
+    Loopback,
+    /// Every client.
+    Public,
+    /// Nobody: `/metrics` is a 404.
+    Off,
 }
 
 /// `[schedule]`: when `wirefeed run` builds and pushes.
@@ -392,6 +447,8 @@ pub struct Serve {
     /// Bytes of compressed bodies kept in memory (`compression_cache_mib`,
     /// default 64 MiB).
     pub compression_cache: usize,
+    /// Who may read `/metrics` (`metrics`, default loopback clients only).
+    pub metrics: MetricsAccess,
 }
 
 impl Default for Serve {
@@ -404,6 +461,7 @@ impl Default for Serve {
             shutdown_timeout: std::time::Duration::from_secs(10),
             max_connections: default_max_connections(),
             compression_cache: 64 << 20,
+            metrics: MetricsAccess::default(),
         }
     }
 }
@@ -427,6 +485,7 @@ struct RawServe {
     shutdown_timeout: Option<Spanned<String>>,
     max_connections: Option<Spanned<usize>>,
     compression_cache_mib: Option<Spanned<usize>>,
+    metrics: Option<MetricsAccess>,
 }
 
 impl RawServe {
@@ -478,6 +537,7 @@ impl RawServe {
             )?,
             max_connections,
             compression_cache,
+            metrics: self.metrics.unwrap_or_default(),
         })
     }
 }
@@ -680,6 +740,8 @@ struct RawConfig {
     websub: Option<WebSub>,
     #[serde(default)]
     schedule: Option<RawSchedule>,
+    #[serde(default)]
+    metrics: RawMetrics,
 }
 
 #[derive(Deserialize)]
@@ -884,6 +946,7 @@ impl Config {
             }
         };
         let serve = raw.serve.check().map_err(|(s, m)| invalid(Some(s), m))?;
+        let metrics = raw.metrics.check().map_err(|(s, m)| invalid(Some(s), m))?;
         check_http(&raw.site.base_url, "base_url")
             .map_err(|m| invalid(find_key(text, "base_url"), m))?;
         if let Some(url) = &raw.site.feeds_url {
@@ -910,6 +973,7 @@ impl Config {
             websub: raw.websub,
             schedule,
             watch_sources,
+            metrics,
         })
     }
 }
@@ -1485,6 +1549,34 @@ name = "all"
         );
         let e = error_of(&format!("{GOOD}[serve]\nkeepalive = \"1s\"\n"));
         assert!(e.contains(":12: unknown key `keepalive`"), "{e}");
+    }
+
+    #[test]
+    fn metrics_settings_and_their_errors() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.metrics.bind, None);
+        assert_eq!(c.metrics.max_publish_age, None);
+        assert_eq!(c.serve.metrics, MetricsAccess::Loopback);
+        let c = parse(&format!(
+            "{GOOD}[serve]\nmetrics = \"public\"\n[metrics]\nbind = \"127.0.0.1:9464\"\n\
+             max_publish_age = \"30m\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.serve.metrics, MetricsAccess::Public);
+        assert_eq!(c.metrics.bind, Some(([127, 0, 0, 1], 9464).into()));
+        assert_eq!(c.metrics.max_publish_age.map(|d| d.as_secs()), Some(1800));
+        let e = error_of(&format!("{GOOD}[metrics]\nmax_publish_age = \"0s\"\n"));
+        assert!(
+            e.contains(":12: metrics.max_publish_age: `0s` must be between 1s and 366d"),
+            "{e}"
+        );
+        let e = error_of(&format!("{GOOD}[serve]\nmetrics = \"yes\"\n"));
+        assert!(
+            e.contains(
+                ":12: metrics: unknown value `yes` (expected one of `loopback`, `public`, `off`)"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

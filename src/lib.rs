@@ -13,6 +13,7 @@
 //! render     Feed ── rss / atom / jsonfeed / site ─────────► bytes, streamed
 //! output     bytes ── temp file, sync, rename ─────────────► feeds/
 //! publish    feeds/ + outbox ── PUT / POST, WebSub ping ───► remote targets
+//! metrics    builds, pushes, requests ── counted ──────────► /metrics, /healthz
 //!
 //! pipeline   wires source → normalize → select → render → output (a build)
 //! schedule   (build → publish) on an interval or cron, embargo wake-ups
@@ -30,6 +31,7 @@
 mod app;
 pub mod config;
 pub mod init;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod output;
@@ -44,5 +46,5 @@ mod sys;
 pub mod text;
 pub mod watch;
 
-pub use app::{run, serve, set_threads, ServeError};
+pub use app::{run, serve, set_threads, ServeError, NOTICE};
 pub use pipeline::{build, BuildError, BuildOptions, BuildReport};

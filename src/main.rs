@@ -7,11 +7,13 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::fmt::writer::EitherWriter;
 use tracing_subscriber::EnvFilter;
 use wirefeed::config::Config;
-use wirefeed::{BuildOptions, BuildReport};
+use wirefeed::{BuildOptions, BuildReport, NOTICE};
 
-use cli::{Cli, Command, LogFormat};
+use cli::{Cli, Command, LogFormat, Settings};
 
 /// Parsing allocates many small strings on every core; mimalloc's
 /// per-thread heaps make that markedly cheaper than the system allocator.
@@ -34,9 +36,12 @@ fn tune_allocator() {
     }
 }
 
-/// `--log-format json`: everything on stderr is then a log event, one JSON
-/// object a line.
+/// `--log-format json`: everything on stderr and stdout is then a log
+/// event, one JSON object a line.
 static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+
+/// The target of [`say`]'s events in JSON mode: written to stdout.
+const STDOUT: &str = "wirefeed::stdout";
 
 /// Prints a problem on stderr, on one line whatever the message held: as
 /// it is in text mode, as an error event in JSON mode (shown even with
@@ -50,6 +55,16 @@ fn complain(problem: &dyn std::fmt::Display) {
     }
 }
 
+/// Prints a line of a command's result on stdout: as it is in text mode,
+/// as an info event (on stdout) in JSON mode.
+fn say(line: &dyn std::fmt::Display) {
+    if JSON_LOGS.load(Ordering::Relaxed) {
+        tracing::info!(target: STDOUT, "{line}");
+    } else {
+        println!("{line}");
+    }
+}
+
 /// Colour in log lines only for a person: when stderr is a terminal and
 /// `NO_COLOR` (<https://no-color.org>) is unset or empty. Logs sent to a
 /// file or a pipe never carry escape codes.
@@ -59,68 +74,128 @@ fn colour() -> bool {
     !no_color && std::io::stderr().is_terminal()
 }
 
-fn main() -> ExitCode {
-    tune_allocator();
-    let cli = Cli::parse();
-    let level = match (cli.quiet, cli.verbose) {
+/// Log events to stderr, but [`say`]'s to stdout.
+struct Streams;
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Streams {
+    type Writer = EitherWriter<std::io::Stdout, std::io::Stderr>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        EitherWriter::B(std::io::stderr())
+    }
+
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        match meta.target() == STDOUT {
+            true => EitherWriter::A(std::io::stdout()),
+            false => EitherWriter::B(std::io::stderr()),
+        }
+    }
+}
+
+/// Logs at the level `-q`/`-v` (or `RUST_LOG`) asks for, as text or JSON.
+/// The lines a command always writes (its result, the address it serves
+/// on) are shown at any level: as they are in text mode, as JSON objects
+/// in JSON mode.
+fn set_up_logs(settings: &Settings, command: &Command) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let level = match (settings.quiet, settings.verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
         (false, _) => "debug",
     };
-    let level = match cli.command {
+    let run = matches!(command, Command::Run { .. });
+    let level = match run {
         // `run` is a service: its one line per tick is the point, and the
         // only info it logs unless asked for more (-v adds the stages').
-        Command::Run { .. } if level == "warn" => "warn,wirefeed::schedule=info",
+        true if level == "warn" => "warn,wirefeed::schedule=info",
         _ => level,
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
+    for always in [NOTICE, STDOUT] {
+        if let Ok(d) = format!("{always}=info").parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(Streams)
         .with_ansi(colour())
         .with_target(false);
-    match cli.log_format {
+    let registry = tracing_subscriber::registry();
+    match settings.log_format {
         LogFormat::Json => {
             JSON_LOGS.store(true, Ordering::Relaxed);
-            logs.json().init()
+            registry.with(logs.json().with_filter(filter)).init();
         }
-        LogFormat::Text if matches!(cli.command, Command::Run { .. }) => logs.init(),
-        LogFormat::Text => logs.without_time().init(),
+        LogFormat::Text => {
+            // Notices as they are; everything else as log lines.
+            let notices = tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .without_time()
+                .with_level(false)
+                .with_target(false)
+                .with_ansi(false)
+                .with_filter(filter_fn(|m| m.target() == NOTICE));
+            let not_notices = filter_fn(|m| m.target() != NOTICE);
+            let logs = match run {
+                true => logs.boxed(),
+                false => logs.without_time().boxed(),
+            };
+            registry
+                .with(logs.with_filter(filter).with_filter(not_notices))
+                .with(notices)
+                .init();
+        }
     }
+}
 
-    if let Some(jobs) = cli.jobs {
+fn main() -> ExitCode {
+    tune_allocator();
+    let cli = Cli::parse();
+    let settings = match cli.settings() {
+        Ok(s) => s,
+        Err(e) => <Cli as clap::CommandFactory>::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, e)
+            .exit(),
+    };
+    set_up_logs(&settings, &cli.command);
+    if let Some(jobs) = settings.jobs {
         if let Err(e) = wirefeed::set_threads(usize::from(jobs)) {
             return fail(2, &e);
         }
     }
+    let config_path = &settings.config;
     let (now, write, out, no_cache) = match cli.command {
-        Command::Init { dir } => return init(&dir, &cli.config),
+        Command::Init { dir, .. } => return init(&dir, config_path),
         Command::Completions { shell } => {
             return completions(shell);
         }
         Command::Man { out } => return man(out.as_deref()),
-        Command::Push { dry_run, force } => return push(&cli.config, dry_run, force),
-        Command::Status => return status(&cli.config),
-        Command::Run { once } => {
+        Command::Push { dry_run, force, .. } => return push(config_path, dry_run, force),
+        Command::Status { .. } => return status(config_path),
+        Command::Run { once, .. } => {
             let options = wirefeed::schedule::RunOptions { once };
-            return match wirefeed::run(&cli.config, options, chrono::Utc::now) {
+            return match wirefeed::run(config_path, options, chrono::Utc::now) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e @ wirefeed::schedule::RunError::Locked(_)) => fail(3, &e),
                 Err(e) => fail(2, &e),
             };
         }
-        Command::Serve { bind, watch } => {
-            return match wirefeed::serve(&cli.config, bind, watch, chrono::Utc::now) {
+        Command::Serve { bind, watch, .. } => {
+            return match wirefeed::serve(config_path, bind, watch, chrono::Utc::now) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e @ wirefeed::ServeError::Build(_)) => fail(3, &e),
                 Err(e) => fail(2, &e),
             };
         }
-        Command::Build { now, out, no_cache } => (now, true, out, no_cache),
-        Command::Check { now, no_cache } => (now, false, None, no_cache),
+        Command::Build {
+            now, out, no_cache, ..
+        } => (now, true, out, no_cache),
+        Command::Check { now, no_cache, .. } => (now, false, None, no_cache),
     };
-    let config = match Config::load(&cli.config) {
+    let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => return fail(2, &e),
     };
@@ -128,13 +203,14 @@ fn main() -> ExitCode {
         out,
         now: now.unwrap_or_else(chrono::Utc::now),
         write,
-        progress: !cli.quiet,
+        // A progress bar is no log line: never in JSON mode.
+        progress: !settings.quiet && settings.log_format == LogFormat::Text,
         cache: !no_cache,
         lock: true,
         whole_up_to: BuildOptions::WHOLE_UP_TO,
     };
     match wirefeed::build(&config, &options) {
-        Ok(report) => summarize(&report, &config, write, cli.quiet),
+        Ok(report) => summarize(&report, &config, write, settings.quiet),
         Err(e) => fail(3, &e),
     }
 }
@@ -154,7 +230,7 @@ fn summarize(report: &BuildReport, config: &Config, write: bool, quiet: bool) ->
             wrote: write,
             zone: config.site.timezone,
         };
-        println!("{verb}: {summary}");
+        say(&format_args!("{verb}: {summary}"));
     }
     ExitCode::from(u8::from(!report.errors.is_empty()))
 }
@@ -169,15 +245,15 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
         Ok(report) => {
             for t in &report.targets {
                 for file in t.sent.iter().filter(|_| dry_run) {
-                    println!("{}: would send {file}", t.name);
+                    say(&format_args!("{}: would send {file}", t.name));
                 }
                 for file in t.deleted.iter().filter(|_| dry_run) {
-                    println!("{}: would delete {file}", t.name);
+                    say(&format_args!("{}: would delete {file}", t.name));
                 }
                 for problem in t.problems() {
                     complain(&format_args!("{}: {problem}", t.name));
                 }
-                println!("{t}");
+                say(&t);
             }
             ExitCode::from(u8::from(!dry_run && !report.complete()))
         }

@@ -13,12 +13,14 @@
 //! acknowledgement, so the next run delivers the rest.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Schedule};
+use crate::metrics::Registry;
 use crate::output;
 use crate::pipeline::{BuildFn, BuildOptions, Summary};
 use crate::publish::{self, PushOptions};
@@ -49,12 +51,17 @@ pub enum RunError {
 }
 
 /// Runs until `shutdown` is cancelled (or after one tick with `once`),
-/// building with `build`.
+/// building with `build`; every build and push is told to `metrics`, and a
+/// tick that built and left nothing pending is a publish. `locked` is
+/// called once the output folder's lock is held, before the first tick
+/// (`app` starts the metrics listener there).
 pub async fn run(
     config_path: &Path,
     options: RunOptions,
     now: fn() -> DateTime<Utc>,
     build: BuildFn,
+    metrics: Arc<Registry>,
+    locked: impl FnOnce(),
     shutdown: CancellationToken,
 ) -> Result<(), RunError> {
     let mut config = Config::load(config_path)?;
@@ -62,6 +69,7 @@ pub async fn run(
         return Err(RunError::NoSchedule(config_path.to_owned()));
     }
     let _lock = output::lock(&config.output)?;
+    locked();
     let mut changes = if config.watch_sources && !options.once {
         match Changes::new(config_path) {
             Ok(c) => Some(c),
@@ -78,7 +86,7 @@ pub async fn run(
             Ok(c) => config = c,
             Err(e) => tracing::error!("config not reloaded, keeping the last good one: {e}"),
         }
-        let next_release = tick(&config, now, build, &shutdown).await;
+        let next_release = tick(&config, now, build, &metrics, &shutdown).await;
         if options.once || shutdown.is_cancelled() {
             return Ok(());
         }
@@ -131,6 +139,7 @@ async fn tick(
     config: &Config,
     now: fn() -> DateTime<Utc>,
     build: BuildFn,
+    metrics: &Registry,
     shutdown: &CancellationToken,
 ) -> Option<DateTime<Utc>> {
     // `run` holds the lock for its whole life.
@@ -140,13 +149,23 @@ async fn tick(
     };
     let built = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || build(&config, &options)).await
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let built = build(&config, &options);
+            (started, built)
+        })
+        .await
     };
     let report = match built {
-        Ok(Ok(report)) => report,
-        Ok(Err(e)) => {
-            tracing::error!("tick: build failed: {e}");
-            return None;
+        Ok((started, built)) => {
+            metrics.build(started, &built);
+            match built {
+                Ok(report) => report,
+                Err(e) => {
+                    tracing::error!("tick: build failed: {e}");
+                    return None;
+                }
+            }
         }
         Err(e) => {
             tracing::error!("tick: build stopped: {e}");
@@ -157,6 +176,7 @@ async fn tick(
         tracing::warn!("{}", crate::config::one_line(&e.to_string()));
     }
     let pushed = if config.push.is_empty() && config.websub.is_none() {
+        metrics.published();
         "no push targets".to_owned()
     } else {
         tokio::select! {
@@ -164,7 +184,12 @@ async fn tick(
                 tracing::info!("stopping: the push in flight is abandoned; the outbox keeps what is pending");
                 "abandoned".to_owned()
             }
-            result = publish::push_async(config, PushOptions::default()) => match result {
+            result = publish::push_async(config, PushOptions::default()) => {
+                metrics.push(&result, &target_names(config));
+                if result.as_ref().is_ok_and(|r| r.complete()) {
+                    metrics.published();
+                }
+                match result {
                 Ok(r) => {
                     for t in &r.targets {
                         for problem in t.problems() {
@@ -178,7 +203,7 @@ async fn tick(
                         .join(", ")
                 }
                 Err(e) => format!("failed: {e}"),
-            },
+            }},
         }
     };
     let built = Summary {
@@ -191,6 +216,13 @@ async fn tick(
     // The first tick makes the service ready; each tells how it went.
     crate::sys::service_state(crate::sys::ServiceState::Ready(&line));
     report.next_release
+}
+
+/// The names pushes are counted under: every target, then the hub.
+fn target_names(config: &Config) -> Vec<String> {
+    let targets = config.push.iter().map(|t| t.name.clone());
+    let hub = config.websub.as_ref().map(|_| publish::HUB.to_owned());
+    targets.chain(hub).collect()
 }
 
 /// The next tick: the schedule's next time, or sooner when an embargoed

@@ -32,6 +32,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::metrics::Registry;
 use crate::pipeline::{BuildFn, BuildOptions, Summary};
 
 /// How long changes must pause before a batch goes out while a file may
@@ -45,17 +46,20 @@ pub const QUICK: Duration = Duration::from_millis(20);
 
 /// Rebuilds on every settled change until `shutdown` is cancelled; `now`
 /// is the clock embargoes are judged against at each rebuild, `build` what
-/// rebuilds.
+/// rebuilds. Each rebuild is told to `metrics`; one that succeeds is a
+/// publish.
 pub async fn run(
     config_path: PathBuf,
     now: fn() -> DateTime<Utc>,
     build: BuildFn,
+    metrics: Arc<Registry>,
     shutdown: CancellationToken,
 ) -> Result<(), notify::Error> {
     let mut changes = Changes::new(&config_path)?;
     while changes.settled(&shutdown).await.is_some() {
-        let path = config_path.clone();
-        let config = tokio::task::spawn_blocking(move || rebuild(&path, now(), build)).await;
+        let (path, metrics) = (config_path.clone(), metrics.clone());
+        let config =
+            tokio::task::spawn_blocking(move || rebuild(&path, now(), build, &metrics)).await;
         if let Ok(Some(config)) = config {
             changes.follow(&config)?;
         }
@@ -259,7 +263,12 @@ fn absolute(path: &Path) -> PathBuf {
 }
 
 /// Reloads the config and builds; returns the config it built with.
-fn rebuild(config_path: &Path, now: DateTime<Utc>, build: BuildFn) -> Option<Config> {
+fn rebuild(
+    config_path: &Path,
+    now: DateTime<Utc>,
+    build: BuildFn,
+    metrics: &Registry,
+) -> Option<Config> {
     let config = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {
@@ -267,8 +276,12 @@ fn rebuild(config_path: &Path, now: DateTime<Utc>, build: BuildFn) -> Option<Con
             return None;
         }
     };
-    match build(&config, &BuildOptions::service(now)) {
+    let started = std::time::Instant::now();
+    let built = build(&config, &BuildOptions::service(now));
+    metrics.build(started, &built);
+    match built {
         Ok(report) => {
+            metrics.published();
             for e in &report.errors {
                 tracing::warn!("{e}");
             }

@@ -75,6 +75,7 @@ fn every_key_is_documented_and_every_documented_key_is_taken() {
         "push",
         "websub",
         "schedule",
+        "metrics",
     ];
     assert_eq!(
         documented.keys().map(String::as_str).collect::<Vec<_>>(),

@@ -26,7 +26,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::files::{self, Site};
+use super::Handler;
 
 /// What every connection shares.
 pub struct Limits {
@@ -158,7 +158,8 @@ impl AsyncWrite for Watched {
 /// server's pressure closes it, or shutdown ends it.
 pub async fn serve(
     stream: TcpStream,
-    site: Arc<Site>,
+    peer: std::net::IpAddr,
+    handler: Arc<Handler>,
     limits: Arc<Limits>,
     shutdown: CancellationToken,
     hard_stop: CancellationToken,
@@ -174,10 +175,11 @@ pub async fn serve(
     });
     let request_watch = watch.clone();
     let service = hyper::service::service_fn(move |request| {
-        let (site, watch) = (site.clone(), request_watch.clone());
+        let (handler, watch) = (handler.clone(), request_watch.clone());
         watch.enter(BUSY);
         async move {
-            let response = files::answer(&site, request).await;
+            let response = handler.answer(request, peer).await;
+            handler.answered(response.status().as_u16());
             watch.enter(IDLE);
             Ok::<_, std::convert::Infallible>(response)
         }

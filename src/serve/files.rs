@@ -102,15 +102,17 @@ impl hyper::body::Body for Body {
     }
 }
 
-/// The answer to `request`.
-pub async fn answer(site: &Site, request: Request<Incoming>) -> Response<Body> {
+/// The answer to a request no path can make right: a `400` without
+/// exactly one `Host` (HTTP/1.1), a `405` for methods other than GET and
+/// HEAD; `None` for a request to answer.
+pub fn refuse<B>(request: &Request<B>) -> Option<Response<Body>> {
     let headers = request.headers();
     let hosts = headers.get_all(header::HOST).iter().count();
     if hosts > 1 || (hosts == 0 && request.version() == Version::HTTP_11) {
-        return plain(
+        return Some(plain(
             StatusCode::BAD_REQUEST,
             "400 Bad Request: an HTTP/1.1 request needs one Host header\n",
-        );
+        ));
     }
     let method = request.method();
     if method != Method::GET && method != Method::HEAD {
@@ -121,9 +123,18 @@ pub async fn answer(site: &Site, request: Request<Incoming>) -> Response<Body> {
         response
             .headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return response;
+        return Some(response);
     }
-    let head = method == Method::HEAD;
+    None
+}
+
+/// The answer to `request`.
+pub async fn answer(site: &Site, request: Request<Incoming>) -> Response<Body> {
+    if let Some(refused) = refuse(&request) {
+        return refused;
+    }
+    let head = request.method() == Method::HEAD;
+    let headers = request.headers();
     let Some(path) = resolve(&site.root, request.uri().path()) else {
         return not_found();
     };
@@ -273,19 +284,37 @@ fn unavailable(path: &Path, e: &std::io::Error) -> Response<Body> {
 
 /// A short text answer, for people who open a wrong address in a browser.
 fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut response = Response::new(Body::Bytes(Some(Bytes::from_static(text.as_bytes()))));
+    text_answer(
+        status,
+        "text/plain; charset=utf-8",
+        Bytes::from_static(text.as_bytes()),
+        false,
+    )
+}
+
+/// `text` as a `status` answer of type `media_type` (only its headers for
+/// a HEAD request).
+pub fn text_answer(
+    status: StatusCode,
+    media_type: &'static str,
+    text: Bytes,
+    head: bool,
+) -> Response<Body> {
+    let len = text.len();
+    let body = match head {
+        true => Body::empty(),
+        false => Body::Bytes(Some(text)),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(text.len()));
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
     response
 }
 
 /// Any path that names no file of the folder.
-fn not_found() -> Response<Body> {
+pub fn not_found() -> Response<Body> {
     plain(StatusCode::NOT_FOUND, "404 Not Found\n")
 }
 

@@ -19,23 +19,66 @@
 //!   idle connections close, requests in flight finish; after
 //!   `shutdown_timeout` whatever is left (a client that sent half a
 //!   request, a reader too slow to take its feed) is dropped.
+//! - Operations: with a metrics registry, `/metrics` and `/healthz` are
+//!   answered before any file (`ops`), and every answer is counted by
+//!   status class. `run`'s metrics listener is this same server with no
+//!   folder behind it.
 
 mod compress;
 mod conn;
 mod files;
+mod ops;
 
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::body::Incoming;
+use hyper::{Request, Response};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config;
+use crate::metrics::Registry;
 
 pub use files::Site;
+
+/// What a request may reach: the folder's files, the operator's
+/// addresses, or both.
+pub(crate) struct Handler {
+    site: Option<Site>,
+    ops: Option<ops::Ops>,
+}
+
+impl Handler {
+    /// The answer to `request` from `peer`.
+    async fn answer(&self, request: Request<Incoming>, peer: IpAddr) -> Response<files::Body> {
+        if let Some(refused) = files::refuse(&request) {
+            return refused;
+        }
+        if let Some(answer) = self
+            .ops
+            .as_ref()
+            .and_then(|o| ops::answer(o, &request, peer))
+        {
+            return answer;
+        }
+        match &self.site {
+            Some(site) => files::answer(site, request).await,
+            None => files::not_found(),
+        }
+    }
+
+    /// Counts an answer with `status`, when there is a registry.
+    fn answered(&self, status: u16) {
+        if let Some(ops) = &self.ops {
+            ops.registry.request(status);
+        }
+    }
+}
 
 /// Serves `root` on `listener` until `shutdown` is cancelled, then lets
 /// requests in flight finish for at most `settings.shutdown_timeout`.
@@ -45,7 +88,50 @@ pub async fn run(
     settings: &config::Serve,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let site = Arc::new(Site::new(root, settings)?);
+    let site = Some(Site::new(root, settings)?);
+    accept(listener, Handler { site, ops: None }, settings, shutdown).await
+}
+
+/// [`run`], also answering `/metrics` (to whom `settings.metrics` lets in)
+/// and `/healthz` from `registry`, which counts every answer.
+pub async fn run_with_metrics(
+    listener: TcpListener,
+    root: &Path,
+    settings: &config::Serve,
+    registry: Arc<Registry>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let site = Some(Site::new(root, settings)?);
+    let ops = Some(ops::Ops {
+        registry,
+        access: settings.metrics,
+    });
+    accept(listener, Handler { site, ops }, settings, shutdown).await
+}
+
+/// `/metrics` and `/healthz` alone, to everyone who reaches `listener`
+/// (`run`'s `[metrics] bind`), with `settings`' limits.
+pub async fn run_metrics_listener(
+    listener: TcpListener,
+    settings: &config::Serve,
+    registry: Arc<Registry>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let ops = Some(ops::Ops {
+        registry,
+        access: config::MetricsAccess::Public,
+    });
+    accept(listener, Handler { site: None, ops }, settings, shutdown).await
+}
+
+/// The accept loop, the connection limit and the shutdown deadline.
+async fn accept(
+    listener: TcpListener,
+    handler: Handler,
+    settings: &config::Serve,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let handler = Arc::new(handler);
     let limits = Arc::new(conn::Limits {
         header_timeout: settings.header_timeout,
         idle_timeout: settings.idle_timeout,
@@ -77,7 +163,7 @@ pub async fn run(
             a = listener.accept() => a,
             _ = shutdown.cancelled() => break,
         };
-        let (stream, _) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
                 // Out of descriptors (EMFILE) and the like: wait a little
@@ -93,10 +179,10 @@ pub async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
-        let (site, limits) = (site.clone(), limits.clone());
+        let (handler, limits) = (handler.clone(), limits.clone());
         let (shutdown, hard_stop) = (shutdown.clone(), hard_stop.clone());
         tracker.spawn(async move {
-            conn::serve(stream, site, limits, shutdown, hard_stop).await;
+            conn::serve(stream, peer.ip(), handler, limits, shutdown, hard_stop).await;
             drop(permit);
         });
     }
