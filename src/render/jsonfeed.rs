@@ -324,10 +324,6 @@ const ESCAPES: [u8; 256] = {
     table
 };
 
-/// Bytes looked at together for anything to escape: blocks where there is
-/// nothing (most of them) are checked with vector instructions.
-const BLOCK: usize = 32;
-
 /// Appends `text` escaped as serde_json escapes strings: quotes,
 /// backslashes and control characters; the rest, non-ASCII included, as
 /// it is.
@@ -335,38 +331,26 @@ fn push_escaped(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     // `bytes[done..]` is not written yet; `bytes[done..at]` needs no escape.
     let mut done = 0;
-    let mut at = 0;
+    let mut at = crate::text::next_json_escape(bytes, 0);
     while at < bytes.len() {
-        let end = (at + BLOCK).min(bytes.len());
-        let block = &bytes[at..end];
-        let any = block.iter().fold(false, |any, &b| {
-            any | (b < 0x20) | (b == b'"') | (b == b'\\')
-        });
-        if any {
-            for (i, &b) in block.iter().enumerate() {
-                let escape = ESCAPES[usize::from(b)];
-                if escape == 0 {
-                    continue;
-                }
-                out.extend_from_slice(&bytes[done..at + i]);
-                done = at + i + 1;
-                match escape {
-                    b'u' => {
-                        const HEX: &[u8; 16] = b"0123456789abcdef";
-                        out.extend_from_slice(&[
-                            b'\\',
-                            b'u',
-                            b'0',
-                            b'0',
-                            HEX[usize::from(b >> 4)],
-                            HEX[usize::from(b & 0xf)],
-                        ]);
-                    }
-                    _ => out.extend_from_slice(&[b'\\', escape]),
-                }
+        let b = bytes[at];
+        out.extend_from_slice(&bytes[done..at]);
+        match ESCAPES[usize::from(b)] {
+            b'u' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.extend_from_slice(&[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 0xf)],
+                ]);
             }
+            escape => out.extend_from_slice(&[b'\\', escape]),
         }
-        at = end;
+        done = at + 1;
+        at = crate::text::next_json_escape(bytes, done);
     }
     out.extend_from_slice(&bytes[done..]);
 }
@@ -598,6 +582,8 @@ mod tests {
 
     #[test]
     fn escapes_are_serde_jsons() {
+        // The bytes the escaper looks at together.
+        const BLOCK: usize = 16;
         let mut texts: Vec<String> = Vec::new();
         let specials = (0..0x80u8)
             .map(char::from)
