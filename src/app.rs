@@ -57,7 +57,9 @@ pub fn serve(
         publisher,
         config.metrics.max_publish_age,
     ));
-    prepare(&config, watch, now, &metrics)?;
+    // What the first build learns, the watcher's rebuilds start from.
+    let session = Arc::new(pipeline::Session::new());
+    prepare(&config, watch, now, &session, &metrics)?;
     let bind = bind.unwrap_or(config.serve.bind);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -74,7 +76,7 @@ pub fn serve(
             tokio::spawn(watch::run(
                 config_path.to_owned(),
                 now,
-                pipeline::build,
+                session.clone(),
                 metrics.clone(),
                 token,
             ))
@@ -113,12 +115,13 @@ fn prepare(
     config: &Config,
     watch: bool,
     now: fn() -> DateTime<Utc>,
+    session: &pipeline::Session,
     metrics: &Registry,
 ) -> Result<(), ServeError> {
     let index = config.output.join("index.html");
     if watch {
         let started = std::time::Instant::now();
-        let built = pipeline::build(config, &BuildOptions::service(now()));
+        let built = session.build(config, &BuildOptions::service(now()), None);
         metrics.build(started, &built);
         let report = built?;
         metrics.published();
@@ -176,7 +179,7 @@ pub fn run(
             config_path,
             options,
             now,
-            pipeline::build,
+            Arc::new(pipeline::Session::new()),
             metrics.clone(),
             listen,
             shutdown.clone(),

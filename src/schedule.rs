@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, Schedule};
 use crate::metrics::Registry;
 use crate::output;
-use crate::pipeline::{BuildFn, BuildOptions, Summary};
+use crate::pipeline::{BuildOptions, Session, Summary};
 use crate::publish::{self, PushOptions};
 use crate::watch::{Batch, Changes};
 
@@ -59,7 +59,7 @@ pub async fn run(
     config_path: &Path,
     options: RunOptions,
     now: fn() -> DateTime<Utc>,
-    build: BuildFn,
+    session: Arc<Session>,
     metrics: Arc<Registry>,
     locked: impl FnOnce(),
     shutdown: CancellationToken,
@@ -81,12 +81,16 @@ pub async fn run(
     } else {
         None
     };
+    // What changed since the last tick, when a watcher's batch woke this
+    // one; `None` (a scheduled tick, a rescan): anything may have.
+    let mut changed: Option<Vec<PathBuf>> = None;
     loop {
         match Config::load(config_path) {
             Ok(c) => config = c,
             Err(e) => tracing::error!("config not reloaded, keeping the last good one: {e}"),
         }
-        let next_release = tick(&config, now, build, &metrics, &shutdown).await;
+        let paths = changed.take();
+        let next_release = tick(&config, now, &session, paths, &metrics, &shutdown).await;
         if options.once || shutdown.is_cancelled() {
             return Ok(());
         }
@@ -108,11 +112,14 @@ pub async fn run(
             _ = shutdown.cancelled() => return Ok(()),
             _ = sleep(wait) => {}
             batch = settled(changes.as_mut(), &shutdown) => match batch {
-                Some(batch) => tracing::debug!(
-                    "changed: {}{}",
-                    batch.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
-                    if batch.rescan { " (and a rescan)" } else { "" }
-                ),
+                Some(batch) => {
+                    tracing::debug!(
+                        "changed: {}{}",
+                        batch.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                        if batch.rescan { " (and a rescan)" } else { "" }
+                    );
+                    changed = (!batch.rescan).then_some(batch.paths);
+                }
                 None => return Ok(()),
             },
         }
@@ -138,7 +145,8 @@ async fn settled(changes: Option<&mut Changes>, shutdown: &CancellationToken) ->
 async fn tick(
     config: &Config,
     now: fn() -> DateTime<Utc>,
-    build: BuildFn,
+    session: &Arc<Session>,
+    changed: Option<Vec<PathBuf>>,
     metrics: &Registry,
     shutdown: &CancellationToken,
 ) -> Option<DateTime<Utc>> {
@@ -148,10 +156,10 @@ async fn tick(
         ..BuildOptions::service(now())
     };
     let built = {
-        let config = config.clone();
+        let (config, session) = (config.clone(), session.clone());
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            let built = build(&config, &options);
+            let built = session.build(&config, &options, changed.as_deref());
             (started, built)
         })
         .await

@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::metrics::Registry;
-use crate::pipeline::{BuildFn, BuildOptions, Summary};
+use crate::pipeline::{BuildOptions, Session, Summary};
 
 /// How long changes must pause before a batch goes out while a file may
 /// still be being written.
@@ -45,21 +45,25 @@ pub const DEBOUNCE: Duration = Duration::from_millis(300);
 pub const QUICK: Duration = Duration::from_millis(20);
 
 /// Rebuilds on every settled change until `shutdown` is cancelled; `now`
-/// is the clock embargoes are judged against at each rebuild, `build` what
-/// rebuilds. Each rebuild is told to `metrics`; one that succeeds is a
+/// is the clock embargoes are judged against at each rebuild, `session`
+/// what rebuilds (from what its last build learned, and the batch's
+/// paths). Each rebuild is told to `metrics`; one that succeeds is a
 /// publish.
 pub async fn run(
     config_path: PathBuf,
     now: fn() -> DateTime<Utc>,
-    build: BuildFn,
+    session: Arc<Session>,
     metrics: Arc<Registry>,
     shutdown: CancellationToken,
 ) -> Result<(), notify::Error> {
     let mut changes = Changes::new(&config_path)?;
-    while changes.settled(&shutdown).await.is_some() {
-        let (path, metrics) = (config_path.clone(), metrics.clone());
-        let config =
-            tokio::task::spawn_blocking(move || rebuild(&path, now(), build, &metrics)).await;
+    while let Some(batch) = changes.settled(&shutdown).await {
+        let (path, metrics, session) = (config_path.clone(), metrics.clone(), session.clone());
+        let changed = (!batch.rescan).then_some(batch.paths);
+        let config = tokio::task::spawn_blocking(move || {
+            rebuild(&path, now(), &session, changed.as_deref(), &metrics)
+        })
+        .await;
         if let Ok(Some(config)) = config {
             changes.follow(&config)?;
         }
@@ -266,7 +270,8 @@ fn absolute(path: &Path) -> PathBuf {
 fn rebuild(
     config_path: &Path,
     now: DateTime<Utc>,
-    build: BuildFn,
+    session: &Session,
+    changed: Option<&[PathBuf]>,
     metrics: &Registry,
 ) -> Option<Config> {
     let config = match Config::load(config_path) {
@@ -277,7 +282,7 @@ fn rebuild(
         }
     };
     let started = std::time::Instant::now();
-    let built = build(&config, &BuildOptions::service(now));
+    let built = session.build(&config, &BuildOptions::service(now), changed);
     metrics.build(started, &built);
     match built {
         Ok(report) => {

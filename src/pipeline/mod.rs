@@ -64,6 +64,26 @@ impl FileList {
         first
     }
 
+    /// A list of the files of `files`, in their order.
+    fn from_vec(files: Vec<SourceFile>) -> FileList {
+        let mut list = FileList::default();
+        list.push(files);
+        list
+    }
+
+    /// The files, in order, copied.
+    fn to_vec(&self) -> Vec<SourceFile> {
+        self.batches.iter().flatten().cloned().collect()
+    }
+
+    /// The files, in order.
+    fn into_vec(mut self) -> Vec<SourceFile> {
+        match self.batches.len() {
+            1 => self.batches.pop().unwrap_or_default(),
+            _ => self.batches.into_iter().flatten().collect(),
+        }
+    }
+
     /// The `index`th file; `index` must be below [`len`](Self::len).
     fn get(&self, index: usize) -> &SourceFile {
         let b = self.starts.partition_point(|&s| s <= index) - 1;
@@ -152,6 +172,9 @@ pub struct BuildReport {
     pub errors: Vec<SourceError>,
     /// Files decoded as EUC-KR.
     pub legacy_encoded: Vec<PathBuf>,
+    /// The scan started from what a [`Session`] knew: only the changed
+    /// paths were looked at.
+    pub from_memory: bool,
 }
 
 /// The one line a build is summed up in (`build`, `check`, every `run`
@@ -238,8 +261,18 @@ pub enum BuildError {
 /// Reads every article, writes every feed. Bad articles are reported in the
 /// result and left out; every good one is published.
 pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+    let _lock = lock_output(config, options)?;
+    run_passes(config, options, None, None)
+}
+
+/// Takes the output folder's lock when `options` say so, and removes what
+/// killed writers left behind there.
+fn lock_output(
+    config: &Config,
+    options: &BuildOptions,
+) -> Result<Option<output::Lock>, BuildError> {
     let out = options.out.as_ref().unwrap_or(&config.output);
-    let _lock = match options.write && options.lock {
+    let lock = match options.write && options.lock {
         true => Some(output::lock(out)?),
         false => None,
     };
@@ -247,17 +280,61 @@ pub fn build(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bui
     if options.write {
         output::remove_stale_temp_files(out);
     }
-    run_passes(config, options)
+    Ok(lock)
 }
 
-/// The signature of [`build`], handed to the stages that rebuild
-/// (`watch`, `schedule`) by the entry points that start them.
-pub type BuildFn = fn(&Config, &BuildOptions) -> Result<BuildReport, BuildError>;
+/// What a long-running process (`run`, `serve --watch`) keeps between its
+/// builds: what its last scan learned, every article file's stamp and item
+/// keys (about 200 bytes a story). A build told which paths changed since
+/// the last one (a watcher's batch) then reads only those files again,
+/// where a build without it `stat`s every file and reads the cache.
+#[derive(Default)]
+pub struct Session {
+    known: std::sync::Mutex<scan::Known>,
+}
 
-/// The two passes, under the lock [`build`] took.
-fn run_passes(config: &Config, options: &BuildOptions) -> Result<BuildReport, BuildError> {
+impl Session {
+    /// An empty session: its first build scans everything.
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Builds as [`build`] does. With `changed`, only those paths (files
+    /// or folders, under the sources or not) may have changed since this
+    /// session's last build; the build then starts from what that one
+    /// learned, unless something in `changed` needs a whole scan (a
+    /// folder, a path outside the sources) or the settings changed.
+    /// Without `changed` (a scheduled tick, a watcher that lost events),
+    /// everything is scanned.
+    pub fn build(
+        &self,
+        config: &Config,
+        options: &BuildOptions,
+        changed: Option<&[PathBuf]>,
+    ) -> Result<BuildReport, BuildError> {
+        let mut known = match self.known.lock() {
+            Ok(known) => known,
+            // A build that panicked may have left it half updated.
+            Err(poisoned) => {
+                let mut known = poisoned.into_inner();
+                *known = scan::Known::default();
+                known
+            }
+        };
+        let _lock = lock_output(config, options)?;
+        run_passes(config, options, Some(&mut known), changed)
+    }
+}
+
+/// The two passes, under the lock [`build`] took; with `known`, from and
+/// into what a [`Session`] knows.
+fn run_passes(
+    config: &Config,
+    options: &BuildOptions,
+    mut known: Option<&mut scan::Known>,
+    changed: Option<&[PathBuf]>,
+) -> Result<BuildReport, BuildError> {
     let started = std::time::Instant::now();
-    let listing = source::list(&config.sources);
     let out_dir = options.out.clone().unwrap_or_else(|| config.output.clone());
     let ctx = ParseContext {
         timezone: config.site.timezone,
@@ -265,14 +342,44 @@ fn run_passes(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bu
     };
     let normalizer = Normalizer::new(&config.site);
     let mut report = BuildReport::default();
-    let (files, selection, from_cache) =
-        scan::scan_all(config, options, listing, &out_dir, &normalizer, &mut report)?;
+    let quick = match (known.as_deref_mut(), changed) {
+        (Some(known), Some(changed)) => {
+            scan::scan_changed(config, options, known, changed, &normalizer, &mut report)
+        }
+        _ => None,
+    };
+    let lent = quick.is_some();
+    report.from_memory = lent;
+    let (files, selection) = match quick {
+        Some((files, selection)) => {
+            tracing::info!(
+                "took {} article files from memory, {} changed, in {:.2?}",
+                files.len(),
+                changed.map_or(0, <[PathBuf]>::len),
+                started.elapsed()
+            );
+            (files, selection)
+        }
+        None => {
+            let listing = source::list(&config.sources);
+            let (files, selection, from_cache) = scan::scan_all(
+                config,
+                options,
+                listing,
+                &out_dir,
+                &normalizer,
+                &mut report,
+                known.as_deref_mut(),
+            )?;
+            tracing::info!(
+                "listed and scanned {} article files in {:.2?} ({from_cache} from the cache)",
+                files.len(),
+                started.elapsed()
+            );
+            (files, selection)
+        }
+    };
     report.files = files.len();
-    tracing::info!(
-        "listed and scanned {} article files in {:.2?} ({from_cache} from the cache)",
-        files.len(),
-        started.elapsed()
-    );
     report.embargoed = selection.embargoed;
     report.drafts = selection.drafts;
     report.withdrawn = selection.withdrawn;
@@ -294,7 +401,12 @@ fn run_passes(config: &Config, options: &BuildOptions) -> Result<BuildReport, Bu
         write: options.write,
         whole_up_to: options.whole_up_to,
     };
-    writer.write_all(selection.feeds, options.progress, &mut report)?;
+    let written = writer.write_all(selection.feeds, options.progress, &mut report);
+    match known {
+        Some(known) if lent => known.put_back(files),
+        _ => drop(files),
+    }
+    written?;
     tracing::info!("wrote the feeds in {:.2?}", started.elapsed());
     report
         .errors

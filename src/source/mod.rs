@@ -36,7 +36,7 @@ pub use crate::model::Stamp;
 pub use list::{
     discover, list, path_bytes_order, path_order, stat_batch, unstamped, Found, Listing, LIST_BATCH,
 };
-pub use walk::{is_being_written, Listed};
+pub use walk::{format_of, is_being_written, Listed};
 
 /// A problem with one article file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

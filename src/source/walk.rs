@@ -138,7 +138,7 @@ fn walk_folder(
 
 /// The format a file named `name` is read as, if any: by its extension
 /// (as `Path::extension` finds it) unless the source says.
-pub(super) fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<ArticleFormat> {
+pub fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<ArticleFormat> {
     if is_being_written(name) {
         return None;
     }
