@@ -165,7 +165,7 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
         Err(e) => return fail(2, &e),
     };
     let options = wirefeed::publish::PushOptions { dry_run, force };
-    match wirefeed::publish::push(&config, options) {
+    match wirefeed::publish::push(&config, options, chrono::Utc::now) {
         Ok(report) => {
             for t in &report.targets {
                 for file in t.sent.iter().filter(|_| dry_run) {

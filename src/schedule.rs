@@ -43,6 +43,10 @@ pub enum RunError {
     /// The runtime could not start.
     #[error("cannot start: {0}")]
     Start(String),
+    /// A push target cannot be set up (a key missing from the
+    /// environment).
+    #[error(transparent)]
+    Publish(#[from] publish::PushError),
     /// No `[schedule]` table and not `--once`.
     #[error("{}: no [schedule] table: add `every = \"5m\"` or `cron = \"*/5 * * * *\"`, or use `run --once`", .0.display())]
     NoSchedule(PathBuf),
@@ -62,6 +66,33 @@ pub async fn run(
         return Err(RunError::NoSchedule(config_path.to_owned()));
     }
     let _lock = output::lock(&config.output)?;
+    // With `--once`, a target whose lease another holds is refused, as
+    // by `push`; otherwise this run waits for it (standby).
+    let mut keepers = publish::Keepers::start(&config, options.once, now)?;
+    let ran = ticks(
+        config_path,
+        &mut config,
+        options,
+        now,
+        build,
+        &shutdown,
+        &mut keepers,
+    )
+    .await;
+    keepers.stop().await;
+    ran
+}
+
+/// The ticks of [`run`], until it stops.
+async fn ticks(
+    config_path: &Path,
+    config: &mut Config,
+    options: RunOptions,
+    now: fn() -> DateTime<Utc>,
+    build: BuildFn,
+    shutdown: &CancellationToken,
+    keepers: &mut publish::Keepers,
+) -> Result<(), RunError> {
     let mut changes = if config.watch_sources && !options.once {
         match Changes::new(config_path) {
             Ok(c) => Some(c),
@@ -75,20 +106,24 @@ pub async fn run(
     };
     loop {
         match Config::load(config_path) {
-            Ok(c) => config = c,
+            Ok(c) => *config = c,
             Err(e) => tracing::error!("config not reloaded, keeping the last good one: {e}"),
         }
-        let next_release = tick(&config, now, build, &shutdown).await;
+        if let Err(e) = keepers.follow(config) {
+            tracing::error!("leases: {e}");
+        }
+        keepers.known().await;
+        let next_release = tick(config, now, build, shutdown, &keepers.holdings()).await;
         if options.once || shutdown.is_cancelled() {
             return Ok(());
         }
         if let Some(c) = &mut changes {
-            if let Err(e) = c.follow(&config) {
+            if let Err(e) = c.follow(config) {
                 tracing::warn!("not watching the sources ({e}): publishing on the schedule only");
                 changes = None;
             }
         }
-        let wake = next_wake(&config, now(), next_release);
+        let wake = next_wake(config, now(), next_release);
         if wake.is_none() && changes.is_none() {
             return Ok(());
         }
@@ -99,7 +134,8 @@ pub async fn run(
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = sleep(wait) => {}
-            batch = settled(changes.as_mut(), &shutdown) => match batch {
+            _ = keepers.acquired() => tracing::debug!("a lease was acquired: publishing now"),
+            batch = settled(changes.as_mut(), shutdown) => match batch {
                 Some(batch) => tracing::debug!(
                     "changed: {}{}",
                     batch.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
@@ -132,6 +168,7 @@ async fn tick(
     now: fn() -> DateTime<Utc>,
     build: BuildFn,
     shutdown: &CancellationToken,
+    holdings: &std::collections::BTreeMap<String, publish::Hold>,
 ) -> Option<DateTime<Utc>> {
     // `run` holds the lock for its whole life.
     let options = BuildOptions {
@@ -164,7 +201,7 @@ async fn tick(
                 tracing::info!("stopping: the push in flight is abandoned; the outbox keeps what is pending");
                 "abandoned".to_owned()
             }
-            result = publish::push_async(config, PushOptions::default()) => match result {
+            result = publish::push_async(config, PushOptions::default(), holdings) => match result {
                 Ok(r) => {
                     for t in &r.targets {
                         for problem in t.problems() {
@@ -173,7 +210,10 @@ async fn tick(
                     }
                     r.targets
                         .iter()
-                        .map(|t| format!("{} sent {} pending {} refused {}", t.name, t.sent.len(), t.pending.len(), t.refused.len()))
+                        .map(|t| match &t.standby {
+                            Some(_) => format!("{} standby", t.name),
+                            None => format!("{} sent {} pending {} refused {}", t.name, t.sent.len(), t.pending.len(), t.refused.len()),
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 }

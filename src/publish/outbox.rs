@@ -41,7 +41,16 @@ pub struct TargetBox {
     /// with (a change sends it again). Not for webhooks.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub stored: BTreeMap<String, Stored>,
+    /// The holder ids the last processes of this output folder took the
+    /// target's lease as (newest last, at most [`LEASE_HOLDERS`]): a lease
+    /// one of them holds is taken at once, since whoever holds the folder's
+    /// lock now knows they are gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lease_holders: Vec<String>,
 }
+
+/// Holder ids kept per target.
+pub const LEASE_HOLDERS: usize = 4;
 
 /// How a target stored an acknowledged version.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -184,6 +193,16 @@ impl TargetBox {
         current: &'a BTreeMap<String, String>,
     ) -> impl Iterator<Item = &'a String> + 'a {
         self.acked.keys().filter(|f| !current.contains_key(*f))
+    }
+
+    /// Notes `holder` as the newest holder id of this folder; returns the
+    /// earlier ones.
+    pub fn new_lease_holder(&mut self, holder: &str) -> Vec<String> {
+        let before = self.lease_holders.clone();
+        self.lease_holders.push(holder.to_owned());
+        let extra = self.lease_holders.len().saturating_sub(LEASE_HOLDERS);
+        self.lease_holders.drain(..extra);
+        before
     }
 
     /// Records a failed try.

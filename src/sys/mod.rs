@@ -19,8 +19,8 @@ mod portable;
 use portable as imp;
 
 pub use imp::{
-    exchange, link_count, open_files_limit, process_alive, service_state, stamp, watchdog_interval,
-    write_behind, Folder, Handle,
+    exchange, host_name, link_count, open_files_limit, process_alive, service_state, stamp,
+    watchdog_interval, write_behind, Folder, Handle,
 };
 
 /// What a service tells its manager (systemd's `sd_notify`; nothing where
