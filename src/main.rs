@@ -69,9 +69,12 @@ fn main() -> ExitCode {
         (false, _) => "debug",
     };
     let level = match cli.command {
-        // `run` is a service: its one line per tick is the point, and the
-        // only info it logs unless asked for more (-v adds the stages').
-        Command::Run { .. } if level == "warn" => "warn,wirefeed::schedule=info",
+        // `run` is a service: its one line per tick is the point, and,
+        // with the lease's changes of hands, the only info it logs unless
+        // asked for more (-v adds the stages').
+        Command::Run { .. } if level == "warn" => {
+            "warn,wirefeed::schedule=info,wirefeed::publish::keeper=info"
+        }
         _ => level,
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());

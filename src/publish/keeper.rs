@@ -362,7 +362,7 @@ impl Job {
             Some(f) if f != r => refuse(record),
             Some(_) => None,
             None => {
-                tracing::info!(
+                tracing::warn!(
                     "push {}: the lease of {} ran out at {} by this machine's clock: watching it for up to {} before taking it over",
                     self.name,
                     r.holder,
