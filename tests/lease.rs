@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::s3::{bucket, endpoint, listing, objects, s3, KEY, LEASE, SECRET};
+use common::s3::{bucket, endpoint, listing, objects, run, s3, KEY, LEASE, SECRET};
 use common::{files, story, wirefeed};
 
 /// Short, so the test is quick; renewed every 2 s.
@@ -29,11 +29,23 @@ const LEASE_SECS: u64 = 6;
 /// A project (config and output folder) reading `articles`, pushing to
 /// `bucket` under `site/`.
 fn machine(root: &Path, name: &str, articles: &Path, endpoint: &str, bucket: &str) -> PathBuf {
+    desk(root, name, "Test Desk", articles, endpoint, bucket)
+}
+
+/// [`machine`] with the site titled `title`.
+fn desk(
+    root: &Path,
+    name: &str,
+    title: &str,
+    articles: &Path,
+    endpoint: &str,
+    bucket: &str,
+) -> PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).unwrap();
     let config = format!(
         r#"[site]
-title = "Test Desk"
+title = "{title}"
 base_url = "https://news.example.com/"
 item_link = "https://news.example.com/news/{{id}}"
 
@@ -280,6 +292,23 @@ fn a_standby_run_takes_over_when_the_holder_is_killed_and_nothing_is_lost_or_goe
     let (_, headers, _) = s3("HEAD", &format!("{endpoint}/{bucket}/site/all.rss"), b"");
     assert_eq!(headers["x-amz-meta-lease-epoch"], "2");
 
+    // A one-shot push from A's folder meanwhile is refused, naming B.
+    let refused = run(&a, &["push"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr().contains(&format!(
+            "bucket: the lease is held by another wirefeed: held by {b_holder} (epoch 2"
+        )) && refused.stderr().contains("nothing sent here"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(
+        refused.stdout().contains("bucket: sent 0,"),
+        "{}",
+        refused.stdout()
+    );
+    assert_eq!(objects(&endpoint, &bucket, "site/"), v2);
+
     // A clean stop gives the lease up.
     let stopped = common::terminate(second);
     assert!(
@@ -294,6 +323,20 @@ fn a_standby_run_takes_over_when_the_holder_is_killed_and_nothing_is_lost_or_goe
     let lease = lease_record(&endpoint, &bucket);
     assert_eq!(lease["released"], true);
     assert_eq!(lease["holder"], b_holder.as_str());
+
+    // Then A's push takes it at once; built from the same sources, A's
+    // folder is what the bucket holds already: nothing is rewritten.
+    wirefeed(&a, &["-q", "build"]).expect_code(0);
+    let pushed = run(&a, &["push"]);
+    pushed.expect_code(0);
+    let (_, headers, _) = s3("HEAD", &format!("{endpoint}/{bucket}/site/all.rss"), b"");
+    assert_eq!(headers["x-amz-meta-lease-epoch"], "2", "not rewritten");
+    assert_eq!(objects(&endpoint, &bucket, "site/"), v2);
+    let lease = lease_record(&endpoint, &bucket);
+    assert_eq!(
+        (lease["epoch"].as_u64(), lease["released"].as_bool()),
+        (Some(3), Some(true))
+    );
 
     // Every object only moved forward: A's version, then B's (or B's
     // from the start, when B was first to write it), nothing else.
@@ -314,4 +357,103 @@ fn a_standby_run_takes_over_when_the_holder_is_killed_and_nothing_is_lost_or_goe
             "{file} went back or held something else"
         );
     }
+}
+
+#[test]
+fn a_holder_stopped_past_its_lease_writes_nothing_when_it_wakes() {
+    let Some(endpoint) = endpoint("a_holder_stopped_past_its_lease_writes_nothing") else {
+        return;
+    };
+    let bucket = bucket(&endpoint, "lease-stopped");
+    let root = tempfile::tempdir().unwrap();
+    let articles = root.path().join("articles");
+    std::fs::create_dir_all(&articles).unwrap();
+    std::fs::write(
+        articles.join("s0.txt"),
+        story("2026-10-01 09:00:00", "Story"),
+    )
+    .unwrap();
+    // A's site has another title: anything A writes can be told apart.
+    let a = desk(root.path(), "a", "Desk A", &articles, &endpoint, &bucket);
+    let b = desk(root.path(), "b", "Desk B", &articles, &endpoint, &bucket);
+    let mut first = start(&a);
+    wait("A's first push", Duration::from_secs(30), &[&a, &b], || {
+        log(&a).contains("pushed: bucket sent")
+    });
+    let a_holder = holder_in(&log(&a)).unwrap();
+    let second = start(&b);
+    wait("B is standby", Duration::from_secs(30), &[&a, &b], || {
+        log(&b).contains(&format!("standby: held by {a_holder}"))
+    });
+
+    // A stops (a frozen VM, a long GC pause, a cut cable): B takes over.
+    // SAFETY: signals our own child.
+    unsafe { libc::kill(first.id() as i32, libc::SIGSTOP) };
+    wait(
+        "B takes over",
+        Duration::from_secs(LEASE_SECS + 10),
+        &[&a, &b],
+        || holder_in(&log(&b)).is_some(),
+    );
+    let b_built: BTreeMap<String, Vec<u8>> = {
+        wait("B's push", Duration::from_secs(30), &[&a, &b], || {
+            let built: BTreeMap<String, Vec<u8>> = files(&b.join("feeds")).into_iter().collect();
+            objects(&endpoint, &bucket, "site/") == built
+        });
+        files(&b.join("feeds")).into_iter().collect()
+    };
+    assert!(String::from_utf8_lossy(&b_built["index.html"]).contains("Desk B"));
+
+    // A wakes, and a story lands that both see.
+    unsafe { libc::kill(first.id() as i32, libc::SIGCONT) };
+    deliver(
+        &articles,
+        "late.txt",
+        &story("2026-10-02 09:00:00", "Late story"),
+    );
+    wait(
+        "A knows it lost the lease",
+        Duration::from_secs(30),
+        &[&a, &b],
+        || {
+            let log = log(&a);
+            log.contains("push bucket: lost the lease") || log.contains("was not renewed in time")
+        },
+    );
+    wait(
+        "A's tick after the story",
+        Duration::from_secs(30),
+        &[&a, &b],
+        || log(&a).contains("pushed: bucket standby"),
+    );
+    wait(
+        "B's push of the story",
+        Duration::from_secs(30),
+        &[&a, &b],
+        || {
+            let built: BTreeMap<String, Vec<u8>> = files(&b.join("feeds")).into_iter().collect();
+            String::from_utf8_lossy(&built["all.rss"]).contains("Late story")
+                && objects(&endpoint, &bucket, "site/") == built
+        },
+    );
+    // A few more of A's renewal periods: still nothing of A's.
+    std::thread::sleep(Duration::from_secs(LEASE_SECS / 2));
+    let held = objects(&endpoint, &bucket, "site/");
+    for (file, bytes) in &held {
+        assert!(
+            !String::from_utf8_lossy(bytes).contains("Desk A"),
+            "A wrote {file}"
+        );
+    }
+    assert_eq!(
+        lease_record(&endpoint, &bucket)["holder"],
+        holder_in(&log(&b)).unwrap().as_str()
+    );
+    let a_log = log(&a);
+    // SAFETY: signals our own child.
+    unsafe { libc::kill(first.id() as i32, libc::SIGKILL) };
+    first.wait().unwrap();
+    common::terminate(second);
+    let after = a_log.split("not renewed in time").nth(1).unwrap();
+    assert!(!after.contains("bucket sent"), "{a_log}");
 }
