@@ -8,7 +8,10 @@
 //! the next embargoed story is due, whichever comes first, so embargoes lift
 //! on time; and it watches the sources (unless `[schedule] watch = false`),
 //! so a story that lands is built and pushed at once, the schedule staying
-//! as the safety net (see `watch` for when a change counts). It holds the output folder's lock for its whole life. On
+//! as the safety net (see `watch` for when a change counts). A target with
+//! a lease is pushed to only while this run holds it: otherwise the run
+//! builds and waits (standby), and publishes the moment it takes the lease
+//! over. It holds the output folder's lock for its whole life. On
 //! shutdown an in-flight push is abandoned; the outbox already holds every
 //! acknowledgement, so the next run delivers the rest.
 

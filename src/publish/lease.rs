@@ -306,9 +306,12 @@ impl Lease {
             _ => None,
         };
         let lasts = record.as_ref().map_or(self.duration, Record::duration);
+        // A new ETag counts from when the read came back, never from
+        // before it was sent: the holder's write may have been sent after
+        // the read was, and have reached the store first.
         let since = match &seen {
             Some(s) if s.etag == etag => s.since,
-            _ => now,
+            _ => now.max(Instant::now()),
         };
         let how = match free {
             Some(how) => how,

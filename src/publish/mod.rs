@@ -7,7 +7,9 @@
 //! says what is still pending and why. Versions are sha256 digests; a
 //! version leaves the outbox only when its target answered 2xx. The order
 //! (what is linked to first, deletions last) is `plan`'s; conditional
-//! writes keep a stale publisher from overwriting what it did not see.
+//! writes keep a stale publisher from overwriting what it did not see,
+//! and a target's lease (`lease`, kept by `keeper`) lets only one of
+//! several wirefeeds publish there at a time.
 //! Connection errors, timeouts, 5xx, 408 and 429 are retried with
 //! exponential backoff and jitter (honouring `Retry-After`); other 4xx
 //! refuse that version for good, without holding up other targets. It
