@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::s3::{bucket, endpoint, keys, listing, objects, run, s3, KEY, SECRET};
+use common::s3::{bucket, endpoint, keys, listing, objects, run, s3, s3_with, KEY, SECRET};
 use common::{files, project, story, wirefeed};
 
 /// The bucket under `prefix` equals the output folder, byte for byte.
@@ -281,6 +281,67 @@ fn an_object_this_wirefeed_did_not_write_is_not_overwritten() {
 
     run(dir.path(), &["push", "--force"]).expect_code(0);
     assert_mirrors(&endpoint, &bucket, "site/", &out, &[]);
+}
+
+#[test]
+fn a_version_a_killed_push_wrote_is_recognised_as_ours_after_a_rebuild() {
+    let Some(endpoint) = endpoint("a_version_a_killed_push_wrote_is_recognised") else {
+        return;
+    };
+    let bucket = bucket(&endpoint, "partial");
+    // No lease: its epochs would let the next push replace the version
+    // anyway; this is the outbox's own rule.
+    let dir = site(&stories(2), &target(&endpoint, &bucket, "lease = false"));
+    let out = dir.path().join("feeds");
+    run(dir.path(), &["push"]).expect_code(0);
+
+    // v2 is built and a push of it is killed right after writing all.rss:
+    // the bucket holds v2's all.rss, the outbox has v2 pending, as the
+    // push left it before the acknowledgement was recorded.
+    let late = |name: &str, time: &str| {
+        std::fs::write(
+            dir.path().join(format!("articles/{name}.txt")),
+            story(time, name),
+        )
+        .unwrap();
+        wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
+    };
+    late("second", "2026-11-01 09:00:00");
+    let v2 = std::fs::read(out.join("all.rss")).unwrap();
+    let sha = wirefeed::publish::sha256(&v2);
+    let url = format!("{endpoint}/{bucket}/site/all.rss");
+    let put = s3_with("PUT", &url, &v2, &[("x-amz-meta-sha256", &sha)]);
+    assert_eq!(put.0, 200);
+    let outbox_path = out.join(".wirefeed-outbox.json");
+    let mut outbox: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&outbox_path).unwrap()).unwrap();
+    outbox["targets"]["bucket"]["pending"]["all.rss"] = serde_json::json!({
+        "sha256": sha, "attempts": 0, "last_error": null, "permanent": false
+    });
+    std::fs::write(&outbox_path, serde_json::to_vec_pretty(&outbox).unwrap()).unwrap();
+
+    // Another story: v3. The push recognises v2 as its own and goes on.
+    late("third", "2026-11-02 09:00:00");
+    let pushed = run(dir.path(), &["push"]);
+    pushed.expect_code(0);
+    assert!(
+        !pushed.stderr().contains("precondition failed"),
+        "{}",
+        pushed.stderr()
+    );
+    assert_mirrors(&endpoint, &bucket, "site/", &out, &[]);
+
+    // A version that was never ours is still not overwritten.
+    assert_eq!(s3("PUT", &url, b"theirs").0, 200);
+    late("fourth", "2026-11-03 09:00:00");
+    let refused = run(dir.path(), &["push"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr().contains("all.rss: precondition failed"),
+        "{}",
+        refused.stderr()
+    );
+    assert_eq!(s3("GET", &url, b"").2, b"theirs");
 }
 
 #[test]

@@ -201,6 +201,13 @@ impl Bucket {
                     }
                     mode = Precondition::Matches(tag);
                 }
+                // Our own earlier version, never acknowledged (a push
+                // killed after writing it): ours to replace.
+                Probe::Holds(remote, tag, _, _)
+                    if upload.ours.contains(&remote) && !tag.is_empty() =>
+                {
+                    mode = Precondition::Matches(tag);
+                }
                 // Written by an earlier holder of the lease, which has
                 // given it up: ours to replace, by its ETag.
                 Probe::Holds(_, tag, _, Some(theirs))

@@ -23,6 +23,16 @@ pub fn endpoint(test: &str) -> Option<String> {
 /// One request to the S3 server: moto wants an `Authorization` header but
 /// does not check signatures.
 pub fn s3(method: &str, url: &str, body: &[u8]) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
+    s3_with(method, url, body, &[])
+}
+
+/// [`s3`] with more request headers.
+pub fn s3_with(
+    method: &str,
+    url: &str,
+    body: &[u8],
+    headers: &[(&str, &str)],
+) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,8 +40,11 @@ pub fn s3(method: &str, url: &str, body: &[u8]) -> (u16, reqwest::header::Header
     rt.block_on(async {
         let client = reqwest::Client::new();
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let r = client
-            .request(method, url)
+        let mut request = client.request(method, url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let r = request
             .header(
                 "authorization",
                 "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
