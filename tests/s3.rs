@@ -345,6 +345,46 @@ fn a_version_a_killed_push_wrote_is_recognised_as_ours_after_a_rebuild() {
 }
 
 #[test]
+fn a_deletion_is_conditional_and_spares_a_version_someone_else_wrote() {
+    let Some(endpoint) = endpoint("a_deletion_is_conditional") else {
+        return;
+    };
+    let bucket = bucket(&endpoint, "delete-if");
+    let dir = site(&stories(3), &target(&endpoint, &bucket, ""));
+    let out = dir.path().join("feeds");
+    run(dir.path(), &["push"]).expect_code(0);
+    // Someone else writes one of a category's feeds; then the category's
+    // only story goes.
+    let theirs = format!("{endpoint}/{bucket}/site/category/topic0.rss");
+    assert_eq!(s3("PUT", &theirs, b"theirs").0, 200);
+    std::fs::remove_file(dir.path().join("articles/s0.txt")).unwrap();
+    wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
+    let pushed = run(dir.path(), &["push"]);
+    pushed.expect_code(1);
+    assert!(
+        pushed.stderr().contains(
+            "bucket: category/topic0.rss: precondition failed: the target holds a version this wirefeed did not write"
+        ) && pushed.stderr().contains("so it was not deleted"),
+        "{}",
+        pushed.stderr()
+    );
+    assert_eq!(s3("GET", &theirs, b"").2, b"theirs", "not deleted");
+    let held = objects(&endpoint, &bucket, "site/");
+    for gone in [
+        "category/topic0.atom",
+        "category/topic0.json",
+        "category/topic0.html",
+    ] {
+        assert!(!held.contains_key(gone), "{gone} was not deleted");
+    }
+    // Everything else is exactly the folder.
+    assert_mirrors(&endpoint, &bucket, "site/", &out, &["category/topic0.rss"]);
+    // `--force` deletes it, knowingly.
+    run(dir.path(), &["push", "--force"]).expect_code(0);
+    assert_mirrors(&endpoint, &bucket, "site/", &out, &[]);
+}
+
+#[test]
 fn a_push_killed_midway_is_completed_by_the_next() {
     let Some(endpoint) = endpoint("a_push_killed_midway") else {
         return;

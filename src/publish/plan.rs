@@ -178,7 +178,11 @@ pub fn plan(
             .filter(|f| !current.contains_key(*f))
             .map(|f| Deletion {
                 file: f.clone(),
-                etag: tb.stored.get(f).and_then(|s| s.etag.clone()),
+                // `--force`: whatever is there now goes.
+                etag: match force {
+                    true => None,
+                    false => tb.stored.get(f).and_then(|s| s.etag.clone()),
+                },
             })
             .collect(),
         false => Vec::new(),

@@ -11,7 +11,8 @@
 //! reported and nothing is overwritten, unless the object was written
 //! under an earlier epoch of the target's lease (`x-amz-meta-lease-epoch`):
 //! then its writer has given the lease up or lost it, and the new holder
-//! replaces it, `If-Match` on its ETag. Deletions are `DeleteObject`.
+//! replaces it, `If-Match` on its ETag. Deletions are `DeleteObject`
+//! with `If-Match` on the ETag the object was stored with.
 //!
 //! Credentials come from the environment only; nothing here reaches an
 //! instance-metadata service.
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path as Key;
+use object_store::signer::Signer;
 use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, Error, GetOptions, ObjectStore,
     ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig, UpdateVersion,
@@ -50,6 +52,8 @@ pub struct Bucket {
     secrets: Arc<Secrets>,
     /// The epoch of the lease this push holds, if the target has one.
     epoch: Option<u64>,
+    /// For conditional deletes, which object_store does not send.
+    http: reqwest::Client,
 }
 
 /// An environment variable's value, if set and not empty.
@@ -92,6 +96,12 @@ impl Bucket {
             options = options.with_allow_http(endpoint.scheme() == "http");
             builder = builder.with_endpoint(endpoint.as_str().trim_end_matches('/'));
         }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("push `{name}`: cannot start an HTTP client: {e}"))?;
         let store = builder.with_client_options(options).build().map_err(|e| {
             format!(
                 "push `{name}`: {}",
@@ -104,6 +114,7 @@ impl Bucket {
             target: Arc::new(target.clone()),
             secrets,
             epoch: None,
+            http,
         })
     }
 
@@ -306,14 +317,47 @@ impl Bucket {
         Probe::Holds(sha, tag, headers, epoch)
     }
 
-    /// `DeleteObject` of a file this wirefeed stored.
+    /// `DeleteObject` of a file this wirefeed stored: with `If-Match` on
+    /// the ETag it was stored with, so a version someone else wrote since
+    /// stays (object_store has no conditional delete: the request is
+    /// signed by object_store, as a presigned URL, and sent here with the
+    /// header). A version an earlier holder of the lease wrote over ours is
+    /// deleted by its own ETag. A store that does not implement conditional
+    /// deletes (501) gets a plain `DeleteObject`.
     pub async fn delete(&self, deletion: Deletion) -> Delivery {
         let file = deletion.file;
         let key = match self.key(&file) {
             Ok(k) => k,
             Err(_) => return Delivery::Deleted { file },
         };
-        match self.store.delete(&key).await {
+        let Some(mut etag) = deletion.etag else {
+            return self.delete_plainly(&key, file).await;
+        };
+        for _ in 0..2 {
+            match self.delete_if(&key, &etag).await {
+                Ok(Deleted::Yes) => return Delivery::Deleted { file },
+                Ok(Deleted::Unsupported) => return self.delete_plainly(&key, file).await,
+                Ok(Deleted::Changed) => {}
+                Err(error) => return Delivery::NotDeleted { file, error },
+            }
+            match self.probe(&key).await {
+                Probe::Gone => return Delivery::Deleted { file },
+                Probe::Holds(_, tag, _, Some(theirs))
+                    if self.epoch.is_some_and(|ours| theirs < ours) && !tag.is_empty() =>
+                {
+                    etag = tag;
+                }
+                _ => break,
+            }
+        }
+        Delivery::NotDeleted {
+            file,
+            error: conflict(None).replace("overwritten", "deleted"),
+        }
+    }
+
+    async fn delete_plainly(&self, key: &Key, file: String) -> Delivery {
+        match self.store.delete(key).await {
             Ok(()) | Err(Error::NotFound { .. }) => Delivery::Deleted { file },
             Err(e) => Delivery::NotDeleted {
                 error: self.say(&e),
@@ -321,6 +365,54 @@ impl Bucket {
             },
         }
     }
+
+    /// One `DeleteObject` with `If-Match: etag`, tried up to
+    /// `max_attempts` times on connection errors and 5xx.
+    async fn delete_if(&self, key: &Key, etag: &str) -> Result<Deleted, String> {
+        let expires = Duration::from_secs(self.target.timeout_secs.saturating_mul(2).max(60));
+        let mut last = String::new();
+        for attempt in 0..self.target.max_attempts.max(1) {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+            }
+            let url = self
+                .store
+                .signed_url(reqwest::Method::DELETE, key, expires)
+                .await
+                .map_err(|e| self.say(&e))?;
+            let sent = self
+                .http
+                .delete(url)
+                .header(reqwest::header::IF_MATCH, etag)
+                .send()
+                .await;
+            let status = match sent {
+                Ok(r) => r.status(),
+                Err(e) => {
+                    last = self.secrets.quote(&e.to_string(), ERROR_CHARS);
+                    continue;
+                }
+            };
+            match status.as_u16() {
+                200..=299 | 404 => return Ok(Deleted::Yes),
+                412 => return Ok(Deleted::Changed),
+                501 => return Ok(Deleted::Unsupported),
+                500..=599 | 408 | 429 => last = format!("HTTP {status}"),
+                _ => return Err(format!("DeleteObject: HTTP {status}")),
+            }
+        }
+        Err(format!("DeleteObject: {last}"))
+    }
+}
+
+/// What a conditional `DeleteObject` did.
+enum Deleted {
+    /// Gone (or gone already).
+    Yes,
+    /// The object is not the version named.
+    Changed,
+    /// The store does not take conditional deletes.
+    Unsupported,
 }
 
 /// What a `HEAD` found.
