@@ -347,8 +347,8 @@ impl Job {
     ) -> Option<String> {
         let refuse = |r: &Option<Record>| {
             Some(format!(
-                "the lease is held by another wirefeed: {}: nothing sent here (it is taken over once released, or not renewed for {})",
-                standby(r, takeover_in),
+                "the lease is held by another wirefeed: {}: nothing sent here (it is free once released, or not renewed for {})",
+                who(r),
                 lease::show(r.as_ref().map_or(self.lease.duration(), |r| Duration::from_millis(r.duration_ms)))
             ))
         };
@@ -396,10 +396,13 @@ impl Job {
     }
 
     async fn release(mut self, held: Option<(CancellationToken, Instant)>) {
-        let Some((token, _)) = held else { return };
-        token.cancel();
+        if let Some((token, _)) = held {
+            token.cancel();
+        }
         self.tx
             .send_replace(Hold::Standby("stopping: the lease is given up".into()));
+        // Whatever this process holds (a renewal may have got through
+        // after its deadline), given up.
         match self.lease.release((self.now)()).await {
             Ok(true) => tracing::info!("push {}: lease released", self.name),
             Ok(false) => {}
@@ -418,10 +421,19 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-/// `held by HOST:PID:RANDOM (renewed 2026-12-01T09:00:00+00:00 by its
-/// clock); taken over in 30s unless renewed`.
+/// `held by HOST:PID:RANDOM (epoch 3, renewed 2026-12-01T09:00:00+00:00
+/// by its clock); taken over in 30s unless renewed`.
 fn standby(record: &Option<Record>, takeover_in: Duration) -> String {
-    let who = match record {
+    format!(
+        "{}; taken over in {} unless renewed",
+        who(record),
+        lease::show(takeover_in)
+    )
+}
+
+/// `held by HOST:PID:RANDOM (epoch 3, renewed … by its clock)`.
+fn who(record: &Option<Record>) -> String {
+    match record {
         Some(r) => format!(
             "held by {} (epoch {}, renewed {} by its clock)",
             r.holder,
@@ -429,9 +441,5 @@ fn standby(record: &Option<Record>, takeover_in: Duration) -> String {
             r.renewed.to_rfc3339()
         ),
         None => "held by something that is not a wirefeed lease".to_owned(),
-    };
-    format!(
-        "{who}; taken over in {} unless renewed",
-        lease::show(takeover_in)
-    )
+    }
 }
