@@ -457,3 +457,95 @@ fn a_holder_stopped_past_its_lease_writes_nothing_when_it_wakes() {
     let after = a_log.split("not renewed in time").nth(1).unwrap();
     assert!(!after.contains("bucket sent"), "{a_log}");
 }
+
+/// A lease record as another machine's wirefeed writes it.
+fn foreign_lease(holder: &str, epoch: u64, renewed: &str, expires: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "holder": holder, "epoch": epoch, "acquired": renewed, "renewed": renewed,
+        "expires": expires, "duration_ms": 3000, "released": false
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_push_watches_a_lease_whose_time_is_up_by_its_clock_before_taking_it() {
+    let Some(endpoint) = endpoint("a_push_watches_a_lease_whose_time_is_up") else {
+        return;
+    };
+    let bucket = bucket(&endpoint, "lease-push");
+    let root = tempfile::tempdir().unwrap();
+    let articles = root.path().join("articles");
+    std::fs::create_dir_all(&articles).unwrap();
+    std::fs::write(
+        articles.join("s0.txt"),
+        story("2026-10-01 09:00:00", "Story"),
+    )
+    .unwrap();
+    let a = machine(root.path(), "a", &articles, &endpoint, &bucket);
+    let config = a.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(&format!("lease = \"{LEASE_SECS}s\""), "lease = \"3s\""),
+    )
+    .unwrap();
+    wirefeed(&a, &["-q", "build"]).expect_code(0);
+    let url = format!("{endpoint}/{bucket}/site/{LEASE}");
+
+    // Expired an hour ago by its holder's clock, but is it alive? A
+    // holder that renews every half second is: the push is refused.
+    let past = |n: u64| {
+        foreign_lease(
+            "elsewhere:1:0",
+            5,
+            "2026-01-01T00:00:00Z",
+            &format!("2026-01-01T00:00:0{n}Z"),
+        )
+    };
+    assert_eq!(s3("PUT", &url, &past(0)).0, 200);
+    let stop = Arc::new(AtomicBool::new(false));
+    let renewer = {
+        let (stop, url) = (stop.clone(), url.clone());
+        std::thread::spawn(move || {
+            let mut n = 1;
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(500));
+                s3("PUT", &url, &past(n % 10));
+                n += 1;
+            }
+        })
+    };
+    let refused = run(&a, &["push"]);
+    stop.store(true, Ordering::Relaxed);
+    renewer.join().unwrap();
+    refused.expect_code(1);
+    assert!(
+        refused.stderr().contains("ran out at 2026-01-01T00:00:00+00:00 by this machine's clock: watching it for up to 3s")
+            && refused.stderr().contains("bucket: the lease is held by another wirefeed: held by elsewhere:1:0 (epoch 5"),
+        "{}",
+        refused.stderr()
+    );
+    assert!(
+        objects(&endpoint, &bucket, "site/").is_empty(),
+        "nothing sent"
+    );
+
+    // Not renewed: taken over after its duration, on this machine's clock.
+    assert_eq!(s3("PUT", &url, &past(0)).0, 200);
+    let start = Instant::now();
+    let pushed = run(&a, &["push"]);
+    pushed.expect_code(0);
+    let waited = start.elapsed();
+    assert!(waited >= Duration::from_secs(3), "took it after {waited:?}");
+    println!(
+        "an expired lease of 3s taken over by a push after {:.1}s",
+        waited.as_secs_f64()
+    );
+    let lease = lease_record(&endpoint, &bucket);
+    assert_eq!(
+        (lease["epoch"].as_u64(), lease["released"].as_bool()),
+        (Some(6), Some(true))
+    );
+    let built: BTreeMap<String, Vec<u8>> = files(&a.join("feeds")).into_iter().collect();
+    assert_eq!(objects(&endpoint, &bucket, "site/"), built);
+}
