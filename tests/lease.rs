@@ -196,6 +196,11 @@ fn a_standby_run_takes_over_when_the_holder_is_killed_and_nothing_is_lost_or_goe
         let text = story(&format!("2026-10-01 09:0{i}:00"), &format!("Story {i}"));
         std::fs::write(articles.join(format!("s{i}.txt")), text).unwrap();
     }
+    // The only story of its categories: its removal after A's death
+    // takes their feeds, which A published, off the bucket.
+    let solo = "| 2026-10-01 09:10:00\nSolo-Desk\nA solo story\nBy Kim Test\n\
+                SEOUL, Oct. 1 (Yonhap) -- A solo story, officials said.\n(END)";
+    std::fs::write(articles.join("solo.txt"), solo).unwrap();
     let a = machine(root.path(), "a", &articles, &endpoint, &bucket);
     let b = machine(root.path(), "b", &articles, &endpoint, &bucket);
     let poller = Poller::start(&endpoint, &bucket);
@@ -252,6 +257,7 @@ fn a_standby_run_takes_over_when_the_holder_is_killed_and_nothing_is_lost_or_goe
         "late2.txt",
         &story("2026-10-02 09:01:00", "Late story two"),
     );
+    std::fs::remove_file(articles.join("solo.txt")).unwrap();
 
     // B takes over within the lease, its look every third, and a margin.
     let limit = Duration::from_secs(LEASE_SECS + LEASE_SECS / 3 + 5);
@@ -277,11 +283,17 @@ fn a_standby_run_takes_over_when_the_holder_is_killed_and_nothing_is_lost_or_goe
     wirefeed(&b, &["-q", "build", "--out", &out]).expect_code(0);
     let v2: BTreeMap<String, Vec<u8>> = files(&fresh).into_iter().collect();
     assert!(String::from_utf8_lossy(&v2["all.rss"]).contains("Late story two"));
+    assert!(v1.contains_key("category/solo.rss") && !v2.contains_key("category/solo.rss"));
     wait(
         "the late stories in the bucket",
         Duration::from_secs(30),
         &[&a, &b],
         || objects(&endpoint, &bucket, "site/") == v2,
+    );
+    assert!(
+        log(&b).contains("files an earlier holder of the lease published are gone from this build: they will be deleted"),
+        "{}",
+        log(&b)
     );
     println!(
         "lease {LEASE_SECS}s: B took over {:.1}s after A was killed; the bucket held the late stories {:.1}s after the kill",
@@ -339,13 +351,16 @@ fn a_standby_run_takes_over_when_the_holder_is_killed_and_nothing_is_lost_or_goe
     );
 
     // Every object only moved forward: A's version, then B's (or B's
-    // from the start, when B was first to write it), nothing else.
+    // from the start, when B was first to write it), then gone if B's
+    // build lacks it; nothing else.
     let seen = poller.finish();
-    let names = |m: &BTreeMap<String, Vec<u8>>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(seen.keys().cloned().collect::<Vec<_>>(), names(&v2));
+    let mut names: Vec<String> = v1.keys().chain(v2.keys()).cloned().collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(seen.keys().cloned().collect::<Vec<_>>(), names);
     for (file, versions) in &seen {
         let mut allowed: Vec<String> = v1.get(file).map(|b| md5(b)).into_iter().collect();
-        allowed.push(md5(&v2[file]));
+        allowed.extend(v2.get(file).map(|b| md5(b)));
         allowed.dedup();
         let start = allowed
             .iter()

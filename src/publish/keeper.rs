@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::lease::{self, Acquired, Lease, Record, Status};
-use super::outbox::Outbox;
+use super::outbox::{Outbox, TargetBox};
 use super::redact::Secrets;
 use super::s3::Bucket;
 use super::PushError;
@@ -185,6 +185,33 @@ impl Keepers {
         for (_, k) in self.kept {
             let _ = k.task.await;
         }
+    }
+}
+
+/// Takes what earlier holders of the lease published into `tb`, once per
+/// epoch held (see [`Bucket::adopt`]).
+pub(super) async fn adopt(
+    bucket: &Bucket,
+    name: &str,
+    epoch: u64,
+    current: &BTreeMap<String, String>,
+    tb: &mut TargetBox,
+) {
+    if tb.adopted_epoch == Some(epoch) {
+        return;
+    }
+    match bucket.adopt(current, tb).await {
+        Ok(taken) => {
+            tb.adopted_epoch = Some(epoch);
+            if taken > 0 {
+                tracing::info!(
+                    "push {name}: {taken} files an earlier holder of the lease published are gone from this build: they will be deleted"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(
+            "push {name}: what earlier holders of the lease published could not be listed ({e}); tried again next push"
+        ),
     }
 }
 

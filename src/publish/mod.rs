@@ -279,12 +279,31 @@ pub async fn push_async(
     let mut outbox = Outbox::load(&dir)?;
     let mut report = PushReport::default();
     let secrets = Arc::new(Secrets::of(config));
-    let targets: Vec<Target> = config
+    let mut targets: Vec<Target> = config
         .push
         .iter()
         .map(|target| Target::new(target, secrets.clone()))
         .collect::<Result<_, _>>()
         .map_err(PushError::Setup)?;
+    if !options.dry_run {
+        for (target, kind) in config.push.iter().zip(targets.iter_mut()) {
+            let held = holdings.get(&target.name);
+            let (Some(_), Some(Hold::Held { epoch, .. }), Target::Files(FileStore::S3(bucket))) =
+                (target.lease, held, kind)
+            else {
+                continue;
+            };
+            *bucket = bucket.clone().under_lease(*epoch);
+            keeper::adopt(
+                bucket,
+                &target.name,
+                *epoch,
+                &current,
+                outbox.target(&target.name),
+            )
+            .await;
+        }
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Delivery)>();
     let mut jobs = JoinSet::new();
     // Targets whose lease another wirefeed holds.
@@ -305,10 +324,7 @@ pub async fn push_async(
         }
         let (kind, stop) = match (target.lease, holdings.get(&target.name), kind) {
             (None, _, kind) => (kind, CancellationToken::new()),
-            (Some(_), Some(Hold::Held { epoch, stop }), Target::Files(FileStore::S3(bucket))) => (
-                Target::Files(FileStore::S3(bucket.under_lease(*epoch))),
-                stop.clone(),
-            ),
+            (Some(_), Some(Hold::Held { stop, .. }), kind) => (kind, stop.clone()),
             (Some(_), hold, _) => {
                 waiting.push(t);
                 let report = &mut report.targets[t];

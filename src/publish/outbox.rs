@@ -47,6 +47,10 @@ pub struct TargetBox {
     /// lock now knows they are gone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lease_holders: Vec<String>,
+    /// The lease epoch under which this box last took in what earlier
+    /// holders published there (see `s3`'s `adopt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_epoch: Option<u64>,
 }
 
 /// Holder ids kept per target.

@@ -30,7 +30,7 @@ use object_store::{
 };
 
 use super::lease::Lease;
-use super::outbox::Stored;
+use super::outbox::{Stored, TargetBox};
 use super::plan::{conflict, Deletion, Precondition, Upload};
 use super::redact::{Secrets, ERROR_CHARS};
 use super::send::{read, Delivery};
@@ -124,6 +124,51 @@ impl Bucket {
     pub fn under_lease(mut self, epoch: u64) -> Bucket {
         self.epoch = Some(epoch);
         self
+    }
+
+    /// Takes into `tb` what earlier holders of the lease published under
+    /// the prefix and this build no longer has, so that the plan deletes
+    /// it: objects with wirefeed's sha256 and an earlier lease epoch, not
+    /// in `current` and unknown to `tb`. One listing of the prefix, and a
+    /// `HEAD` of each object it does not know, once per epoch held; a
+    /// foreign object (no such metadata) is left alone. The count taken.
+    pub async fn adopt(
+        &self,
+        current: &std::collections::BTreeMap<String, String>,
+        tb: &mut TargetBox,
+    ) -> Result<usize, String> {
+        use futures_util::StreamExt;
+        let Some(ours) = self.epoch else {
+            return Ok(0);
+        };
+        let prefix = Key::from(self.prefix.trim_end_matches('/'));
+        let mut listing = match self.prefix.is_empty() {
+            true => self.store.list(None),
+            false => self.store.list(Some(&prefix)),
+        };
+        let mut taken = 0;
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(|e| self.say(&e))?;
+            let Some(file) = meta.location.as_ref().strip_prefix(&self.prefix) else {
+                continue;
+            };
+            let hidden = file.split('/').any(|part| part.starts_with('.'));
+            if hidden || current.contains_key(file) || tb.acked.contains_key(file) {
+                continue;
+            }
+            if let Probe::Holds(sha, tag, headers, Some(theirs)) = self.probe(&meta.location).await
+            {
+                if !sha.is_empty() && theirs < ours {
+                    let stored = Stored {
+                        etag: Some(tag).filter(|t| !t.is_empty()),
+                        headers,
+                    };
+                    tb.ack_stored(file, &sha, stored);
+                    taken += 1;
+                }
+            }
+        }
+        Ok(taken)
     }
 
     /// The target's lease object, held as `holder` (see `lease`).
