@@ -7,12 +7,16 @@
 //! it. Writes are conditional: `PutMode::Create` (`If-None-Match: *`) for
 //! a file this wirefeed never stored there, `PutMode::Update` (`If-Match`)
 //! with the ETag of the version it stored last. A failed precondition is
-//! resolved only when the object holds our bytes already; otherwise it is
+//! resolved only when the object holds our bytes already, or a version of
+//! ours never acknowledged (a push killed after writing it); otherwise it is
 //! reported and nothing is overwritten, unless the object was written
 //! under an earlier epoch of the target's lease (`x-amz-meta-lease-epoch`):
 //! then its writer has given the lease up or lost it, and the new holder
 //! replaces it, `If-Match` on its ETag. Deletions are `DeleteObject`
 //! with `If-Match` on the ETag the object was stored with.
+//!
+//! Deletions and taking in what earlier holders of the lease left are in
+//! `sync.rs`.
 //!
 //! Credentials come from the environment only; nothing here reaches an
 //! instance-metadata service.
@@ -23,15 +27,16 @@ use std::time::Duration;
 
 use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path as Key;
-use object_store::signer::Signer;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, ClientOptions, Error, GetOptions, ObjectStore,
-    ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig, UpdateVersion,
+    Attribute, Attributes, BackoffConfig, ClientOptions, Error, GetOptions, ObjectStore, PutMode,
+    PutOptions, PutPayload, RetryConfig, UpdateVersion,
 };
 
+mod sync;
+
 use super::lease::Lease;
-use super::outbox::{Stored, TargetBox};
-use super::plan::{conflict, Deletion, Precondition, Upload};
+use super::outbox::Stored;
+use super::plan::{conflict, Precondition, Upload};
 use super::redact::{Secrets, ERROR_CHARS};
 use super::send::{read, Delivery};
 use crate::config::{media_type, PushTarget};
@@ -124,51 +129,6 @@ impl Bucket {
     pub fn under_lease(mut self, epoch: u64) -> Bucket {
         self.epoch = Some(epoch);
         self
-    }
-
-    /// Takes into `tb` what earlier holders of the lease published under
-    /// the prefix and this build no longer has, so that the plan deletes
-    /// it: objects with wirefeed's sha256 and an earlier lease epoch, not
-    /// in `current` and unknown to `tb`. One listing of the prefix, and a
-    /// `HEAD` of each object it does not know, once per epoch held; a
-    /// foreign object (no such metadata) is left alone. The count taken.
-    pub async fn adopt(
-        &self,
-        current: &std::collections::BTreeMap<String, String>,
-        tb: &mut TargetBox,
-    ) -> Result<usize, String> {
-        use futures_util::StreamExt;
-        let Some(ours) = self.epoch else {
-            return Ok(0);
-        };
-        let prefix = Key::from(self.prefix.trim_end_matches('/'));
-        let mut listing = match self.prefix.is_empty() {
-            true => self.store.list(None),
-            false => self.store.list(Some(&prefix)),
-        };
-        let mut taken = 0;
-        while let Some(meta) = listing.next().await {
-            let meta = meta.map_err(|e| self.say(&e))?;
-            let Some(file) = meta.location.as_ref().strip_prefix(&self.prefix) else {
-                continue;
-            };
-            let hidden = file.split('/').any(|part| part.starts_with('.'));
-            if hidden || current.contains_key(file) || tb.acked.contains_key(file) {
-                continue;
-            }
-            if let Probe::Holds(sha, tag, headers, Some(theirs)) = self.probe(&meta.location).await
-            {
-                if !sha.is_empty() && theirs < ours {
-                    let stored = Stored {
-                        etag: Some(tag).filter(|t| !t.is_empty()),
-                        headers,
-                    };
-                    tb.ack_stored(file, &sha, stored);
-                    taken += 1;
-                }
-            }
-        }
-        Ok(taken)
     }
 
     /// The target's lease object, held as `holder` (see `lease`).
@@ -361,103 +321,6 @@ impl Bucket {
         let epoch = attr(&Attribute::Metadata(EPOCH.into())).and_then(|e| e.parse().ok());
         Probe::Holds(sha, tag, headers, epoch)
     }
-
-    /// `DeleteObject` of a file this wirefeed stored: with `If-Match` on
-    /// the ETag it was stored with, so a version someone else wrote since
-    /// stays (object_store has no conditional delete: the request is
-    /// signed by object_store, as a presigned URL, and sent here with the
-    /// header). A version an earlier holder of the lease wrote over ours is
-    /// deleted by its own ETag. A store that does not implement conditional
-    /// deletes (501) gets a plain `DeleteObject`.
-    pub async fn delete(&self, deletion: Deletion) -> Delivery {
-        let file = deletion.file;
-        let key = match self.key(&file) {
-            Ok(k) => k,
-            Err(_) => return Delivery::Deleted { file },
-        };
-        let Some(mut etag) = deletion.etag else {
-            return self.delete_plainly(&key, file).await;
-        };
-        for _ in 0..2 {
-            match self.delete_if(&key, &etag).await {
-                Ok(Deleted::Yes) => return Delivery::Deleted { file },
-                Ok(Deleted::Unsupported) => return self.delete_plainly(&key, file).await,
-                Ok(Deleted::Changed) => {}
-                Err(error) => return Delivery::NotDeleted { file, error },
-            }
-            match self.probe(&key).await {
-                Probe::Gone => return Delivery::Deleted { file },
-                Probe::Holds(_, tag, _, Some(theirs))
-                    if self.epoch.is_some_and(|ours| theirs < ours) && !tag.is_empty() =>
-                {
-                    etag = tag;
-                }
-                _ => break,
-            }
-        }
-        Delivery::NotDeleted {
-            file,
-            error: conflict(None).replace("overwritten", "deleted"),
-        }
-    }
-
-    async fn delete_plainly(&self, key: &Key, file: String) -> Delivery {
-        match self.store.delete(key).await {
-            Ok(()) | Err(Error::NotFound { .. }) => Delivery::Deleted { file },
-            Err(e) => Delivery::NotDeleted {
-                error: self.say(&e),
-                file,
-            },
-        }
-    }
-
-    /// One `DeleteObject` with `If-Match: etag`, tried up to
-    /// `max_attempts` times on connection errors and 5xx.
-    async fn delete_if(&self, key: &Key, etag: &str) -> Result<Deleted, String> {
-        let expires = Duration::from_secs(self.target.timeout_secs.saturating_mul(2).max(60));
-        let mut last = String::new();
-        for attempt in 0..self.target.max_attempts.max(1) {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
-            }
-            let url = self
-                .store
-                .signed_url(reqwest::Method::DELETE, key, expires)
-                .await
-                .map_err(|e| self.say(&e))?;
-            let sent = self
-                .http
-                .delete(url)
-                .header(reqwest::header::IF_MATCH, etag)
-                .send()
-                .await;
-            let status = match sent {
-                Ok(r) => r.status(),
-                Err(e) => {
-                    last = self.secrets.quote(&e.to_string(), ERROR_CHARS);
-                    continue;
-                }
-            };
-            match status.as_u16() {
-                200..=299 | 404 => return Ok(Deleted::Yes),
-                412 => return Ok(Deleted::Changed),
-                501 => return Ok(Deleted::Unsupported),
-                500..=599 | 408 | 429 => last = format!("HTTP {status}"),
-                _ => return Err(format!("DeleteObject: HTTP {status}")),
-            }
-        }
-        Err(format!("DeleteObject: {last}"))
-    }
-}
-
-/// What a conditional `DeleteObject` did.
-enum Deleted {
-    /// Gone (or gone already).
-    Yes,
-    /// The object is not the version named.
-    Changed,
-    /// The store does not take conditional deletes.
-    Unsupported,
 }
 
 /// What a `HEAD` found.
