@@ -255,7 +255,8 @@ pub fn push(
         .build()
         .map_err(|e| PushError::Setup(format!("cannot start: {e}")))?;
     runtime.block_on(async {
-        if options.dry_run {
+        // A dry run needs no lease; nothing built: `versions` says so.
+        if options.dry_run || !built {
             return push_async(config, options, &BTreeMap::new()).await;
         }
         let mut keepers = Keepers::start(config, true, now)?;
