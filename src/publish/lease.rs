@@ -64,6 +64,10 @@ pub struct Record {
     /// Given up on a clean stop: anyone may take it at once.
     #[serde(default)]
     pub released: bool,
+    /// Counts the holder's writes: every write has other bytes, so another
+    /// ETag (S3's is their MD5), whatever the clocks say.
+    #[serde(default)]
+    pub beat: u64,
 }
 
 impl Record {
@@ -222,6 +226,7 @@ impl Lease {
             renewed: wall,
             expires: wall + chrono_of(self.duration),
             duration_ms: millis(self.duration),
+            beat: record.beat.wrapping_add(1),
             ..record.clone()
         };
         match self.write(&renewed, PutMode::Update(version(&etag))).await {
@@ -349,6 +354,7 @@ impl Lease {
             renewed: wall,
             expires: wall,
             released: true,
+            beat: record.beat.wrapping_add(1),
             ..record
         };
         match self.write(&released, PutMode::Update(version(&etag))).await {
@@ -368,6 +374,7 @@ impl Lease {
             expires: wall + chrono_of(self.duration),
             duration_ms: millis(self.duration),
             released: false,
+            beat: 0,
         }
     }
 

@@ -22,6 +22,12 @@ async fn record(store: &InMemory) -> Record {
     serde_json::from_slice(&got.bytes().await.unwrap()).unwrap()
 }
 
+/// The tests' clock starts an hour ahead of the real one: a step never
+/// counts a new ETag from before the real moment it was read.
+fn base() -> Instant {
+    Instant::now() + Duration::from_secs(3600)
+}
+
 fn held(s: &Status) -> bool {
     matches!(s, Status::Held { .. })
 }
@@ -29,7 +35,7 @@ fn held(s: &Status) -> bool {
 #[tokio::test]
 async fn one_holds_the_other_waits_and_takes_over_only_once_renewals_stop() {
     let store = Arc::new(InMemory::new());
-    let t0 = Instant::now();
+    let t0 = base();
     let at = |s: u64| t0 + Duration::from_secs(s);
     let mut a = lease(&store, "a");
     let mut b = lease(&store, "b");
@@ -71,6 +77,7 @@ async fn one_holds_the_other_waits_and_takes_over_only_once_renewals_stop() {
     assert_eq!(record(&store).await.renewed, wall(0), "not due yet");
     assert!(held(&a.step(at(10), wall(10)).await.unwrap()));
     assert_eq!(record(&store).await.renewed, wall(10));
+    assert_eq!(record(&store).await.beat, 1);
     match b.step(at(29), wall(29)).await.unwrap() {
         Status::Standby { takeover_in, .. } => assert_eq!(takeover_in, D),
         other => panic!("{other:?}"),
@@ -114,7 +121,7 @@ async fn one_holds_the_other_waits_and_takes_over_only_once_renewals_stop() {
 #[tokio::test]
 async fn the_holder_must_stop_before_anyone_can_take_over() {
     let store = Arc::new(InMemory::new());
-    let t0 = Instant::now();
+    let t0 = base();
     let mut a = lease(&store, "a");
     let Status::Held { until, .. } = a.step(t0, wall(0)).await.unwrap() else {
         panic!("not held")
@@ -129,7 +136,7 @@ async fn the_holder_must_stop_before_anyone_can_take_over() {
 async fn two_takers_of_an_expired_lease_cannot_both_win() {
     for round in 0..20 {
         let store = Arc::new(InMemory::new());
-        let t0 = Instant::now();
+        let t0 = base();
         let mut a = lease(&store, "a");
         a.step(t0, wall(0)).await.unwrap();
         let mut b = lease(&store, "b");
@@ -155,7 +162,7 @@ async fn two_takers_of_an_expired_lease_cannot_both_win() {
 async fn two_first_takers_cannot_both_win() {
     for _ in 0..20 {
         let store = Arc::new(InMemory::new());
-        let t0 = Instant::now();
+        let t0 = base();
         let (mut a, mut b) = (lease(&store, "a"), lease(&store, "b"));
         let (sa, sb) = tokio::join!(a.step(t0, wall(0)), b.step(t0, wall(0)));
         let (sa, sb) = (sa.unwrap(), sb.unwrap());
@@ -166,7 +173,7 @@ async fn two_first_takers_cannot_both_win() {
 #[tokio::test]
 async fn a_released_lease_and_one_of_a_gone_process_of_this_folder_are_taken_at_once() {
     let store = Arc::new(InMemory::new());
-    let t0 = Instant::now();
+    let t0 = base();
     let mut a = lease(&store, "a");
     a.step(t0, wall(0)).await.unwrap();
     let mut b = lease(&store, "b");
@@ -205,7 +212,7 @@ async fn something_that_is_not_a_lease_is_waited_out_like_one() {
         .put(&key, PutPayload::from_static(b"junk"))
         .await
         .unwrap();
-    let t0 = Instant::now();
+    let t0 = base();
     let mut a = lease(&store, "a");
     match a.step(t0, wall(0)).await.unwrap() {
         Status::Standby {
@@ -310,6 +317,7 @@ fn rival_record(holder: &str, epoch: u64) -> Record {
         expires: wall(60),
         duration_ms: 30_000,
         released: false,
+        beat: 0,
     }
 }
 
@@ -320,7 +328,7 @@ async fn a_taker_that_loses_the_race_between_its_read_and_its_write_does_not_hol
         rival: std::sync::Mutex::new(None),
     });
     let dyn_store: Arc<dyn ObjectStore> = store.clone();
-    let t0 = Instant::now();
+    let t0 = base();
     let mut a = Lease::new(dyn_store.clone(), "site/", "a".into(), D, Vec::new()).unwrap();
     a.step(t0, wall(0)).await.unwrap();
     let mut b = Lease::new(dyn_store.clone(), "site/", "b".into(), D, Vec::new()).unwrap();
