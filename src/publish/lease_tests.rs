@@ -233,6 +233,18 @@ async fn something_that_is_not_a_lease_is_waited_out_like_one() {
 struct Rival {
     inner: InMemory,
     rival: std::sync::Mutex<Option<Record>>,
+    /// Every write fails (the store cannot be reached).
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Rival {
+    fn new() -> Arc<Rival> {
+        Arc::new(Rival {
+            inner: InMemory::new(),
+            rival: std::sync::Mutex::new(None),
+            down: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
 }
 
 impl std::fmt::Display for Rival {
@@ -249,6 +261,12 @@ impl ObjectStore for Rival {
         payload: PutPayload,
         opts: PutOptions,
     ) -> object_store::Result<object_store::PutResult> {
+        if self.down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Generic {
+                store: "Rival",
+                source: "connection refused".into(),
+            });
+        }
         self.inner.put_opts(location, payload, opts).await
     }
     async fn put_multipart_opts(
@@ -323,10 +341,7 @@ fn rival_record(holder: &str, epoch: u64) -> Record {
 
 #[tokio::test]
 async fn a_taker_that_loses_the_race_between_its_read_and_its_write_does_not_hold() {
-    let store = Arc::new(Rival {
-        inner: InMemory::new(),
-        rival: std::sync::Mutex::new(None),
-    });
+    let store = Rival::new();
     let dyn_store: Arc<dyn ObjectStore> = store.clone();
     let t0 = base();
     let mut a = Lease::new(dyn_store.clone(), "site/", "a".into(), D, Vec::new()).unwrap();
@@ -352,4 +367,59 @@ async fn a_taker_that_loses_the_race_between_its_read_and_its_write_does_not_hol
     let late = t0 + Duration::from_secs(2) + D;
     assert!(!held(&b.step(late, wall(40)).await.unwrap()));
     assert_eq!(record(&store.inner).await.holder, "d");
+}
+
+#[tokio::test]
+async fn a_holder_that_cannot_renew_stops_before_a_watcher_may_take_over() {
+    let store = Rival::new();
+    let dyn_store: Arc<dyn ObjectStore> = store.clone();
+    let t0 = base();
+    let at = |ms: u64| t0 + Duration::from_millis(ms);
+    let mut a = Lease::new(dyn_store.clone(), "site/", "a".into(), D, Vec::new()).unwrap();
+    let mut b = Lease::new(dyn_store, "site/", "b".into(), D, Vec::new()).unwrap();
+    let Status::Held { until, .. } = a.step(at(0), wall(0)).await.unwrap() else {
+        panic!("not held")
+    };
+    assert!(!held(&b.step(at(0), wall(0)).await.unwrap()));
+    store.down.store(true, std::sync::atomic::Ordering::Relaxed);
+
+    // Renewals fail: still held, until the same deadline as before.
+    match a.step(at(10_000), wall(10)).await.unwrap() {
+        Status::Held {
+            until: still,
+            renew_error: Some(e),
+            ..
+        } => {
+            assert_eq!(still, until);
+            assert!(e.contains("connection refused"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // At the deadline: lost, and said why.
+    let deadline = t0 + D - margin(D);
+    match a.step(deadline, wall(27)).await.unwrap() {
+        Status::Standby {
+            lost: Some(why), ..
+        } => {
+            assert!(why.starts_with("not renewed for 27s"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // B may not take over before A stopped: not until a whole duration.
+    store
+        .down
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(deadline < at(30_000));
+    assert!(!held(&b.step(at(29_999), wall(29)).await.unwrap()));
+    // The store is back: nobody took it, so A takes its own back at once.
+    let got = a.step(at(28_000), wall(28)).await.unwrap();
+    assert!(
+        matches!(got, Status::Held { epoch: 2, acquired: Some(Acquired::OursBefore(ref h)), .. } if h == "a"),
+        "{got:?}"
+    );
+    // And B, having seen A's new write, starts counting again.
+    match b.step(at(30_000), wall(30)).await.unwrap() {
+        Status::Standby { takeover_in, .. } => assert_eq!(takeover_in, D),
+        other => panic!("{other:?}"),
+    }
 }
