@@ -40,6 +40,9 @@ pub enum Hold {
         epoch: u64,
         /// Cancelled when the hold ends.
         stop: CancellationToken,
+        /// Taken from a holder that was not a process of this output
+        /// folder: what it published is taken in (see [`adopt`]).
+        from_another: bool,
     },
     /// Someone else holds it; in words.
     Standby(String),
@@ -189,7 +192,9 @@ impl Keepers {
 }
 
 /// Takes what earlier holders of the lease published into `tb`, once per
-/// epoch held (see [`Bucket::adopt`]).
+/// epoch taken from another wirefeed (see [`Bucket::adopt`]): a lease
+/// taken from a process of this folder adds nothing the outbox does not
+/// know, so a `push` lists nothing.
 pub(super) async fn adopt(
     bucket: &Bucket,
     name: &str,
@@ -289,11 +294,18 @@ impl Job {
                                 token.cancel();
                             }
                             let token = CancellationToken::new();
+                            let from_another = match &how {
+                                Some(Acquired::Released(h) | Acquired::Expired(h)) => {
+                                    !self.lease.is_ours(h)
+                                }
+                                _ => false,
+                            };
                             self.say_acquired(epoch, how);
                             said.clear();
                             self.tx.send_replace(Hold::Held {
                                 epoch,
                                 stop: token.clone(),
+                                from_another,
                             });
                             held = Some((token, until));
                             self.acquired.notify_one();

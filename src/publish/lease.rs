@@ -184,6 +184,12 @@ impl Lease {
         &self.holder
     }
 
+    /// Whether `holder` is this process or an earlier one of this output
+    /// folder.
+    pub fn is_ours(&self, holder: &str) -> bool {
+        holder == self.holder || self.ours_before.iter().any(|h| h == holder)
+    }
+
     /// How long this process's lease lasts unless renewed.
     pub fn duration(&self) -> Duration {
         self.duration

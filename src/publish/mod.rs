@@ -289,12 +289,22 @@ pub async fn push_async(
     if !options.dry_run {
         for (target, kind) in config.push.iter().zip(targets.iter_mut()) {
             let held = holdings.get(&target.name);
-            let (Some(_), Some(Hold::Held { epoch, .. }), Target::Files(FileStore::S3(bucket))) =
-                (target.lease, held, kind)
+            let (
+                Some(_),
+                Some(Hold::Held {
+                    epoch,
+                    from_another,
+                    ..
+                }),
+                Target::Files(FileStore::S3(bucket)),
+            ) = (target.lease, held, kind)
             else {
                 continue;
             };
             *bucket = bucket.clone().under_lease(*epoch);
+            if !from_another {
+                continue;
+            }
             keeper::adopt(
                 bucket,
                 &target.name,
