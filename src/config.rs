@@ -350,7 +350,44 @@ pub struct PushTarget {
     /// reports it (a broken build must not empty the site).
     #[serde(default = "default_max_deletes")]
     pub max_deletes: usize,
+    /// `s3`: `lease = "30s"` (the default) or `lease = false`, as written.
+    #[serde(default, rename = "lease")]
+    lease_setting: Option<LeaseSetting>,
+    /// `s3`: how long the lease lasts unless renewed (see `publish`'s
+    /// lease); `None`: no lease, this wirefeed publishes whenever it runs.
+    /// Set from `lease` at load.
+    #[serde(skip)]
+    pub lease: Option<std::time::Duration>,
 }
+
+/// `lease` as written: a switch or a duration.
+#[derive(Debug, Clone)]
+enum LeaseSetting {
+    Switch(bool),
+    For(String),
+}
+
+impl<'de> Deserialize<'de> for LeaseSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<LeaseSetting, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = LeaseSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration like \"30s\", or false for no lease")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<LeaseSetting, E> {
+                Ok(LeaseSetting::Switch(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<LeaseSetting, E> {
+                Ok(LeaseSetting::For(v.to_owned()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// The lease a `kind = "s3"` target has unless its table says otherwise.
+pub const DEFAULT_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl PushTarget {
     /// The `url` of an `http-put` or `webhook` target (checked at load).
@@ -899,7 +936,8 @@ impl Config {
         for spanned in raw.push {
             let span = spanned.span();
             let mut target = spanned.into_inner();
-            check_push(&target, &push).map_err(|m| invalid(Some(span), m))?;
+            check_push(&target, &push).map_err(|m| invalid(Some(span.clone()), m))?;
+            target.lease = lease_of(&target).map_err(|m| invalid(Some(span), m))?;
             if target.kind == PushKind::HttpPut {
                 target.url = target.url.map(with_trailing_slash);
             }
@@ -1147,6 +1185,39 @@ fn nearest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a
     scored.into_iter().take(3).map(|(_, c)| c).collect()
 }
 
+/// The lease of `target`: 30 s for `s3` unless `lease` says otherwise;
+/// none for the kinds that cannot hold one safely. nginx's WebDAV module
+/// ignores `If-Match` and `If-None-Match` on `PUT` (`tests/nginx.rs`), so
+/// a lease object there could be taken by two at once; a webhook stores
+/// nothing to hold one in.
+fn lease_of(target: &PushTarget) -> Result<Option<std::time::Duration>, String> {
+    let name = &target.name;
+    let setting = target.lease_setting.as_ref();
+    if target.kind != PushKind::S3 {
+        return match setting {
+            None | Some(LeaseSetting::Switch(false)) => Ok(None),
+            Some(_) => Err(format!(
+                "push `{name}`: `lease` is for kind = \"s3\" only: {} cannot hold a lease safely (nginx's WebDAV ignores If-Match and If-None-Match; a webhook stores nothing), so run one wirefeed for this target",
+                match target.kind {
+                    PushKind::Webhook => "a webhook",
+                    _ => "an http-put target",
+                }
+            )),
+        };
+    }
+    match setting {
+        None | Some(LeaseSetting::Switch(true)) => Ok(Some(DEFAULT_LEASE)),
+        Some(LeaseSetting::Switch(false)) => Ok(None),
+        Some(LeaseSetting::For(text)) => parse_duration(
+            &format!("push `{name}`: lease"),
+            text,
+            std::time::Duration::from_secs(3),
+            std::time::Duration::from_secs(3600),
+        )
+        .map(Some),
+    }
+}
+
 /// `kind = "s3"`: a bucket, no URL or HTTP credentials (keys come from
 /// the environment), an http(s) endpoint if any.
 fn check_s3(target: &PushTarget) -> Result<(), String> {
@@ -1339,6 +1410,31 @@ name = "all"
             e.contains("cache_control must be a header value on one line"),
             "{e}"
         );
+        assert_eq!(t.lease, Some(DEFAULT_LEASE));
+        let short = with("kind = \"s3\"\nbucket = \"feeds\"\nlease = \"6s\"").unwrap();
+        assert_eq!(short.push[0].lease, Some(std::time::Duration::from_secs(6)));
+        let off = with("kind = \"s3\"\nbucket = \"feeds\"\nlease = false").unwrap();
+        assert_eq!(off.push[0].lease, None);
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\nlease = \"1s\"");
+        assert!(
+            e.contains("push `b`: lease: `1s` must be between 3s and 1h"),
+            "{e}"
+        );
+        let e = error("kind = \"s3\"\nbucket = \"feeds\"\nlease = 30");
+        assert!(
+            e.contains("a duration like \"30s\", or false for no lease"),
+            "{e}"
+        );
+        let e = error("kind = \"http-put\"\nurl = \"https://x.example/\"\nlease = \"30s\"");
+        assert!(
+            e.contains("push `b`: `lease` is for kind = \"s3\" only: an http-put target cannot hold a lease safely (nginx's WebDAV ignores If-Match"),
+            "{e}"
+        );
+        let e = error("kind = \"webhook\"\nurl = \"https://x.example/\"\nlease = true");
+        assert!(e.contains("a webhook cannot hold a lease safely"), "{e}");
+        let plain =
+            with("kind = \"webhook\"\nurl = \"https://x.example/\"\nlease = false").unwrap();
+        assert_eq!(plain.push[0].lease, None);
         let e = error("kind = \"s3\"\nbucket = \"feeds\"\nmax_delete = 3");
         assert!(
             e.contains("unknown key `max_delete`: did you mean `max_deletes`?"),

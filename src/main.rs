@@ -108,9 +108,10 @@ fn set_up_logs(settings: &Settings, command: &Command) {
     };
     let run = matches!(command, Command::Run { .. });
     let level = match run {
-        // `run` is a service: its one line per tick is the point, and the
-        // only info it logs unless asked for more (-v adds the stages').
-        true if level == "warn" => "warn,wirefeed::schedule=info",
+        // `run` is a service: its one line per tick is the point, and,
+        // with the lease's changes of hands, the only info it logs unless
+        // asked for more (-v adds the stages').
+        true if level == "warn" => "warn,wirefeed::schedule=info,wirefeed::publish::keeper=info",
         _ => level,
     };
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
@@ -241,7 +242,7 @@ fn push(config: &std::path::Path, dry_run: bool, force: bool) -> ExitCode {
         Err(e) => return fail(2, &e),
     };
     let options = wirefeed::publish::PushOptions { dry_run, force };
-    match wirefeed::publish::push(&config, options) {
+    match wirefeed::publish::push(&config, options, chrono::Utc::now) {
         Ok(report) => {
             for t in &report.targets {
                 for file in t.sent.iter().filter(|_| dry_run) {

@@ -8,7 +8,10 @@
 //! the next embargoed story is due, whichever comes first, so embargoes lift
 //! on time; and it watches the sources (unless `[schedule] watch = false`),
 //! so a story that lands is built and pushed at once, the schedule staying
-//! as the safety net (see `watch` for when a change counts). It holds the output folder's lock for its whole life. On
+//! as the safety net (see `watch` for when a change counts). A target with
+//! a lease is pushed to only while this run holds it: otherwise the run
+//! builds and waits (standby), and publishes the moment it takes the lease
+//! over. It holds the output folder's lock for its whole life. On
 //! shutdown an in-flight push is abandoned; the outbox already holds every
 //! acknowledgement, so the next run delivers the rest.
 
@@ -45,6 +48,10 @@ pub enum RunError {
     /// The runtime could not start.
     #[error("cannot start: {0}")]
     Start(String),
+    /// A push target cannot be set up (a key missing from the
+    /// environment).
+    #[error(transparent)]
+    Publish(#[from] publish::PushError),
     /// No `[schedule]` table and not `--once`.
     #[error("{}: no [schedule] table: add `every = \"5m\"` or `cron = \"*/5 * * * *\"`, or use `run --once`", .0.display())]
     NoSchedule(PathBuf),
@@ -70,6 +77,37 @@ pub async fn run(
     }
     let _lock = output::lock(&config.output)?;
     locked();
+    // With `--once`, a target whose lease another holds is refused, as
+    // by `push`; otherwise this run waits for it (standby).
+    let mut keepers = publish::Keepers::start(&config, options.once, now)?;
+    let runner = Runner {
+        now,
+        session: &session,
+        metrics: &metrics,
+        shutdown: &shutdown,
+    };
+    let ran = ticks(config_path, &mut config, options, &runner, &mut keepers).await;
+    keepers.stop().await;
+    ran
+}
+
+/// What every tick of a [`run`] uses.
+struct Runner<'a> {
+    now: fn() -> DateTime<Utc>,
+    session: &'a Arc<Session>,
+    metrics: &'a Registry,
+    shutdown: &'a CancellationToken,
+}
+
+/// The ticks of [`run`], until it stops.
+async fn ticks(
+    config_path: &Path,
+    config: &mut Config,
+    options: RunOptions,
+    runner: &Runner<'_>,
+    keepers: &mut publish::Keepers,
+) -> Result<(), RunError> {
+    let (now, shutdown) = (runner.now, runner.shutdown);
     let mut changes = if config.watch_sources && !options.once {
         match Changes::new(config_path) {
             Ok(c) => Some(c),
@@ -86,21 +124,25 @@ pub async fn run(
     let mut changed: Option<Vec<PathBuf>> = None;
     loop {
         match Config::load(config_path) {
-            Ok(c) => config = c,
+            Ok(c) => *config = c,
             Err(e) => tracing::error!("config not reloaded, keeping the last good one: {e}"),
         }
+        if let Err(e) = keepers.follow(config) {
+            tracing::error!("leases: {e}");
+        }
+        keepers.known().await;
         let paths = changed.take();
-        let next_release = tick(&config, now, &session, paths, &metrics, &shutdown).await;
+        let next_release = tick(config, runner, paths, &keepers.holdings()).await;
         if options.once || shutdown.is_cancelled() {
             return Ok(());
         }
         if let Some(c) = &mut changes {
-            if let Err(e) = c.follow(&config) {
+            if let Err(e) = c.follow(config) {
                 tracing::warn!("not watching the sources ({e}): publishing on the schedule only");
                 changes = None;
             }
         }
-        let wake = next_wake(&config, now(), next_release);
+        let wake = next_wake(config, now(), next_release);
         if wake.is_none() && changes.is_none() {
             return Ok(());
         }
@@ -111,7 +153,8 @@ pub async fn run(
         tokio::select! {
             _ = shutdown.cancelled() => return Ok(()),
             _ = sleep(wait) => {}
-            batch = settled(changes.as_mut(), &shutdown) => match batch {
+            _ = keepers.acquired() => tracing::debug!("a lease was acquired: publishing now"),
+            batch = settled(changes.as_mut(), shutdown) => match batch {
                 Some(batch) => {
                     tracing::debug!(
                         "changed: {}{}",
@@ -144,12 +187,12 @@ async fn settled(changes: Option<&mut Changes>, shutdown: &CancellationToken) ->
 /// One build and push; returns when the next embargoed story is due.
 async fn tick(
     config: &Config,
-    now: fn() -> DateTime<Utc>,
-    session: &Arc<Session>,
+    runner: &Runner<'_>,
     changed: Option<Vec<PathBuf>>,
-    metrics: &Registry,
-    shutdown: &CancellationToken,
+    holdings: &std::collections::BTreeMap<String, publish::Hold>,
 ) -> Option<DateTime<Utc>> {
+    let (now, session, metrics, shutdown) =
+        (runner.now, runner.session, runner.metrics, runner.shutdown);
     // `run` holds the lock for its whole life.
     let options = BuildOptions {
         lock: false,
@@ -192,7 +235,7 @@ async fn tick(
                 tracing::info!("stopping: the push in flight is abandoned; the outbox keeps what is pending");
                 "abandoned".to_owned()
             }
-            result = publish::push_async(config, PushOptions::default()) => {
+            result = publish::push_async(config, PushOptions::default(), holdings) => {
                 metrics.push(&result, &target_names(config));
                 if result.as_ref().is_ok_and(|r| r.complete()) {
                     metrics.published();
@@ -206,7 +249,10 @@ async fn tick(
                     }
                     r.targets
                         .iter()
-                        .map(|t| format!("{} sent {} pending {} refused {}", t.name, t.sent.len(), t.pending.len(), t.refused.len()))
+                        .map(|t| match &t.standby {
+                            Some(_) => format!("{} standby", t.name),
+                            None => format!("{} sent {} pending {} refused {}", t.name, t.sent.len(), t.pending.len(), t.refused.len()),
+                        })
                         .collect::<Vec<_>>()
                         .join(", ")
                 }

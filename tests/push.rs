@@ -526,6 +526,46 @@ fn a_conditional_target_keeps_a_version_this_wirefeed_did_not_write() {
 }
 
 #[test]
+fn a_version_a_killed_push_wrote_is_ours_after_a_rebuild() {
+    let shared: Shared = Arc::default();
+    shared.lock().unwrap().conditional = true;
+    let base = start(shared.clone());
+    let dir = site(&base, "");
+    let out = dir.path().join("feeds");
+    push(dir.path(), &[]).expect_code(0);
+    let build_with = |name: &str, time: &str| {
+        let path = dir.path().join(format!("articles/{name}.txt"));
+        std::fs::write(path, story(time, name)).unwrap();
+        wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
+    };
+    // v2's all.rss reaches the server; the push dies before recording it.
+    build_with("third", "2026-10-03 09:00:00");
+    let v2 = std::fs::read(out.join("all.rss")).unwrap();
+    {
+        let mut s = shared.lock().unwrap();
+        s.stored.insert("/site/all.rss".into(), v2.clone());
+        s.etags.insert("/site/all.rss".into(), "\"v2\"".into());
+    }
+    let path = out.join(".wirefeed-outbox.json");
+    let mut outbox: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    outbox["targets"]["dav"]["pending"]["all.rss"] = serde_json::json!({
+        "sha256": wirefeed::publish::sha256(&v2),
+        "attempts": 0, "last_error": null, "permanent": false
+    });
+    std::fs::write(&path, serde_json::to_vec(&outbox).unwrap()).unwrap();
+    // v3: the 412 over v2 is recognised as ours, and v3 goes over it.
+    build_with("fourth", "2026-10-04 09:00:00");
+    let run = push(dir.path(), &[]);
+    run.expect_code(0);
+    assert!(
+        shared.lock().unwrap().precondition_failed >= 1,
+        "If-Match met v2"
+    );
+    assert_mirrors(&shared, &out, &[]);
+}
+
+#[test]
 fn a_webhook_hears_which_feeds_were_removed() {
     let shared: Shared = Arc::default();
     let base = start(shared.clone());

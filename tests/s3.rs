@@ -12,109 +12,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::s3::{bucket, endpoint, keys, listing, objects, run, s3, s3_with, KEY, SECRET};
 use common::{files, project, story, wirefeed};
-
-const KEY: &str = "wirefeed-test-key";
-const SECRET: &str = "wirefeed-test-S3cret/key";
-
-fn endpoint(test: &str) -> Option<String> {
-    let e = std::env::var("WIREFEED_S3_ENDPOINT").ok();
-    if e.is_none() {
-        common::skip(
-            test,
-            "no S3 server (set WIREFEED_S3_ENDPOINT to moto_server's address, or run .ci/run)",
-        );
-    }
-    e.map(|e| e.trim_end_matches('/').to_owned())
-}
-
-/// One request to the S3 server: moto wants an `Authorization` header but
-/// does not check signatures.
-fn s3(method: &str, url: &str, body: &[u8]) -> (u16, reqwest::header::HeaderMap, Vec<u8>) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let client = reqwest::Client::new();
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let r = client
-            .request(method, url)
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0",
-            )
-            .body(body.to_vec())
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        (status, headers, r.bytes().await.unwrap().to_vec())
-    })
-}
-
-/// A new bucket named after the test.
-fn bucket(endpoint: &str, test: &str) -> String {
-    let name = format!("wf-{test}-{}", std::process::id()).replace('_', "-");
-    let (status, _, body) = s3("PUT", &format!("{endpoint}/{name}"), b"");
-    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    name
-}
-
-/// Every key of the bucket under `prefix`, with its bytes.
-fn objects(endpoint: &str, bucket: &str, prefix: &str) -> BTreeMap<String, Vec<u8>> {
-    keys(endpoint, bucket, prefix)
-        .into_iter()
-        .map(|k| {
-            let (status, _, bytes) = s3("GET", &format!("{endpoint}/{bucket}/{k}"), b"");
-            assert_eq!(status, 200, "{k}");
-            (k[prefix.len()..].to_owned(), bytes)
-        })
-        .collect()
-}
-
-fn keys(endpoint: &str, bucket: &str, prefix: &str) -> Vec<String> {
-    listing(endpoint, bucket, prefix).into_keys().collect()
-}
-
-/// Key → ETag of every object under `prefix` (one listing request per
-/// 1,000 keys). A single-part upload's ETag is the MD5 of its bytes.
-fn listing(endpoint: &str, bucket: &str, prefix: &str) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut url = format!("{endpoint}/{bucket}?list-type=2&prefix={prefix}");
-        if let Some(t) = &token {
-            let t = percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC);
-            url.push_str(&format!("&continuation-token={t}"));
-        }
-        let (status, _, body) = s3("GET", &url, b"");
-        assert_eq!(status, 200);
-        let text = String::from_utf8(body).unwrap();
-        let doc = roxmltree::Document::parse(&text).unwrap();
-        let text_of = |tag: &str| {
-            doc.descendants()
-                .find(|n| n.has_tag_name(tag))
-                .and_then(|n| n.text().map(str::to_owned))
-        };
-        for object in doc.descendants().filter(|n| n.has_tag_name("Contents")) {
-            let child = |tag: &str| {
-                object
-                    .children()
-                    .find(|n| n.has_tag_name(tag))
-                    .and_then(|n| n.text())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            out.insert(child("Key"), child("ETag").trim_matches('"').to_owned());
-        }
-        token = text_of("NextContinuationToken");
-        if text_of("IsTruncated").as_deref() != Some("true") || token.is_none() {
-            return out;
-        }
-    }
-}
 
 /// The bucket under `prefix` equals the output folder, byte for byte.
 fn assert_mirrors(endpoint: &str, bucket: &str, prefix: &str, out: &Path, foreign: &[&str]) {
@@ -149,22 +48,6 @@ fn assert_mirrors_by_md5(endpoint: &str, bucket: &str, prefix: &str, out: &Path)
         })
         .collect();
     assert_eq!(held, built);
-}
-
-/// Runs `wirefeed ARGS` with the test's keys in the environment.
-fn run(dir: &Path, args: &[&str]) -> common::Run {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_wirefeed"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_LOG")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env("AWS_ACCESS_KEY_ID", KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .output()
-        .unwrap();
-    let run = common::Run { output };
-    assert!(!run.stdout().contains(SECRET) && !run.stderr().contains(SECRET));
-    run
 }
 
 /// A project of `stories` (name, category, time) with category feeds, an
@@ -396,6 +279,107 @@ fn an_object_this_wirefeed_did_not_write_is_not_overwritten() {
         status.stdout()
     );
 
+    run(dir.path(), &["push", "--force"]).expect_code(0);
+    assert_mirrors(&endpoint, &bucket, "site/", &out, &[]);
+}
+
+#[test]
+fn a_version_a_killed_push_wrote_is_recognised_as_ours_after_a_rebuild() {
+    let Some(endpoint) = endpoint("a_version_a_killed_push_wrote_is_recognised") else {
+        return;
+    };
+    let bucket = bucket(&endpoint, "partial");
+    // No lease: its epochs would let the next push replace the version
+    // anyway; this is the outbox's own rule.
+    let dir = site(&stories(2), &target(&endpoint, &bucket, "lease = false"));
+    let out = dir.path().join("feeds");
+    run(dir.path(), &["push"]).expect_code(0);
+
+    // v2 is built and a push of it is killed right after writing all.rss:
+    // the bucket holds v2's all.rss, the outbox has v2 pending, as the
+    // push left it before the acknowledgement was recorded.
+    let late = |name: &str, time: &str| {
+        std::fs::write(
+            dir.path().join(format!("articles/{name}.txt")),
+            story(time, name),
+        )
+        .unwrap();
+        wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
+    };
+    late("second", "2026-11-01 09:00:00");
+    let v2 = std::fs::read(out.join("all.rss")).unwrap();
+    let sha = wirefeed::publish::sha256(&v2);
+    let url = format!("{endpoint}/{bucket}/site/all.rss");
+    let put = s3_with("PUT", &url, &v2, &[("x-amz-meta-sha256", &sha)]);
+    assert_eq!(put.0, 200);
+    let outbox_path = out.join(".wirefeed-outbox.json");
+    let mut outbox: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&outbox_path).unwrap()).unwrap();
+    outbox["targets"]["bucket"]["pending"]["all.rss"] = serde_json::json!({
+        "sha256": sha, "attempts": 0, "last_error": null, "permanent": false
+    });
+    std::fs::write(&outbox_path, serde_json::to_vec_pretty(&outbox).unwrap()).unwrap();
+
+    // Another story: v3. The push recognises v2 as its own and goes on.
+    late("third", "2026-11-02 09:00:00");
+    let pushed = run(dir.path(), &["push"]);
+    pushed.expect_code(0);
+    assert!(
+        !pushed.stderr().contains("precondition failed"),
+        "{}",
+        pushed.stderr()
+    );
+    assert_mirrors(&endpoint, &bucket, "site/", &out, &[]);
+
+    // A version that was never ours is still not overwritten.
+    assert_eq!(s3("PUT", &url, b"theirs").0, 200);
+    late("fourth", "2026-11-03 09:00:00");
+    let refused = run(dir.path(), &["push"]);
+    refused.expect_code(1);
+    assert!(
+        refused.stderr().contains("all.rss: precondition failed"),
+        "{}",
+        refused.stderr()
+    );
+    assert_eq!(s3("GET", &url, b"").2, b"theirs");
+}
+
+#[test]
+fn a_deletion_is_conditional_and_spares_a_version_someone_else_wrote() {
+    let Some(endpoint) = endpoint("a_deletion_is_conditional") else {
+        return;
+    };
+    let bucket = bucket(&endpoint, "delete-if");
+    let dir = site(&stories(3), &target(&endpoint, &bucket, ""));
+    let out = dir.path().join("feeds");
+    run(dir.path(), &["push"]).expect_code(0);
+    // Someone else writes one of a category's feeds; then the category's
+    // only story goes.
+    let theirs = format!("{endpoint}/{bucket}/site/category/topic0.rss");
+    assert_eq!(s3("PUT", &theirs, b"theirs").0, 200);
+    std::fs::remove_file(dir.path().join("articles/s0.txt")).unwrap();
+    wirefeed(dir.path(), &["-q", "build"]).expect_code(0);
+    let pushed = run(dir.path(), &["push"]);
+    pushed.expect_code(1);
+    assert!(
+        pushed.stderr().contains(
+            "bucket: category/topic0.rss: precondition failed: the target holds a version this wirefeed did not write"
+        ) && pushed.stderr().contains("so it was not deleted"),
+        "{}",
+        pushed.stderr()
+    );
+    assert_eq!(s3("GET", &theirs, b"").2, b"theirs", "not deleted");
+    let held = objects(&endpoint, &bucket, "site/");
+    for gone in [
+        "category/topic0.atom",
+        "category/topic0.json",
+        "category/topic0.html",
+    ] {
+        assert!(!held.contains_key(gone), "{gone} was not deleted");
+    }
+    // Everything else is exactly the folder.
+    assert_mirrors(&endpoint, &bucket, "site/", &out, &["category/topic0.rss"]);
+    // `--force` deletes it, knowingly.
     run(dir.path(), &["push", "--force"]).expect_code(0);
     assert_mirrors(&endpoint, &bucket, "site/", &out, &[]);
 }

@@ -4,9 +4,7 @@
 //! goes to the caller as it happens, who records it in the outbox.
 //!
 //! The kinds that store files (`http-put`, `s3`) are behind [`FileStore`]:
-//! `put` with a precondition and `delete` are all a kind must offer (a
-//! lease object, later, is a `put` with [`Precondition::Absent`] or
-//! [`Precondition::Matches`]).
+//! `put` with a precondition and `delete` are all a kind must offer.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -7,13 +7,17 @@
 //! says what is still pending and why. Versions are sha256 digests; a
 //! version leaves the outbox only when its target answered 2xx. The order
 //! (what is linked to first, deletions last) is `plan`'s; conditional
-//! writes keep a stale publisher from overwriting what it did not see.
+//! writes keep a stale publisher from overwriting what it did not see,
+//! and a target's lease (`lease`, kept by `keeper`) lets only one of
+//! several wirefeeds publish there at a time.
 //! Connection errors, timeouts, 5xx, 408 and 429 are retried with
 //! exponential backoff and jitter (honouring `Retry-After`); other 4xx
 //! refuse that version for good, without holding up other targets. It
 //! never builds: see `build`.
 
 mod deliver;
+mod keeper;
+pub mod lease;
 mod outbox;
 mod plan;
 mod redact;
@@ -21,6 +25,7 @@ mod s3;
 mod send;
 mod webhook;
 
+pub use keeper::{Hold, Keepers};
 pub use outbox::{Outbox, OutboxError, Pending, Stored, TargetBox};
 pub use plan::stage;
 
@@ -31,10 +36,11 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::output::{self, LockError, OutputError};
-use deliver::{deliver, Target};
+use deliver::{deliver, FileStore, Target};
 use redact::{Secrets, ERROR_CHARS};
 use send::{Client, Delivery};
 
@@ -78,6 +84,9 @@ pub struct TargetReport {
     pub errors: Vec<String>,
     /// A dry run: `sent` is what would have been sent; nothing was.
     pub dry_run: bool,
+    /// Another wirefeed holds the target's lease, so a `run` waits: who
+    /// and until when, in words.
+    pub standby: Option<String>,
 }
 
 impl std::fmt::Display for TargetReport {
@@ -85,6 +94,9 @@ impl std::fmt::Display for TargetReport {
     /// dry run: `cdn: would send 3, ... would delete 1`); deletions and
     /// deletions not done only when there are some.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(standby) = &self.standby {
+            return write!(f, "{}: standby, the lease is {standby}", self.name);
+        }
         let (send, delete) = match self.dry_run {
             true => ("would send", "would delete"),
             false => ("sent", "deleted"),
@@ -216,7 +228,16 @@ pub fn sha256(bytes: &[u8]) -> String {
 /// folder's lock while it works (it writes the outbox), so it never runs
 /// beside a `run` or `build` writing there; a dry run writes nothing and
 /// takes no lock.
-pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushError> {
+///
+/// A target with a lease is pushed to only once this push holds it: held
+/// by another wirefeed, it is refused (named in the report's errors);
+/// the lease is renewed while the push goes on and given up at its end.
+/// `now` is the clock written into the lease (for people to read).
+pub fn push(
+    config: &Config,
+    options: PushOptions,
+    now: fn() -> chrono::DateTime<chrono::Utc>,
+) -> Result<PushReport, PushError> {
     if config.push.is_empty() && config.websub.is_none() {
         return Err(PushError::Setup(format!(
             "{}: no [[push]] target and no [websub] hub: nothing to push to",
@@ -233,24 +254,71 @@ pub fn push(config: &Config, options: PushOptions) -> Result<PushReport, PushErr
         .enable_all()
         .build()
         .map_err(|e| PushError::Setup(format!("cannot start: {e}")))?;
-    runtime.block_on(push_async(config, options))
+    runtime.block_on(async {
+        // A dry run needs no lease; nothing built: `versions` says so.
+        if options.dry_run || !built {
+            return push_async(config, options, &BTreeMap::new()).await;
+        }
+        let mut keepers = Keepers::start(config, true, now)?;
+        keepers.known().await;
+        let pushed = push_async(config, options, &keepers.holdings()).await;
+        keepers.stop().await;
+        pushed
+    })
 }
 
-/// [`push`] inside a runtime, without taking the lock (`run` holds it).
-pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushReport, PushError> {
+/// [`push`] inside a runtime, without taking the lock (`run` holds it):
+/// targets with a lease only where `holdings` says it is held (a dry run
+/// needs none).
+pub async fn push_async(
+    config: &Config,
+    options: PushOptions,
+    holdings: &BTreeMap<String, Hold>,
+) -> Result<PushReport, PushError> {
     let dir = config.output.clone();
     let current = versions(&dir)?;
     let mut outbox = Outbox::load(&dir)?;
     let mut report = PushReport::default();
     let secrets = Arc::new(Secrets::of(config));
-    let targets: Vec<Target> = config
+    let mut targets: Vec<Target> = config
         .push
         .iter()
         .map(|target| Target::new(target, secrets.clone()))
         .collect::<Result<_, _>>()
         .map_err(PushError::Setup)?;
+    if !options.dry_run {
+        for (target, kind) in config.push.iter().zip(targets.iter_mut()) {
+            let held = holdings.get(&target.name);
+            let (
+                Some(_),
+                Some(Hold::Held {
+                    epoch,
+                    from_another,
+                    ..
+                }),
+                Target::Files(FileStore::S3(bucket)),
+            ) = (target.lease, held, kind)
+            else {
+                continue;
+            };
+            *bucket = bucket.clone().under_lease(*epoch);
+            if !from_another {
+                continue;
+            }
+            keeper::adopt(
+                bucket,
+                &target.name,
+                *epoch,
+                &current,
+                outbox.target(&target.name),
+            )
+            .await;
+        }
+    }
     let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Delivery)>();
     let mut jobs = JoinSet::new();
+    // Targets whose lease another wirefeed holds.
+    let mut waiting = Vec::new();
     for (t, (target, kind)) in config.push.iter().zip(targets).enumerate() {
         let plan = plan::plan(target, outbox.target(&target.name), &current, options.force);
         report.targets.push(TargetReport {
@@ -265,9 +333,30 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
             report.targets[t].deleted = plan.deletions.iter().map(|d| d.file.clone()).collect();
             continue;
         }
+        let (kind, stop) = match (target.lease, holdings.get(&target.name), kind) {
+            (None, _, kind) => (kind, CancellationToken::new()),
+            (Some(_), Some(Hold::Held { stop, .. }), kind) => (kind, stop.clone()),
+            (Some(_), hold, _) => {
+                waiting.push(t);
+                let report = &mut report.targets[t];
+                report.unchanged = 0;
+                match hold {
+                    Some(Hold::Standby(words)) => report.standby = Some(words.clone()),
+                    Some(Hold::Refused(words)) => report.errors = vec![words.clone()],
+                    _ => report.errors = vec!["the lease is not held yet: nothing sent".into()],
+                }
+                continue;
+            }
+        };
         match kind {
             Target::Files(store) => {
-                jobs.spawn(deliver(t, store, plan, dir.clone(), tx.clone()));
+                let job = deliver(t, store, plan, dir.clone(), tx.clone());
+                jobs.spawn(async move {
+                    tokio::select! {
+                        _ = stop.cancelled() => {}
+                        _ = job => {}
+                    }
+                });
             }
             Target::Webhook(client) => {
                 let files: Vec<String> = plan.uploads().map(|u| u.file.clone()).collect();
@@ -303,7 +392,10 @@ pub async fn push_async(config: &Config, options: PushOptions) -> Result<PushRep
             outbox.save(&dir)?;
         }
     }
-    for report in &mut report.targets {
+    for (t, report) in report.targets.iter_mut().enumerate() {
+        if waiting.contains(&t) {
+            continue;
+        }
         outstanding(
             outbox.target(&report.name),
             report,

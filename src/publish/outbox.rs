@@ -41,7 +41,20 @@ pub struct TargetBox {
     /// with (a change sends it again). Not for webhooks.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub stored: BTreeMap<String, Stored>,
+    /// The holder ids the last processes of this output folder took the
+    /// target's lease as (newest last, at most [`LEASE_HOLDERS`]): a lease
+    /// one of them holds is taken at once, since whoever holds the folder's
+    /// lock now knows they are gone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lease_holders: Vec<String>,
+    /// The lease epoch under which this box last took in what earlier
+    /// holders published there (see `s3`'s `adopt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_epoch: Option<u64>,
 }
+
+/// Holder ids kept per target.
+pub const LEASE_HOLDERS: usize = 4;
 
 /// How a target stored an acknowledged version.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -67,6 +80,32 @@ pub struct Pending {
     /// The target refused this version for good (a 4xx other than 408 and
     /// 429): not retried until the file changes.
     pub permanent: bool,
+    /// Earlier versions of this file that were pending and replaced by a
+    /// newer one before they were acknowledged (newest last, at most
+    /// [`SUPERSEDED`]): a push killed after writing one leaves it on the
+    /// target, and the next push recognises it as its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub superseded: Vec<String>,
+}
+
+/// Unacknowledged versions kept per file.
+pub const SUPERSEDED: usize = 8;
+
+impl Pending {
+    /// A pending `sha` replacing `self`, which may have been sent.
+    fn replaced_by(&self, sha: &str) -> Pending {
+        let mut superseded = self.superseded.clone();
+        if !self.sha256.is_empty() && !superseded.contains(&self.sha256) {
+            superseded.push(self.sha256.clone());
+        }
+        let extra = superseded.len().saturating_sub(SUPERSEDED);
+        superseded.drain(..extra);
+        Pending {
+            sha256: sha.to_owned(),
+            superseded,
+            ..Pending::default()
+        }
+    }
 }
 
 /// The outbox could not be read.
@@ -140,9 +179,12 @@ impl TargetBox {
             let refused = entry.is_some_and(|p| p.permanent && &p.sha256 == sha);
             if force || (!acked && !refused) {
                 if entry.is_none_or(|p| &p.sha256 != sha) {
-                    let fresh = Pending {
-                        sha256: sha.clone(),
-                        ..Pending::default()
+                    let fresh = match entry {
+                        Some(old) => old.replaced_by(sha),
+                        None => Pending {
+                            sha256: sha.clone(),
+                            ..Pending::default()
+                        },
                     };
                     self.pending.insert(file.clone(), fresh);
                 }
@@ -186,14 +228,21 @@ impl TargetBox {
         self.acked.keys().filter(|f| !current.contains_key(*f))
     }
 
+    /// Notes `holder` as the newest holder id of this folder; returns the
+    /// earlier ones.
+    pub fn new_lease_holder(&mut self, holder: &str) -> Vec<String> {
+        let before = self.lease_holders.clone();
+        self.lease_holders.push(holder.to_owned());
+        let extra = self.lease_holders.len().saturating_sub(LEASE_HOLDERS);
+        self.lease_holders.drain(..extra);
+        before
+    }
+
     /// Records a failed try.
     pub fn fail(&mut self, file: &str, sha: &str, attempts: u32, error: String, permanent: bool) {
         let entry = self.pending.entry(file.to_owned()).or_default();
         if entry.sha256 != sha {
-            *entry = Pending {
-                sha256: sha.to_owned(),
-                ..Pending::default()
-            };
+            *entry = entry.replaced_by(sha);
         }
         entry.attempts += attempts;
         entry.last_error = Some(error);
@@ -230,6 +279,28 @@ mod tests {
         assert_eq!(b.queue(&v2, &same, false), ["all.atom"]);
         assert_eq!(b.pending["all.atom"].attempts, 0);
         assert_eq!(b.queue(&v2, &same, true), ["all.atom", "all.rss"]);
+    }
+
+    #[test]
+    fn versions_replaced_before_their_acknowledgement_are_remembered_as_ours() {
+        let mut b = TargetBox::default();
+        b.queue(&current(&[("all.rss", "v1")]), &same, false);
+        b.ack("all.rss", "v1");
+        // v2 goes out; the push is killed before its acknowledgement.
+        b.queue(&current(&[("all.rss", "v2")]), &same, false);
+        assert!(b.pending["all.rss"].superseded.is_empty());
+        b.queue(&current(&[("all.rss", "v3")]), &same, false);
+        assert_eq!(b.pending["all.rss"].superseded, ["v2"]);
+        b.fail("all.rss", "v4", 1, "HTTP 503".into(), false);
+        assert_eq!(b.pending["all.rss"].superseded, ["v2", "v3"]);
+        for i in 5..20 {
+            b.queue(&current(&[("all.rss", &format!("v{i}"))]), &same, false);
+        }
+        let kept = &b.pending["all.rss"].superseded;
+        assert_eq!(kept.len(), SUPERSEDED);
+        assert_eq!(kept.last().map(String::as_str), Some("v18"));
+        b.ack("all.rss", "v19");
+        assert!(b.pending.is_empty(), "forgotten once acknowledged");
     }
 
     #[test]

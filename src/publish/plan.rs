@@ -47,6 +47,10 @@ pub struct Upload {
     pub precondition: Precondition,
     /// The headers it goes with ([`headers_of`]).
     pub headers: String,
+    /// Earlier versions of ours not acknowledged (a push killed after
+    /// writing one): found on the target after a failed precondition,
+    /// they are written over, by their version tag.
+    pub ours: Vec<String>,
 }
 
 /// One file to delete.
@@ -143,6 +147,11 @@ pub fn plan(
             Upload {
                 sha256: current.get(&file).cloned().unwrap_or_default(),
                 headers: headers(&file),
+                ours: tb
+                    .pending
+                    .get(&file)
+                    .map(|p| p.superseded.clone())
+                    .unwrap_or_default(),
                 file,
                 precondition,
             }
@@ -169,7 +178,11 @@ pub fn plan(
             .filter(|f| !current.contains_key(*f))
             .map(|f| Deletion {
                 file: f.clone(),
-                etag: tb.stored.get(f).and_then(|s| s.etag.clone()),
+                // `--force`: whatever is there now goes.
+                etag: match force {
+                    true => None,
+                    false => tb.stored.get(f).and_then(|s| s.etag.clone()),
+                },
             })
             .collect(),
         false => Vec::new(),

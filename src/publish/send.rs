@@ -160,47 +160,70 @@ impl Client {
         };
         let content_type = media_type(Path::new(&upload.file));
         let files = vec![(upload.file.clone(), sha.clone())];
-        let outcome = self
-            .retry(|| {
-                let request = self
-                    .authorize(self.http.put(url.clone()))
-                    .header(CONTENT_TYPE, content_type)
-                    .body(bytes.clone());
-                match &upload.precondition {
-                    Precondition::None => request,
-                    Precondition::Absent => request.header(IF_NONE_MATCH, "*"),
-                    Precondition::Matches(etag) => request.header(IF_MATCH, etag.as_str()),
-                }
-            })
-            .await;
         let stored = |etag: Option<String>| Stored {
             etag,
             headers: upload.headers.clone(),
         };
-        match outcome {
-            Outcome::Done(r) => Delivery::Acked {
-                files,
-                announced: BTreeMap::new(),
-                stored: Some(stored(etag(&r))),
-                removed: Vec::new(),
-            },
-            // Ours already (a push killed after the PUT, or a publisher
-            // that built the same bytes)? Then it is delivered.
-            Outcome::Precondition => match self.fetch(&url).await {
-                Some((remote, tag)) if remote == sha => Delivery::Acked {
-                    files,
-                    announced: BTreeMap::new(),
-                    stored: Some(stored(tag)),
-                    removed: Vec::new(),
-                },
-                remote => Delivery::Failed {
-                    files,
-                    attempts: 1,
-                    error: conflict(remote.as_ref().map(|(s, _)| s.as_str())),
-                    permanent: false,
-                },
-            },
-            Outcome::Failed(f) => f.of(files),
+        let mut precondition = upload.precondition.clone();
+        // At most: the write, then one more over our own earlier version.
+        for _ in 0..2 {
+            let outcome = self
+                .retry(|| {
+                    let request = self
+                        .authorize(self.http.put(url.clone()))
+                        .header(CONTENT_TYPE, content_type)
+                        .body(bytes.clone());
+                    match &precondition {
+                        Precondition::None => request,
+                        Precondition::Absent => request.header(IF_NONE_MATCH, "*"),
+                        Precondition::Matches(etag) => request.header(IF_MATCH, etag.as_str()),
+                    }
+                })
+                .await;
+            let remote = match outcome {
+                Outcome::Done(r) => {
+                    return Delivery::Acked {
+                        files,
+                        announced: BTreeMap::new(),
+                        stored: Some(stored(etag(&r))),
+                        removed: Vec::new(),
+                    }
+                }
+                Outcome::Failed(f) => return f.of(files),
+                Outcome::Precondition => self.fetch(&url).await,
+            };
+            match remote {
+                // Ours already (a push killed after the PUT, or a
+                // publisher that built the same bytes)? Then it is
+                // delivered.
+                Some((remote, tag)) if remote == sha => {
+                    return Delivery::Acked {
+                        files,
+                        announced: BTreeMap::new(),
+                        stored: Some(stored(tag)),
+                        removed: Vec::new(),
+                    }
+                }
+                // An earlier version of ours, never acknowledged: written
+                // over, by its tag.
+                Some((remote, Some(tag))) if upload.ours.contains(&remote) => {
+                    precondition = Precondition::Matches(tag);
+                }
+                remote => {
+                    return Delivery::Failed {
+                        files,
+                        attempts: 1,
+                        error: conflict(remote.as_ref().map(|(s, _)| s.as_str())),
+                        permanent: false,
+                    }
+                }
+            }
+        }
+        Delivery::Failed {
+            files,
+            attempts: 2,
+            error: conflict(None),
+            permanent: false,
         }
     }
 

@@ -2,7 +2,8 @@
 //! portable fallback: folder handles for the walk (`unix.rs`; elsewhere
 //! by path, `portable.rs`), file stamps, write-behind, the cache's
 //! exchange of two files, a file's link count, the open-file limit,
-//! whether a process is alive, the signals that stop a service, and
+//! whether a process is alive, the machine's name, the signals that stop a
+//! service, and
 //! telling a service manager (systemd) how the service is doing. No other
 //! module names `cfg`, `rustix`, `libc` or `sd_notify`.
 
@@ -19,8 +20,8 @@ mod portable;
 use portable as imp;
 
 pub use imp::{
-    exchange, link_count, open_files_limit, process_alive, service_state, stamp, watchdog_interval,
-    write_behind, Folder, Handle,
+    exchange, host_name, link_count, open_files_limit, process_alive, service_state, stamp,
+    watchdog_interval, write_behind, Folder, Handle,
 };
 
 /// What a service tells its manager (systemd's `sd_notify`; nothing where

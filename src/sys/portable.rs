@@ -127,3 +127,11 @@ pub fn process_alive(_pid: u32) -> bool {
 pub fn open_files_limit() -> Option<u64> {
     None
 }
+
+/// This machine's name, from the environment (`COMPUTERNAME` on Windows).
+pub fn host_name() -> String {
+    ["COMPUTERNAME", "HOSTNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|n| !n.is_empty()))
+        .unwrap_or_else(|| "unknown-host".to_owned())
+}

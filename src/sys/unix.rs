@@ -278,3 +278,11 @@ pub fn watchdog_interval() -> Option<std::time::Duration> {
 pub fn open_files_limit() -> Option<u64> {
     rustix::process::getrlimit(rustix::process::Resource::Nofile).current
 }
+
+/// This machine's name (`uname -n`).
+pub fn host_name() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
+}

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod fake;
+pub mod s3;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -7,8 +7,16 @@
 //! it. Writes are conditional: `PutMode::Create` (`If-None-Match: *`) for
 //! a file this wirefeed never stored there, `PutMode::Update` (`If-Match`)
 //! with the ETag of the version it stored last. A failed precondition is
-//! resolved only when the object holds our bytes already; otherwise it is
-//! reported and nothing is overwritten. Deletions are `DeleteObject`.
+//! resolved only when the object holds our bytes already, or a version of
+//! ours never acknowledged (a push killed after writing it); otherwise it is
+//! reported and nothing is overwritten, unless the object was written
+//! under an earlier epoch of the target's lease (`x-amz-meta-lease-epoch`):
+//! then its writer has given the lease up or lost it, and the new holder
+//! replaces it, `If-Match` on its ETag. Deletions are `DeleteObject`
+//! with `If-Match` on the ETag the object was stored with.
+//!
+//! Deletions and taking in what earlier holders of the lease left are in
+//! `sync.rs`.
 //!
 //! Credentials come from the environment only; nothing here reaches an
 //! instance-metadata service.
@@ -20,18 +28,25 @@ use std::time::Duration;
 use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
 use object_store::path::Path as Key;
 use object_store::{
-    Attribute, Attributes, BackoffConfig, ClientOptions, Error, GetOptions, ObjectStore,
-    ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig, UpdateVersion,
+    Attribute, Attributes, BackoffConfig, ClientOptions, Error, GetOptions, ObjectStore, PutMode,
+    PutOptions, PutPayload, RetryConfig, UpdateVersion,
 };
 
+mod sync;
+
+use super::lease::Lease;
 use super::outbox::Stored;
-use super::plan::{conflict, Deletion, Precondition, Upload};
+use super::plan::{conflict, Precondition, Upload};
 use super::redact::{Secrets, ERROR_CHARS};
 use super::send::{read, Delivery};
 use crate::config::{media_type, PushTarget};
 
 /// The metadata key holding a version's sha256.
 const SHA256: &str = "sha256";
+
+/// The metadata key holding the epoch of the lease a version was written
+/// under (`x-amz-meta-lease-epoch`).
+const EPOCH: &str = "lease-epoch";
 
 /// A configured bucket.
 #[derive(Clone)]
@@ -40,6 +55,10 @@ pub struct Bucket {
     prefix: String,
     target: Arc<PushTarget>,
     secrets: Arc<Secrets>,
+    /// The epoch of the lease this push holds, if the target has one.
+    epoch: Option<u64>,
+    /// For conditional deletes, which object_store does not send.
+    http: reqwest::Client,
 }
 
 /// An environment variable's value, if set and not empty.
@@ -82,6 +101,12 @@ impl Bucket {
             options = options.with_allow_http(endpoint.scheme() == "http");
             builder = builder.with_endpoint(endpoint.as_str().trim_end_matches('/'));
         }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("push `{name}`: cannot start an HTTP client: {e}"))?;
         let store = builder.with_client_options(options).build().map_err(|e| {
             format!(
                 "push `{name}`: {}",
@@ -93,7 +118,24 @@ impl Bucket {
             prefix: target.prefix.clone(),
             target: Arc::new(target.clone()),
             secrets,
+            epoch: None,
+            http,
         })
+    }
+
+    /// The same bucket, written under the lease of `epoch`: objects carry
+    /// it, and an object an earlier holder wrote may be replaced (its
+    /// ETag named), since that holder has given the lease up or lost it.
+    pub fn under_lease(mut self, epoch: u64) -> Bucket {
+        self.epoch = Some(epoch);
+        self
+    }
+
+    /// The target's lease object, held as `holder` (see `lease`).
+    pub fn lease(&self, holder: String, ours_before: Vec<String>) -> Result<Lease, String> {
+        let duration = self.target.lease.unwrap_or(crate::config::DEFAULT_LEASE);
+        let store: Arc<dyn ObjectStore> = self.store.clone();
+        Lease::new(store, &self.prefix, holder, duration, ours_before).map_err(|e| e.to_string())
     }
 
     fn key(&self, file: &str) -> Result<Key, String> {
@@ -161,7 +203,7 @@ impl Bucket {
             // headers) or take it as it is.
             match self.probe(&key).await {
                 Probe::Gone => mode = Precondition::Absent,
-                Probe::Holds(remote, tag, headers) if remote == sha => {
+                Probe::Holds(remote, tag, headers, _) if remote == sha => {
                     if headers == upload.headers {
                         return Delivery::Acked {
                             files,
@@ -175,7 +217,21 @@ impl Bucket {
                     }
                     mode = Precondition::Matches(tag);
                 }
-                Probe::Holds(remote, _, _) => {
+                // Our own earlier version, never acknowledged (a push
+                // killed after writing it): ours to replace.
+                Probe::Holds(remote, tag, _, _)
+                    if upload.ours.contains(&remote) && !tag.is_empty() =>
+                {
+                    mode = Precondition::Matches(tag);
+                }
+                // Written by an earlier holder of the lease, which has
+                // given it up: ours to replace, by its ETag.
+                Probe::Holds(_, tag, _, Some(theirs))
+                    if self.epoch.is_some_and(|ours| theirs < ours) && !tag.is_empty() =>
+                {
+                    mode = Precondition::Matches(tag);
+                }
+                Probe::Holds(remote, _, _, _) => {
                     return Delivery::Failed {
                         files,
                         attempts: 1,
@@ -219,6 +275,9 @@ impl Bucket {
             attributes.insert(Attribute::CacheControl, cache.to_owned().into());
         }
         attributes.insert(Attribute::Metadata(SHA256.into()), sha.to_owned().into());
+        if let Some(epoch) = self.epoch {
+            attributes.insert(Attribute::Metadata(EPOCH.into()), epoch.to_string().into());
+        }
         let mode = match mode {
             Precondition::None => PutMode::Overwrite,
             Precondition::Absent => PutMode::Create,
@@ -251,7 +310,7 @@ impl Bucket {
         };
         let attr = |a: &Attribute| got.attributes.get(a).map(|v| v.as_ref().to_owned());
         let Some(sha) = attr(&Attribute::Metadata(SHA256.into())) else {
-            return Probe::Holds(String::new(), String::new(), String::new());
+            return Probe::Holds(String::new(), String::new(), String::new(), None);
         };
         let media = attr(&Attribute::ContentType).unwrap_or_default();
         let headers = match attr(&Attribute::CacheControl) {
@@ -259,23 +318,8 @@ impl Bucket {
             None => media,
         };
         let tag = got.meta.e_tag.clone().unwrap_or_default();
-        Probe::Holds(sha, tag, headers)
-    }
-
-    /// `DeleteObject` of a file this wirefeed stored.
-    pub async fn delete(&self, deletion: Deletion) -> Delivery {
-        let file = deletion.file;
-        let key = match self.key(&file) {
-            Ok(k) => k,
-            Err(_) => return Delivery::Deleted { file },
-        };
-        match self.store.delete(&key).await {
-            Ok(()) | Err(Error::NotFound { .. }) => Delivery::Deleted { file },
-            Err(e) => Delivery::NotDeleted {
-                error: self.say(&e),
-                file,
-            },
-        }
+        let epoch = attr(&Attribute::Metadata(EPOCH.into())).and_then(|e| e.parse().ok());
+        Probe::Holds(sha, tag, headers, epoch)
     }
 }
 
@@ -283,8 +327,9 @@ impl Bucket {
 enum Probe {
     /// No object.
     Gone,
-    /// sha256 metadata ("" when none), ETag, headers.
-    Holds(String, String, String),
+    /// sha256 metadata ("" when none), ETag, headers, the lease epoch it
+    /// was written under.
+    Holds(String, String, String, Option<u64>),
     /// The `HEAD` failed.
     Unknown(String),
 }
