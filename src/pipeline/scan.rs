@@ -107,9 +107,15 @@ pub(super) fn scan_all(
                         }
                     }
                     false => {
-                        let files = source::unstamped(found);
                         let stored = cache::Stored::default();
-                        let scans = parse_chunk(&files, &stored, ctx, normalizer);
+                        let scans = found
+                            .par_iter()
+                            .map(|listed| {
+                                let parsed = source::parse_listed(listed, ctx);
+                                Some(scanned(parsed, Stamp::default(), normalizer))
+                            })
+                            .collect();
+                        let files = source::unstamped(found);
                         Chunk {
                             files,
                             unstamped: Vec::new(),
@@ -612,7 +618,11 @@ fn parse_chunk(
 
 /// Parses one file into its record and articles.
 fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scanned {
-    let parsed = source::parse_file(file, ctx);
+    scanned(source::parse_file(file, ctx), file.stamp, normalizer)
+}
+
+/// What parsing a file gave, as its record; `stamp` when the parse has none.
+fn scanned(parsed: source::ParsedFile, stamp: Stamp, normalizer: &Normalizer) -> Scanned {
     let mut results: Vec<(usize, Outcome)> = parsed
         .articles
         .iter()
@@ -628,7 +638,7 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scanne
     // File order; the sort is stable, so articles keep their order.
     results.sort_by_key(|(line, _)| *line);
     Scanned {
-        stamp: parsed.stamp.unwrap_or(file.stamp),
+        stamp: parsed.stamp.unwrap_or(stamp),
         record: FileRecord {
             legacy_encoded: parsed.legacy_encoded,
             results: results.into_iter().map(|(_, o)| o).collect(),

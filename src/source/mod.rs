@@ -139,14 +139,33 @@ pub struct ParsedFile {
 
 /// Reads, decodes and parses one listed file.
 pub fn parse_file(file: &SourceFile, ctx: ParseContext) -> ParsedFile {
-    let path = file.path.as_path();
+    parse_opened(
+        &file.path,
+        file.format,
+        std::fs::File::open(&file.path),
+        ctx,
+    )
+}
+
+/// [`parse_file`] for a file just listed, opened through its folder.
+pub fn parse_listed(listed: &Listed, ctx: ParseContext) -> ParsedFile {
+    parse_opened(&listed.path, listed.format, listed.open(), ctx)
+}
+
+/// Reads and parses the file at `path`, as `opened`.
+fn parse_opened(
+    path: &Path,
+    format: ArticleFormat,
+    opened: std::io::Result<std::fs::File>,
+    ctx: ParseContext,
+) -> ParsedFile {
     let failed = |reason: String, stamp: Option<Stamp>| ParsedFile {
         errors: vec![SourceError::new(path, 1, reason)],
         stamp,
         ..ParsedFile::default()
     };
-    match read(path) {
-        Ok((bytes, stamp)) => parse_stamped(path, bytes, file.format, ctx, Some(stamp)),
+    match opened.map_err(Unread::Io).and_then(read) {
+        Ok((bytes, stamp)) => parse_stamped(path, bytes, format, ctx, Some(stamp)),
         Err(Unread::Io(e)) => failed(format!("cannot read: {e}"), None),
         Err(Unread::TooLarge(stamp, size)) => {
             let reason = format!(
@@ -284,22 +303,17 @@ impl From<std::io::Error> for Unread {
 /// older text than its stamp says (and no path is looked up twice). A file
 /// over [`MAX_FILE_BYTES`] is not read (nor more of it than the limit, if
 /// it grows while read).
-fn read(path: &Path) -> Result<(Vec<u8>, Stamp), Unread> {
+fn read(file: std::fs::File) -> Result<(Vec<u8>, Stamp), Unread> {
     use std::io::Read;
-    let file = std::fs::File::open(path)?;
     let stamp = crate::sys::stamp(&file.metadata()?);
     if stamp.len > MAX_FILE_BYTES {
         return Err(Unread::TooLarge(stamp, stamp.len.to_string()));
     }
-    let hint = usize::try_from(stamp.len).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(hint + 1);
-    file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Unread::TooLarge(
-            stamp,
-            format!("more than {MAX_FILE_BYTES}"),
-        ));
-    }
+    // The bytes the stamp counts, and no more: what a writer appends from
+    // now on changes the stamp, and is read next time. (No read past them
+    // either, to find the end: one system call less per file.)
+    let mut bytes = Vec::with_capacity(usize::try_from(stamp.len).unwrap_or(0));
+    file.take(stamp.len).read_to_end(&mut bytes)?;
     Ok((bytes, stamp))
 }
 

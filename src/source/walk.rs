@@ -51,6 +51,19 @@ impl Listed {
             None => std::fs::metadata(&self.path).map(|m| crate::sys::stamp(&m)),
         }
     }
+
+    /// The file, opened to read (links followed): through its folder's
+    /// handle when it has one, so that one name is looked up.
+    pub fn open(&self) -> std::io::Result<std::fs::File> {
+        if let Some((folder, at)) = &self.folder {
+            let name = &self.path.as_os_str().as_encoded_bytes()[*at..];
+            match folder.open(name) {
+                Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {}
+                opened => return opened,
+            }
+        }
+        std::fs::File::open(&self.path)
+    }
 }
 
 /// Walks the article files under `root` in path order (each folder's

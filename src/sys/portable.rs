@@ -33,6 +33,10 @@ impl Handle {
     pub fn stamp(&self, _name: &[u8]) -> std::io::Result<Stamp> {
         Err(std::io::ErrorKind::Unsupported.into())
     }
+
+    pub fn open(&self, _name: &[u8]) -> std::io::Result<std::fs::File> {
+        Err(std::io::ErrorKind::Unsupported.into())
+    }
 }
 
 impl Folder {

@@ -57,6 +57,14 @@ impl Handle {
         let st = rustix::fs::statat(&self.0, OsStr::from_bytes(name), AtFlags::empty())?;
         Ok(stamp_of(&st))
     }
+
+    /// The file named `name` (bytes of an `OsStr`) in the folder, opened
+    /// to read: one name looked up, not every part of a path.
+    pub fn open(&self, name: &[u8]) -> std::io::Result<std::fs::File> {
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.0, OsStr::from_bytes(name), flags, Mode::empty())?;
+        Ok(std::fs::File::from(fd))
+    }
 }
 
 fn flags() -> OFlags {
