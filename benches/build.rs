@@ -30,8 +30,9 @@
 //! Every cold run (archive, newsroom) starts with no output folder and no
 //! cache and pays for what a real build does to make its files durable
 //! (each file synced before it is renamed into place). Before each run
-//! earlier writes are flushed (`sync`), so that the disk catching up with
-//! them is not timed.
+//! earlier writes are flushed (`sync`) and the machine is left alone for
+//! half a second, so that neither the disk catching up with them nor the
+//! kernel reclaiming the last process's memory is timed.
 //!
 //! The peer is `../shared/peers/gorilla` (Go, github.com/gorilla/feeds,
 //! vendored), built here with `go` (Debian: `golang-go`) when it is found.
@@ -103,6 +104,9 @@ fn run(program: &Path, dir: &Path, args: &[&str]) -> Sample {
     // up with them is not timed here.
     // SAFETY: sync(2) takes no arguments and cannot fail.
     unsafe { libc::sync() };
+    // And the kernel's work after the last process (freeing and
+    // compacting a gigabyte the peer held) is let finish.
+    std::thread::sleep(Duration::from_millis(500));
     let start = Instant::now();
     // Reaped by wait4 below, which also gives its resource usage.
     #[allow(clippy::zombie_processes)]
