@@ -246,15 +246,23 @@ impl<'a> Normalizer<'a> {
         // Nothing an editor corrects goes into an id: a story id's own date,
         // else one fixed date, never the article's (a corrected date would
         // make readers show the story twice).
-        let date = match story_id_date(short_id) {
-            Some((y, m, d)) => format!("{y}-{m}-{d}"),
-            None => TAG_DATE.to_owned(),
-        };
-        format!(
-            "tag:{},{date}:{}",
-            self.site.tag_authority(),
-            utf8_percent_encode(&xml_safe(short_id), ID_ESCAPE)
-        )
+        // Pieces pushed, not formatted: made for every article of a scan.
+        let authority = self.site.tag_authority();
+        let mut id = String::with_capacity(authority.len() + short_id.len() + 20);
+        id.push_str("tag:");
+        id.push_str(authority);
+        id.push(',');
+        match story_id_date(short_id) {
+            Some((y, m, d)) => {
+                for part in [y, "-", m, "-", d] {
+                    id.push_str(part);
+                }
+            }
+            None => id.push_str(TAG_DATE),
+        }
+        id.push(':');
+        id.extend(utf8_percent_encode(&xml_safe(short_id), ID_ESCAPE));
+        id
     }
 
     /// `url` made absolute against the site, or `None` unless it is

@@ -40,7 +40,14 @@ pub fn one_line(text: &str) -> String {
     if folded {
         return safe.into_owned();
     }
-    safe.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(safe.len());
+    for word in safe.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// Escapes `& < > " '` for HTML text and attribute values.

@@ -330,6 +330,12 @@ pub fn decode(mut bytes: Vec<u8>) -> Result<(String, bool), String> {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
+    // Checked with vector instructions first: the standard library's check
+    // was 6% of a cold scan's instructions.
+    if simdutf8::basic::from_utf8(&bytes).is_ok() {
+        // SAFETY: the bytes were just checked to be UTF-8.
+        return Ok((unsafe { String::from_utf8_unchecked(bytes) }, false));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => Ok((text, false)),
         Err(not_utf8) => {
