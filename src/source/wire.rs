@@ -110,7 +110,10 @@ pub fn parse(
         .and_then(|c| c.get(1))
         .map(|m| m.as_str().to_owned());
 
-    let rest: Vec<Line> = lines.collect();
+    // Room for a story's lines at once (the sample has 17): collecting
+    // the filtered lines would grow the list three times.
+    let mut rest: Vec<Line> = Vec::with_capacity(32);
+    rest.extend(lines);
     let (byline, body_start) = match rest.first() {
         Some(l) if l.text.starts_with("By ") => (Some(l.text), 1),
         _ => (None, 0),
