@@ -147,8 +147,22 @@ impl AtomicFile {
     }
 
     /// Finishes the file: renamed into place when its bytes differ from the
-    /// old file's, discarded when they are the same.
-    pub fn commit(mut self) -> Result<Written, OutputError> {
+    /// old file's, discarded when they are the same; the rename is made
+    /// durable (its folder synced).
+    pub fn commit(self) -> Result<Written, OutputError> {
+        let path = self.path.clone();
+        let written = self.commit_leaving_folder()?;
+        if written == Written::Changed {
+            sync_folders([path.as_path()]);
+        }
+        Ok(written)
+    }
+
+    /// [`commit`](Self::commit), leaving the folder's sync to the caller
+    /// ([`sync_folders`]): a build that replaces many files in one folder
+    /// syncs it once, at the end, not once a file (each sync is a journal
+    /// commit: a millisecond or more).
+    pub fn commit_leaving_folder(mut self) -> Result<Written, OutputError> {
         let unchanged = self.same
             && self
                 .old
@@ -177,13 +191,6 @@ impl AtomicFile {
         synced
             .and_then(|()| fs::rename(&self.tmp, &self.path))
             .map_err(|e| self.fail(e))?;
-        // Make the rename itself durable; a failure here loses nothing
-        // visible, so it is not an error.
-        if let Some(dir) = self.path.parent() {
-            if let Ok(d) = fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
         Ok(Written::Changed)
     }
 
@@ -203,6 +210,20 @@ impl Drop for AtomicFile {
         // Not committed (an error, or renamed already): never leave a
         // temporary file behind.
         let _ = fs::remove_file(&self.tmp);
+    }
+}
+
+/// Makes the renames of files in the folders of `files` durable, syncing
+/// each folder once. A failure loses nothing visible (the new files are
+/// there; only a crash could undo a rename), so it is not an error.
+pub fn sync_folders<'p>(files: impl IntoIterator<Item = &'p Path>) {
+    let mut folders: Vec<&Path> = files.into_iter().filter_map(Path::parent).collect();
+    folders.sort_unstable();
+    folders.dedup();
+    for folder in folders {
+        if let Ok(d) = fs::File::open(folder) {
+            let _ = d.sync_all();
+        }
     }
 }
 

@@ -71,7 +71,7 @@ impl FeedWriter<'_> {
         for (name, bytes) in &site_files {
             let mut file = self.open(&self.out_dir.join(name))?;
             file.write(bytes)?;
-            count(file.commit()?, report);
+            count(file.commit_leaving_folder()?, report);
         }
         let mut names: Vec<String> = infos
             .iter()
@@ -79,6 +79,12 @@ impl FeedWriter<'_> {
             .chain(site_files.map(|(name, _)| name.to_owned()))
             .collect();
         names.sort();
+        // Every file this build replaced, durably in place: each folder
+        // synced once (a file's own bytes were synced before its rename).
+        if self.write && report.written > 0 {
+            let paths: Vec<PathBuf> = names.iter().map(|n| self.out_dir.join(n)).collect();
+            output::sync_folders(paths.iter().map(PathBuf::as_path));
+        }
         report.removed = output::prune(self.out_dir, &names, !self.write)?;
         Ok(())
     }
@@ -127,7 +133,7 @@ impl FeedWriter<'_> {
                     let name = document.file_name(&feed.info.name);
                     let mut file = self.open(&self.out_dir.join(name))?;
                     file.write(&bytes)?;
-                    done.push(file.commit()?);
+                    done.push(file.commit_leaving_folder()?);
                 }
                 Ok(done)
             })
@@ -199,7 +205,7 @@ impl FeedWriter<'_> {
         }
         for (_, mut file, tail) in outputs {
             file.write(&tail)?;
-            count(file.commit()?, report);
+            count(file.commit_leaving_folder()?, report);
         }
         Ok(())
     }
