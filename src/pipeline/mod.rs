@@ -285,7 +285,8 @@ fn lock_output(
 
 /// What a long-running process (`run`, `serve --watch`) keeps between its
 /// builds: what its last scan learned, every article file's stamp and item
-/// keys (about 200 bytes a story). A build told which paths changed since
+/// keys (about 900 bytes a story: `serve --watch` holds 146 MiB at
+/// 100,000 stories, a build peaks at 57 MiB). A build told which paths changed since
 /// the last one (a watcher's batch) then reads only those files again,
 /// where a build without it `stat`s every file and reads the cache.
 #[derive(Default)]
