@@ -224,4 +224,36 @@ fn builds_told_what_changed_equal_fresh_builds() {
         true,
         "a told build after a whole one that saw an untold edit",
     );
+
+    // A config named by a relative path (`wirefeed -c config.toml` in its
+    // folder) has relative source folders; a watcher names absolute paths.
+    // (The only test in this file: changing the folder touches no other.)
+    std::env::set_current_dir(root).unwrap();
+    let relative = Config::load(Path::new("config.toml")).unwrap();
+    assert!(relative.sources[0].path.is_relative());
+    let session = Session::new();
+    let now = chrono::Utc::now();
+    session
+        .build(&relative, &BuildOptions::service(now), None)
+        .unwrap();
+    fs::write(root.join(path_of(61)), story(61, "Told by absolute path.")).unwrap();
+    let told = session
+        .build(
+            &relative,
+            &BuildOptions::service(now),
+            Some(&[root.join(path_of(61))]),
+        )
+        .unwrap();
+    assert!(
+        told.from_memory,
+        "a relative source folder: not from memory"
+    );
+    let fresh = tempfile::tempdir().unwrap();
+    let theirs = build(&relative, &options(now, Some(fresh.path().to_owned()))).unwrap();
+    assert_eq!(summary(&told), summary(&theirs), "relative: reports differ");
+    assert_eq!(
+        files(&root.join("feeds")),
+        files(fresh.path()),
+        "relative: output differs"
+    );
 }

@@ -206,31 +206,39 @@ fn known_key(config: &Config, options: &BuildOptions) -> String {
 
 /// What a changed path is to the scan.
 enum Change {
-    /// An article file (there, changed, or gone), read as this format.
-    Article(crate::model::ArticleFormat),
+    /// An article file (there, changed, or gone), read as this format, at
+    /// this path as a walk of its source names it.
+    Article(crate::model::ArticleFormat, std::path::PathBuf),
     /// Nothing a walk would list (a hidden name, another extension).
     Nothing,
 }
 
-/// What `path` is to a walk of `sources`; `None` when only a whole scan
-/// can tell (a folder, a path outside every source).
+/// What `path` (as a watcher names it: absolute) is to a walk of
+/// `sources`; `None` when only a whole scan can tell (a folder, a path
+/// outside every source).
 fn change_of(sources: &[crate::config::Source], path: &Path, known: &Known) -> Option<Change> {
-    let source = sources.iter().find(|s| path.starts_with(&s.path))?;
-    let rel = path.strip_prefix(&source.path).ok()?;
+    let path = std::path::absolute(path).ok()?;
+    // A source's folder as the watcher and as the walk name it.
+    let (source, rel) = sources.iter().find_map(|s| {
+        let root = std::path::absolute(&s.path).ok()?;
+        let rel = path.strip_prefix(&root).ok()?.to_owned();
+        Some((s, rel))
+    })?;
     let name = rel.file_name()?;
+    let path = source.path.join(&rel);
     // A walk never lists a hidden name, nor goes into a hidden folder.
     if rel.iter().any(|p| p.as_encoded_bytes().starts_with(b".")) {
         return Some(Change::Nothing);
     }
-    match std::fs::symlink_metadata(path) {
+    match std::fs::symlink_metadata(&path) {
         // A folder (new, or renamed in): only a walk lists it.
         Ok(m) if m.is_dir() => return None,
         // A folder gone with the files known in it.
-        Err(_) if known.has_files_under(path) => return None,
+        Err(_) if known.has_files_under(&path) => return None,
         _ => {}
     }
     Some(match source::format_of(name, source.format) {
-        Some(format) => Change::Article(format),
+        Some(format) => Change::Article(format, path),
         None => Change::Nothing,
     })
 }
@@ -270,14 +278,15 @@ pub(super) fn scan_changed(
         timezone: config.site.timezone,
         bodies: false,
     };
-    for path in changed {
-        let Some(change) = change_of(&config.sources, path, known) else {
+    for changed in changed {
+        let Some(change) = change_of(&config.sources, changed, known) else {
             known.key.clear();
             return None;
         };
-        let Change::Article(format) = change else {
+        let Change::Article(format, path) = change else {
             continue;
         };
+        let path = &path;
         let at = known
             .files
             .binary_search_by(|f| source::path_order(&f.path, path));
