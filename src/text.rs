@@ -175,10 +175,10 @@ pub fn split_lines(text: &str) -> impl Iterator<Item = &str> + '_ {
 
 /// The place of the first byte at or after `i` that `escapes` stops at,
 /// or the length of `bytes`. On x86_64, 16 bytes are compared at once
-/// (SSE2, which every x86_64 processor has).
+/// (SSE2, which every x86_64 target with the standard library enables).
 #[inline]
 fn next_special(bytes: &[u8], mut i: usize, escapes: &Escapes) -> usize {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     while i + 16 <= bytes.len() {
         let block: &[u8; 16] = match bytes[i..i + 16].try_into() {
             Ok(block) => block,
@@ -207,7 +207,7 @@ fn next_special(bytes: &[u8], mut i: usize, escapes: &Escapes) -> usize {
 /// at a time on x86_64, as [`push_escaped`] looks.
 #[inline]
 pub fn next_json_escape(bytes: &[u8], mut i: usize) -> usize {
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     while i + 16 <= bytes.len() {
         let block: &[u8; 16] = match bytes[i..i + 16].try_into() {
             Ok(block) => block,
@@ -225,7 +225,7 @@ pub fn next_json_escape(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod sse2 {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
@@ -236,7 +236,7 @@ mod sse2 {
     /// the control characters.
     #[inline]
     pub(super) fn json_candidates(block: &[u8; 16]) -> u32 {
-        // SAFETY: SSE2 is enabled on every x86_64 target; the load is an
+        // SAFETY: SSE2 is enabled (the module's `cfg`); the load is an
         // unaligned one of the 16 bytes `block` holds.
         unsafe {
             let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
@@ -252,7 +252,7 @@ mod sse2 {
     /// lead byte of U+FFFE and U+FFFF).
     #[inline]
     pub(super) fn candidates(block: &[u8; 16], controls: bool) -> u32 {
-        // SAFETY: SSE2 is enabled on every x86_64 target; the load is an
+        // SAFETY: SSE2 is enabled (the module's `cfg`); the load is an
         // unaligned one of the 16 bytes `block` holds.
         unsafe {
             let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());

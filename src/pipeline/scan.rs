@@ -199,9 +199,15 @@ fn known_key(config: &Config, options: &BuildOptions) -> String {
     format!(
         "{}|{sources:?}|{}|{:?}",
         cache::fingerprint(config),
-        config.feeds.iter().any(|f| !f.authors.is_empty()),
+        chooses_by_author(config),
         options.out.as_ref().unwrap_or(&config.output),
     )
+}
+
+/// Whether a feed chooses its items by author: only then are author names
+/// kept in keys (and decoded from the cache).
+fn chooses_by_author(config: &Config) -> bool {
+    config.feeds.iter().any(|f| !f.authors.is_empty())
 }
 
 /// What a changed path is to the scan.
@@ -440,7 +446,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
             from_cache: 0,
             ctx,
             normalizer,
-            by_author: config.feeds.iter().any(|f| !f.authors.is_empty()),
+            by_author: chooses_by_author(config),
             versions: HashMap::new(),
             kept: None,
         }
