@@ -30,6 +30,7 @@
 
 mod app;
 pub mod config;
+mod hash;
 pub mod init;
 pub mod metrics;
 pub mod model;

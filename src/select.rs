@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
+use crate::hash::ShortTexts;
 
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -81,7 +81,7 @@ pub struct Selector<'c, T> {
     categories: BTreeMap<String, (usize, String)>,
     /// Category spelling → its slot (none for a spelling with no slug).
     /// Looked up for every category of every item: a fast hash.
-    spellings: HashMap<String, Option<usize>, Xxh3DefaultBuilder>,
+    spellings: HashMap<String, Option<usize>, ShortTexts>,
     embargoed: usize,
     drafts: usize,
     withdrawn: usize,
