@@ -272,7 +272,7 @@ pub struct ItemKey<'a> {
 
 /// A few texts (categories, names): held inline, so that reading a key
 /// from the cache allocates nothing.
-pub type Texts<'a> = smallvec::SmallVec<[Cow<'a, str>; 4]>;
+pub type Texts<'a> = smallvec::SmallVec<[Cow<'a, str>; 2]>;
 
 /// A feed's metadata: everything but its items.
 #[derive(Debug, Clone, PartialEq)]

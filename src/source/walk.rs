@@ -152,23 +152,33 @@ fn walk_folder(
 /// The format a file named `name` is read as, if any: by its extension
 /// (as `Path::extension` finds it) unless the source says.
 pub fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<ArticleFormat> {
-    if is_being_written(name) {
+    let name = name.as_encoded_bytes();
+    if name.ends_with(b"~") {
         return None;
     }
-    let name = name.as_encoded_bytes();
-    let dot = name.iter().rposition(|&b| b == b'.').filter(|&at| at > 0)?;
-    let ext = std::str::from_utf8(&name[dot + 1..]).ok()?;
-    let is = |e: &str| ext.eq_ignore_ascii_case(e);
-    let by_ext = if is("txt") {
-        Some(ArticleFormat::Wire)
-    } else if is("md") || is("markdown") {
-        Some(ArticleFormat::Markdown)
-    } else if is("json") || is("jsonl") {
-        Some(ArticleFormat::Json)
-    } else if is("xml") {
-        Some(ArticleFormat::Xml)
-    } else {
-        None
+    // Looked at once for every listed file: the extension is lowered into
+    // a few bytes on the stack and matched, not compared name by name.
+    let ext = extension(name)?;
+    // A name whose extension is not text is no article's.
+    if !ext.is_ascii() {
+        std::str::from_utf8(ext).ok()?;
+    }
+    let mut lower = [0u8; 10];
+    let lower = match lower.get_mut(..ext.len()) {
+        Some(lower) => {
+            lower.copy_from_slice(ext);
+            lower.make_ascii_lowercase();
+            &*lower
+        }
+        None => b"-",
+    };
+    let by_ext = match lower {
+        b"tmp" | b"part" | b"partial" | b"crdownload" | b"swp" => return None,
+        b"txt" => Some(ArticleFormat::Wire),
+        b"md" | b"markdown" => Some(ArticleFormat::Markdown),
+        b"json" | b"jsonl" => Some(ArticleFormat::Json),
+        b"xml" => Some(ArticleFormat::Xml),
+        _ => None,
     };
     match configured {
         SourceFormat::Auto => by_ext,
@@ -181,6 +191,13 @@ pub fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<Art
     }
 }
 
+/// What follows the last dot of `name`, as `Path::extension` finds it
+/// (none for a name whose only dot leads it).
+fn extension(name: &[u8]) -> Option<&[u8]> {
+    let dot = name.iter().rposition(|&b| b == b'.').filter(|&at| at > 0)?;
+    Some(&name[dot + 1..])
+}
+
 /// Whether `name` is one a writer uses while it writes a file, to rename
 /// it when done (wire systems, downloads, editors): `*.tmp`, `*.part`,
 /// `*.partial`, `*.crdownload`, `*.swp`, `*~`. Such a file is never an
@@ -188,14 +205,12 @@ pub fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<Art
 /// leading dot) are skipped by the walk already.
 pub fn is_being_written(name: &std::ffi::OsStr) -> bool {
     let name = name.as_encoded_bytes();
-    let ends = |suffix: &str| {
-        name.len() > suffix.len()
-            && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
-    };
     name.ends_with(b"~")
-        || [".tmp", ".part", ".partial", ".crdownload", ".swp"]
-            .iter()
-            .any(|s| ends(s))
+        || extension(name).is_some_and(|ext| {
+            [&b"tmp"[..], b"part", b"partial", b"crdownload", b"swp"]
+                .iter()
+                .any(|s| ext.eq_ignore_ascii_case(s))
+        })
 }
 
 #[cfg(test)]

@@ -221,7 +221,15 @@ impl<'a> Input<'a> {
     }
 
     fn str(&mut self) -> Option<&'a str> {
-        std::str::from_utf8(self.bytes()?).ok()
+        let bytes = self.bytes()?;
+        // Ids and categories are short and mostly ASCII: checked a word
+        // at a time, where the general check goes byte by byte (it was 6%
+        // of a cached build's instructions).
+        if bytes.is_ascii() {
+            // SAFETY: ASCII bytes are UTF-8.
+            return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
+        }
+        std::str::from_utf8(bytes).ok()
     }
 
     fn texts(&mut self) -> Option<Texts<'a>> {

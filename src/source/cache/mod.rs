@@ -21,7 +21,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -222,8 +222,20 @@ impl Reader {
     fn frame_into(&mut self, out: &mut Vec<u8>) -> Option<Range<usize>> {
         let len = self.frame_len()?;
         let start = out.len();
-        out.resize(start + len, 0);
-        self.input.read_exact(&mut out[start..]).ok()?;
+        // Copied out of the reader's buffer as it fills: `out` is not
+        // zeroed first only to be written over.
+        out.reserve(len);
+        let mut left = len;
+        while left > 0 {
+            let buffered = self.input.fill_buf().ok()?;
+            if buffered.is_empty() {
+                return None;
+            }
+            let n = buffered.len().min(left);
+            out.extend_from_slice(&buffered[..n]);
+            self.input.consume(n);
+            left -= n;
+        }
         self.pos += len as u64;
         Some(start..start + len)
     }
