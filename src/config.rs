@@ -828,6 +828,12 @@ fn default_enabled() -> bool {
 }
 
 impl Config {
+    /// Whether a feed chooses its items by author: only then do item keys
+    /// carry author names (and the cache keep them).
+    pub fn chooses_by_author(&self) -> bool {
+        self.feeds.iter().any(|f| !f.authors.is_empty())
+    }
+
     /// Reads and checks the file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| match source.kind() {

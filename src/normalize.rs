@@ -67,6 +67,8 @@ struct Shared {
 pub struct Normalizer<'a> {
     site: &'a Site,
     sanitizer: ammonia::Builder<'static>,
+    /// Whether keys carry author names (see [`Self::without_key_authors`]).
+    key_authors: bool,
 }
 
 impl<'a> Normalizer<'a> {
@@ -77,7 +79,21 @@ impl<'a> Normalizer<'a> {
         sanitizer
             .url_relative(ammonia::UrlRelative::Custom(Box::new(resolve)))
             .link_rel(None);
-        Normalizer { site, sanitizer }
+        Normalizer {
+            site,
+            sanitizer,
+            key_authors: true,
+        }
+    }
+
+    /// Keys made without author names, for builds in which no feed
+    /// chooses by author ([`Config::chooses_by_author`]): nothing looks
+    /// at them there, and a cold scan makes a key for every article.
+    ///
+    /// [`Config::chooses_by_author`]: crate::config::Config::chooses_by_author
+    pub fn without_key_authors(mut self) -> Normalizer<'a> {
+        self.key_authors = false;
+        self
     }
 
     /// What selection needs of `article`: the same id, authors, dates and
@@ -89,7 +105,7 @@ impl<'a> Normalizer<'a> {
             authors,
             updated,
             categories,
-        } = self.shared(article);
+        } = self.shared(article, self.key_authors);
         ItemKey {
             id: id.into(),
             line: article.line,
@@ -108,11 +124,15 @@ impl<'a> Normalizer<'a> {
         }
     }
 
-    /// The fields an item and its key share: one owner for each.
-    fn shared(&self, article: &Article) -> Shared {
+    /// The fields an item and its key share: one owner for each; the
+    /// authors only `with_authors`.
+    fn shared(&self, article: &Article, with_authors: bool) -> Shared {
         Shared {
             id: self.item_id(article),
-            authors: self.authors(article),
+            authors: match with_authors {
+                true => self.authors(article),
+                false => Vec::new(),
+            },
             updated: updated(article),
             categories: categories(article),
         }
@@ -126,7 +146,7 @@ impl<'a> Normalizer<'a> {
             authors,
             updated,
             categories,
-        } = self.shared(article);
+        } = self.shared(article, true);
         let id_is_url = id.starts_with("https://") || id.starts_with("http://");
         let link = match &article.link {
             Some(link) => self.absolute(link),

@@ -341,7 +341,10 @@ fn run_passes(
         timezone: config.site.timezone,
         bodies: true,
     };
-    let normalizer = Normalizer::new(&config.site);
+    let normalizer = match config.chooses_by_author() {
+        true => Normalizer::new(&config.site),
+        false => Normalizer::new(&config.site).without_key_authors(),
+    };
     let mut report = BuildReport::default();
     let quick = match (known.as_deref_mut(), changed) {
         (Some(known), Some(changed)) => {

@@ -192,22 +192,15 @@ impl Known {
 }
 
 /// What [`Known`] depends on besides the files: the cache's fingerprint
-/// (every setting that changes a file's keys), the sources, whether author
-/// names are kept, and the output folder.
+/// (every setting that changes a file's keys, whether author names are
+/// kept among them), the sources, and the output folder.
 fn known_key(config: &Config, options: &BuildOptions) -> String {
     let sources: Vec<_> = config.sources.iter().map(|s| (&s.path, s.format)).collect();
     format!(
-        "{}|{sources:?}|{}|{:?}",
+        "{}|{sources:?}|{:?}",
         cache::fingerprint(config),
-        chooses_by_author(config),
         options.out.as_ref().unwrap_or(&config.output),
     )
-}
-
-/// Whether a feed chooses its items by author: only then are author names
-/// kept in keys (and decoded from the cache).
-fn chooses_by_author(config: &Config) -> bool {
-    config.feeds.iter().any(|f| !f.authors.is_empty())
 }
 
 /// What a changed path is to the scan.
@@ -446,7 +439,7 @@ impl<'a, 'c> Scanner<'a, 'c> {
             from_cache: 0,
             ctx,
             normalizer,
-            by_author: chooses_by_author(config),
+            by_author: config.chooses_by_author(),
             versions: HashMap::new(),
             kept: None,
         }
@@ -505,21 +498,28 @@ impl<'a, 'c> Scanner<'a, 'c> {
         // use an id keeps it); then the articles are offered newest files
         // first: in a date-ordered archive most then rank below what the
         // feeds hold already, and are not kept only to be cut later.
-        let mut offers = Vec::with_capacity(count);
-        // (Articles just parsed are few: they are offered at once.)
+        // Keys from the cache and keys just parsed differ in lifetime (see
+        // `Taken`): two lists. The selection does not depend on the order
+        // of offers, only its cost does.
+        let mut cached_offers = Vec::with_capacity(count);
+        let mut parsed_offers = Vec::with_capacity(count);
         for (offset, record) in records.iter().enumerate() {
             let index = first + offset;
             match record {
                 Taken::Cached(c) => {
-                    let offers = Some(&mut offers);
+                    let offers = Some(&mut cached_offers);
                     self.take_file(index, c.legacy_encoded, &c.results, offers);
                 }
                 Taken::Parsed(r) => {
-                    self.take_file(index, r.legacy_encoded, &r.results, None);
+                    let offers = Some(&mut parsed_offers);
+                    self.take_file(index, r.legacy_encoded, &r.results, offers);
                 }
             }
         }
-        for (key, candidate) in offers.into_iter().rev() {
+        for (key, candidate) in cached_offers.into_iter().rev() {
+            self.selector.offer(key, candidate);
+        }
+        for (key, candidate) in parsed_offers.into_iter().rev() {
             self.selector.offer(key, candidate);
         }
         Ok(())
@@ -639,6 +639,20 @@ fn scan(file: &SourceFile, ctx: ParseContext, normalizer: &Normalizer) -> Scanne
 
 /// What parsing a file gave, as its record; `stamp` when the parse has none.
 fn scanned(parsed: source::ParsedFile, stamp: Stamp, normalizer: &Normalizer) -> Scanned {
+    let stamp = parsed.stamp.unwrap_or(stamp);
+    let legacy_encoded = parsed.legacy_encoded;
+    // Most files hold one article and no problem: its key, made in place.
+    if let ([article], []) = (parsed.articles.as_slice(), parsed.errors.as_slice()) {
+        let key = Outcome::Key(normalizer.key(article));
+        let results = smallvec::smallvec![key];
+        return Scanned {
+            stamp,
+            record: FileRecord {
+                legacy_encoded,
+                results,
+            },
+        };
+    }
     let mut results: Vec<(usize, Outcome)> = parsed
         .articles
         .iter()
@@ -654,9 +668,9 @@ fn scanned(parsed: source::ParsedFile, stamp: Stamp, normalizer: &Normalizer) ->
     // File order; the sort is stable, so articles keep their order.
     results.sort_by_key(|(line, _)| *line);
     Scanned {
-        stamp: parsed.stamp.unwrap_or(stamp),
+        stamp,
         record: FileRecord {
-            legacy_encoded: parsed.legacy_encoded,
+            legacy_encoded,
             results: results.into_iter().map(|(_, o)| o).collect(),
         },
     }

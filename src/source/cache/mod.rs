@@ -82,13 +82,15 @@ pub fn fingerprint(config: &Config) -> String {
         .iter()
         .map(|s| format!("{}={:?}", s.path.display(), s.format))
         .collect();
+    // Keys carry author names only when a feed chooses by author.
     format!(
-        "wirefeed {} | tz {} | base {} | author {} | sources {}",
+        "wirefeed {} | tz {} | base {} | author {} | sources {} | by author {}",
         env!("CARGO_PKG_VERSION"),
         site.timezone,
         site.base_url,
         site.author_name(),
-        sources.join(",")
+        sources.join(","),
+        config.chooses_by_author(),
     )
 }
 
