@@ -217,10 +217,7 @@ impl FeedSpec {
             archive: false,
             name: format!("category/{slug}"),
             title: cats.title.replace("{category}", spelling),
-            description: format!(
-                "Stories filed under {spelling} from {}",
-                config.site.title
-            ),
+            description: format!("Stories filed under {spelling} from {}", config.site.title),
             formats: cats.formats.clone(),
             limit: cats.limit,
         })

@@ -15,6 +15,7 @@
 //! on which way a feed was written.
 
 mod claims;
+mod live;
 pub mod reference;
 mod scan;
 mod write;
