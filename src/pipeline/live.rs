@@ -492,3 +492,215 @@ impl Live {
         self.legacy.iter().map(|f| &*f.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::borrow::Cow;
+    use std::path::PathBuf;
+
+    use crate::model::{ArticleFormat, Status};
+    use crate::source::Stamp;
+
+    /// The claim rules as `Scanner::take_file` applied them before they
+    /// were one function: a first claimant per id; versions of a
+    /// versioned first claimant compete, the rest are duplicates.
+    fn by_the_old_rules(
+        files: &[(PathBuf, Vec<Claim>)],
+    ) -> (Vec<(String, usize, usize)>, Vec<String>) {
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        let mut versions: HashMap<&str, (usize, usize, Option<u32>, i64)> = HashMap::new();
+        let mut winners = Vec::new();
+        let mut errors = Vec::new();
+        for (f, (path, claims)) in files.iter().enumerate() {
+            for (p, c) in claims.iter().enumerate() {
+                let claimed = match first.get(c.id) {
+                    Some(&at) => Err(at),
+                    None => {
+                        first.insert(c.id, f);
+                        Ok(())
+                    }
+                };
+                if c.revision.is_some() {
+                    match (claimed, versions.get_mut(c.id)) {
+                        (Ok(()), _) => {
+                            versions.insert(c.id, (f, p, c.revision, c.updated));
+                            continue;
+                        }
+                        (Err(_), Some(best)) => {
+                            if (c.revision, c.updated) > (best.2, best.3) {
+                                *best = (f, p, c.revision, c.updated);
+                            }
+                            continue;
+                        }
+                        (Err(_), None) => {}
+                    }
+                }
+                match claimed {
+                    Err(at) => errors.push(format!(
+                        "{}:{}: duplicate id `{}`, already used by {}; give one of them an explicit `id`",
+                        path.display(),
+                        p + 1,
+                        c.id,
+                        files[at].0.display()
+                    )),
+                    Ok(()) => winners.push((c.id.to_owned(), f, p)),
+                }
+            }
+        }
+        winners.extend(
+            versions
+                .into_iter()
+                .map(|(id, (f, p, ..))| (id.to_owned(), f, p)),
+        );
+        winners.sort();
+        errors.sort();
+        (winners, errors)
+    }
+
+    #[derive(Clone, Copy)]
+    struct Claim {
+        id: &'static str,
+        revision: Option<u32>,
+        updated: i64,
+    }
+
+    fn record(claims: &[Claim]) -> FileRecord<'static> {
+        let results = claims.iter().enumerate().map(|(p, c)| {
+            let t = DateTime::from_timestamp(1_780_000_000 + c.updated * 60, 0)
+                .unwrap_or_default()
+                .fixed_offset();
+            Outcome::Key(ItemKey {
+                id: Cow::Borrowed(c.id),
+                line: p + 1,
+                published: t,
+                updated: t,
+                categories: Default::default(),
+                authors: Default::default(),
+                draft: false,
+                status: Status::Usable,
+                revision: c.revision,
+                embargo: None,
+            })
+        });
+        FileRecord {
+            legacy_encoded: false,
+            results: results.collect(),
+        }
+    }
+
+    /// Who won each id, and the duplicate errors, as the index has them.
+    fn by_the_index(live: &Live, view: View<'_>) -> (Vec<(String, usize, usize)>, Vec<String>) {
+        let mut winners: Vec<_> = live
+            .ids
+            .iter()
+            .filter_map(|(id, claims)| {
+                let w = claims.claimants.get(claims.winner?)?;
+                let file = view.index_of(&w.file.0)?;
+                Some((id.to_string(), file, w.position as usize))
+            })
+            .collect();
+        winners.sort();
+        let mut errors: Vec<String> = live.errors().map(|e| e.to_string()).collect();
+        errors.sort();
+        (winners, errors)
+    }
+
+    #[test]
+    fn the_index_follows_the_claim_rules_of_a_whole_scan() {
+        let config = crate::config::Config::parse(
+            "[site]\ntitle = \"T\"\nbase_url = \"https://n.example.com/\"\n\
+             [[source]]\npath = \".\"\n[[feed]]\nname = \"all\"\n",
+            &std::env::temp_dir().join("c.toml"),
+        )
+        .unwrap();
+        let now = DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default();
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let ids = ["a", "b", "c"];
+        for round in 0..300 {
+            // A few files, each claiming a few ids, some with versions
+            // (ties in version and time included).
+            let count = 1 + next(5) as usize;
+            let mut files: Vec<(PathBuf, Vec<Claim>)> = (0..count)
+                .map(|f| {
+                    let claims = (0..1 + next(3))
+                        .map(|_| Claim {
+                            id: ids[next(3) as usize],
+                            revision: (next(3) > 0).then(|| next(3) as u32),
+                            updated: next(3) as i64,
+                        })
+                        .collect();
+                    (PathBuf::from(format!("d/{f}.json")), claims)
+                })
+                .collect();
+            let source = |files: &[(PathBuf, Vec<Claim>)]| {
+                let sources: Vec<SourceFile> = files
+                    .iter()
+                    .map(|(path, _)| SourceFile {
+                        path: path.clone(),
+                        format: ArticleFormat::Json,
+                        stamp: Stamp::default(),
+                    })
+                    .collect();
+                let records: Vec<FileRecord<'static>> =
+                    files.iter().map(|(_, c)| record(c)).collect();
+                (sources, records)
+            };
+            let (sources, mut records) = source(&files);
+            let view = View {
+                files: &sources,
+                records: &records,
+            };
+            let mut live = Live::new(&config, now, view);
+            assert_eq!(
+                by_the_index(&live, view),
+                by_the_old_rules(&files),
+                "round {round}"
+            );
+            // One file's claims changed, told to the index.
+            let f = next(count as u64) as usize;
+            let mut before = Vec::new();
+            Live::ids_of(&records[f], &mut before);
+            files[f].1 = vec![Claim {
+                id: ids[next(3) as usize],
+                revision: (next(2) > 0).then(|| next(3) as u32),
+                updated: next(3) as i64,
+            }];
+            let new = record(&files[f].1);
+            Live::ids_of(&new, &mut before);
+            before.sort_unstable();
+            before.dedup();
+            for id in &before {
+                live.unjudge(
+                    &config,
+                    id,
+                    View {
+                        files: &sources,
+                        records: &records,
+                    },
+                );
+            }
+            live.remove_file(&files[f].0, &records[f]);
+            live.add_file(&files[f].0, &new);
+            records[f] = new;
+            let view = View {
+                files: &sources,
+                records: &records,
+            };
+            for id in &before {
+                live.judge(&config, id, view);
+            }
+            assert_eq!(
+                by_the_index(&live, view),
+                by_the_old_rules(&files),
+                "round {round}, told"
+            );
+        }
+    }
+}

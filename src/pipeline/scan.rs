@@ -382,6 +382,13 @@ pub(super) fn scan_changed(
     Some((files, selection))
 }
 
+/// A changed article file's path, and what reading it gave (`None`: it
+/// is gone).
+type Read = (
+    std::path::PathBuf,
+    Option<(SourceFile, FileRecord<'static>)>,
+);
+
 /// Each changed article file read again (`None`: gone), by path, once
 /// each, in path order; `None` when a whole scan is needed instead.
 fn read_changed(
@@ -389,12 +396,7 @@ fn read_changed(
     known: &Known,
     changed: &[std::path::PathBuf],
     normalizer: &Normalizer,
-) -> Option<
-    Vec<(
-        std::path::PathBuf,
-        Option<(SourceFile, FileRecord<'static>)>,
-    )>,
-> {
+) -> Option<Vec<Read>> {
     let ctx = ParseContext {
         timezone: config.site.timezone,
         bodies: false,
