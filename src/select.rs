@@ -8,6 +8,11 @@
 //! is published, not the archive's size, and no feed sorts the whole
 //! archive. The order is total:
 //! (published desc, id asc). No I/O, no rendering.
+//!
+//! The rules are functions of their own (`standing`, `configured_targets`,
+//! `category_slug`, `RankKey`'s order, `push_feeds`), so that a session's
+//! live index (`pipeline::live`), which keeps every eligible item ranked
+//! and updates it per changed file, selects by the same rules.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;

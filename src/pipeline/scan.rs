@@ -187,9 +187,10 @@ pub(super) fn scan_all(
 
 /// What a long-running process keeps of its last scan (see
 /// [`super::Session`]): every article file in path order with its stamp
-/// and record, and the settings they were made under. Keys, not texts:
-/// about 900 bytes a story (the path, the stamp, owned ids, categories and
-/// names), which a more compact record could cut.
+/// and record, and the settings they were made under, and the live index
+/// of what they select. Keys, not texts: about 900 bytes a story (the
+/// path, the stamp, owned ids, categories and names), which a more compact
+/// record could cut, plus the index's few hundred (see `live.rs`).
 #[derive(Default)]
 pub(super) struct Known {
     /// [`known_key`] of the build that made it; empty: nothing known.
