@@ -85,7 +85,16 @@ impl<'k> View<'k> {
 
     /// A claimant's key, and its file's index.
     fn key(&self, c: &Claimant) -> Option<(usize, &'k ItemKey<'static>)> {
-        let i = self.index_of(&c.file.0)?;
+        self.key_near(c, None)
+    }
+
+    /// [`View::key`], trying file `hint` before searching.
+    fn key_near(&self, c: &Claimant, hint: Option<usize>) -> Option<(usize, &'k ItemKey<'static>)> {
+        let hinted = hint.filter(|&h| self.files.get(h).is_some_and(|f| *f.path == *c.file.0));
+        let i = match hinted {
+            Some(h) => h,
+            None => self.index_of(&c.file.0)?,
+        };
         let result = self
             .records
             .get(i)?
@@ -129,6 +138,8 @@ pub(super) struct Live {
     feeds: Vec<BTreeSet<RankKey>>,
     /// Per category slug with eligible winners, its feed.
     categories: BTreeMap<String, Category>,
+    /// Category spelling → its slug (`None`: no category feed).
+    slugs: HashMap<String, Option<Arc<str>>>,
     /// A key was not where the index said: only a whole scan can tell.
     broken: bool,
 }
@@ -158,14 +169,27 @@ impl Live {
             updates: BTreeMap::new(),
             feeds: vec![BTreeSet::new(); config.feeds.len()],
             categories: BTreeMap::new(),
+            slugs: HashMap::new(),
             broken: false,
         };
         for (file, record) in view.files.iter().zip(view.records) {
             live.add_file(&file.path, record);
         }
-        let ids: Vec<Arc<str>> = live.ids.keys().cloned().collect();
-        for id in ids {
-            live.judge(config, &id, view);
+        // Each id judged once, at its first claimant's file: most ids have
+        // one claimant, whose key is then found without a search.
+        for (i, (file, record)) in view.files.iter().zip(view.records).enumerate() {
+            for (result, outcome) in record.results.iter().enumerate() {
+                let Outcome::Key(key) = outcome else {
+                    continue;
+                };
+                let first = live.ids.get(&*key.id).and_then(|c| c.claimants.first());
+                let is_first = first.is_some_and(|c| {
+                    usize::try_from(c.result).is_ok_and(|r| r == result) && *c.file.0 == *file.path
+                });
+                if is_first {
+                    live.judge_near(config, &key.id, view, Some(i));
+                }
+            }
         }
         live
     }
@@ -257,6 +281,11 @@ impl Live {
     /// Decides who wins `id` by the claim rule, notes the duplicates, and
     /// puts the winner where it stands (held, or in its feeds).
     pub(super) fn judge(&mut self, config: &Config, id: &str, view: View<'_>) {
+        self.judge_near(config, id, view, None);
+    }
+
+    /// [`Live::judge`], with a hint of the file most claimants are in.
+    fn judge_near(&mut self, config: &Config, id: &str, view: View<'_>, hint: Option<usize>) {
         let Some((id, claims)) = self.ids.get_key_value(id) else {
             return;
         };
@@ -265,7 +294,7 @@ impl Live {
         let mut winner = None;
         let mut duplicates = Vec::new();
         for (n, c) in claims.claimants.iter().enumerate() {
-            let Some((_, key)) = view.key(c) else {
+            let Some((_, key)) = view.key_near(c, hint) else {
                 self.broken = true;
                 return;
             };
@@ -344,11 +373,12 @@ impl Live {
         let update = select::update_order(key.updated);
         let mut targets = Vec::new();
         select::configured_targets(config, key, &mut targets);
-        let slugs: Vec<(&str, String)> = key
-            .categories
-            .iter()
-            .filter_map(|c| Some((&**c, select::category_slug(config, c)?)))
-            .collect();
+        let mut slugs: Vec<(&str, Arc<str>)> = Vec::with_capacity(key.categories.len());
+        for spelling in &key.categories {
+            if let Some(slug) = self.slug_of(config, spelling) {
+                slugs.push((spelling, slug));
+            }
+        }
         if by > 0 {
             *self.updates.entry(update).or_default() += 1;
             for i in targets {
@@ -357,8 +387,16 @@ impl Live {
                 }
             }
             for (spelling, slug) in slugs {
-                let category = self.categories.entry(slug).or_default();
-                *category.spellings.entry(spelling.to_owned()).or_default() += 1;
+                let category = match self.categories.get_mut(&*slug) {
+                    Some(category) => category,
+                    None => self.categories.entry(slug.to_string()).or_default(),
+                };
+                match category.spellings.get_mut(spelling) {
+                    Some(n) => *n += 1,
+                    None => {
+                        category.spellings.insert(spelling.to_owned(), 1);
+                    }
+                }
                 category.items.insert(rank.clone());
             }
             return;
@@ -375,7 +413,7 @@ impl Live {
             }
         }
         for (spelling, slug) in slugs {
-            let Some(category) = self.categories.get_mut(&slug) else {
+            let Some(category) = self.categories.get_mut(&*slug) else {
                 continue;
             };
             if let Some(n) = category.spellings.get_mut(spelling) {
@@ -386,9 +424,20 @@ impl Live {
             }
             category.items.remove(&rank);
             if category.items.is_empty() {
-                self.categories.remove(&slug);
+                self.categories.remove(&*slug);
             }
         }
+    }
+
+    /// The slug of the category feed of `spelling` (see
+    /// `select::category_slug`), worked out once per spelling.
+    fn slug_of(&mut self, config: &Config, spelling: &str) -> Option<Arc<str>> {
+        if let Some(known) = self.slugs.get(spelling) {
+            return known.clone();
+        }
+        let slug: Option<Arc<str>> = select::category_slug(config, spelling).map(Arc::from);
+        self.slugs.insert(spelling.to_owned(), slug.clone());
+        slug
     }
 
     /// Moves the clock on to `now` (not before [`Live::usable`]'s): the
