@@ -8,6 +8,11 @@
 //! is published, not the archive's size, and no feed sorts the whole
 //! archive. The order is total:
 //! (published desc, id asc). No I/O, no rendering.
+//!
+//! The rules are functions of their own (`standing`, `configured_targets`,
+//! `category_slug`, `RankKey`'s order, `push_feeds`), so that a session's
+//! live index (`pipeline::live`), which keeps every eligible item ranked
+//! and updates it per changed file, selects by the same rules.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -71,6 +76,223 @@ pub(crate) fn key_of(item: &Item) -> ItemKey<'_> {
     }
 }
 
+/// Where an item stands: never published (a draft; withheld or canceled),
+/// or published from its release time on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    /// A draft: never published.
+    Draft,
+    /// Withheld or canceled by its provider: not published.
+    Withdrawn,
+    /// Published once `now` reaches this time (its publication time, or
+    /// its embargo when later): embargoed before.
+    Due(DateTime<Utc>),
+}
+
+/// The eligibility rule: where `key` stands (see [`Standing`]).
+pub(crate) fn standing(key: &ItemKey<'_>) -> Standing {
+    if key.draft {
+        return Standing::Draft;
+    }
+    if key.status != Status::Usable {
+        return Standing::Withdrawn;
+    }
+    // An embargo holds an item as a date to come does.
+    let release = key.embargo.map_or(key.published, |e| e.max(key.published));
+    Standing::Due(release.with_timezone(&Utc))
+}
+
+/// Whether an item due at `release` is still embargoed at `now`.
+pub(crate) fn embargoed_at(release: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    release > now
+}
+
+/// The order of `updated` times when the newest is taken: by instant, and
+/// of equal instants the one with the greater offset, so that the newest
+/// does not depend on the order items are offered in.
+pub(crate) fn update_order(t: DateTime<FixedOffset>) -> (DateTime<FixedOffset>, i32) {
+    (t, t.offset().local_minus_utc())
+}
+
+/// Adds to `out` the configured feeds (by index in `config.feeds`) an
+/// eligible `key` goes to.
+pub(crate) fn configured_targets(config: &Config, key: &ItemKey<'_>, out: &mut Vec<usize>) {
+    let feeds = config.feeds.iter().enumerate();
+    out.extend(feeds.filter(|(_, f)| matches(key, f)).map(|(i, _)| i));
+}
+
+/// The slug of the category feed an eligible item of `category` goes to;
+/// `None` without `[category_feeds]` or for a category with no letter or
+/// digit.
+pub(crate) fn category_slug(config: &Config, category: &str) -> Option<String> {
+    config.category_feeds.as_ref()?;
+    Some(slug(category)).filter(|s| !s.is_empty())
+}
+
+/// The total order of a feed's items, best first: the newest, and among
+/// equally new the smallest id.
+fn rank(a: (DateTime<FixedOffset>, &str), b: (DateTime<FixedOffset>, &str)) -> Ordering {
+    b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1))
+}
+
+/// Where an item ranks in every feed (see [`rank`]): ordered best first.
+#[derive(Debug, Clone)]
+pub(crate) struct RankKey {
+    /// Its publication time.
+    pub(crate) published: DateTime<FixedOffset>,
+    /// Its id, shared by every feed that holds it.
+    pub(crate) id: Arc<str>,
+}
+
+impl PartialEq for RankKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for RankKey {}
+impl PartialOrd for RankKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for RankKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        rank((self.published, &self.id), (other.published, &other.id))
+    }
+}
+
+/// An item ranked for a feed: it orders as its [`RankKey`].
+#[derive(Clone)]
+pub(crate) struct Ranked<T> {
+    pub(crate) key: RankKey,
+    pub(crate) updated: DateTime<FixedOffset>,
+    pub(crate) value: T,
+}
+
+impl<T> PartialEq for Ranked<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl<T> Eq for Ranked<T> {}
+impl<T> PartialOrd for Ranked<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<T> Ord for Ranked<T> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+/// What a feed is, besides its items: a configured feed's, or a category's.
+#[derive(Debug, Clone)]
+pub(crate) struct FeedSpec {
+    /// Keep every item: the newest `limit` make the feed, the older ones its
+    /// archive documents.
+    pub(crate) archive: bool,
+    pub(crate) name: String,
+    pub(crate) title: String,
+    pub(crate) description: String,
+    pub(crate) formats: Vec<Format>,
+    pub(crate) limit: usize,
+}
+
+impl FeedSpec {
+    /// The `i`th `[[feed]]`.
+    pub(crate) fn configured(config: &Config, i: usize) -> FeedSpec {
+        let f = &config.feeds[i];
+        FeedSpec {
+            archive: f.archive,
+            name: f.name.clone(),
+            title: f.title.clone(),
+            description: description(f, config),
+            formats: f.formats.clone(),
+            limit: f.limit,
+        }
+    }
+
+    /// The category feed of `slug`, titled by `spelling`: the smallest
+    /// spelling of the category among its eligible items. `None` without
+    /// `[category_feeds]`.
+    pub(crate) fn category(config: &Config, slug: &str, spelling: &str) -> Option<FeedSpec> {
+        let cats = config.category_feeds.as_ref()?;
+        Some(FeedSpec {
+            archive: false,
+            name: format!("category/{slug}"),
+            title: cats.title.replace("{category}", spelling),
+            description: format!("Stories filed under {spelling} from {}", config.site.title),
+            formats: cats.formats.clone(),
+            limit: cats.limit,
+        })
+    }
+}
+
+/// The `updated` of a feed with no items: the newest `updated` of every
+/// eligible item, or the Unix epoch when there is none.
+pub(crate) fn site_updated(newest: Option<DateTime<FixedOffset>>) -> DateTime<FixedOffset> {
+    newest.unwrap_or(DateTime::UNIX_EPOCH.fixed_offset())
+}
+
+/// Adds to `feeds` the feed `spec` with `ranked` (best first: its newest
+/// `limit` items, and for an archive feed every item), then its archive
+/// documents; every id published goes into `ids`.
+pub(crate) fn push_feeds<T: Clone>(
+    spec: &FeedSpec,
+    mut ranked: Vec<Ranked<T>>,
+    site_updated: DateTime<FixedOffset>,
+    ids: &mut HashSet<Arc<str>>,
+    feeds: &mut Vec<Feed<T>>,
+) {
+    let pages = match spec.archive {
+        true => archive_pages(&ranked, spec.limit),
+        false => Vec::new(),
+    };
+    ranked.truncate(spec.limit);
+    let mut current = Archive::default();
+    if let Some(newest) = pages.len().checked_sub(1) {
+        current.prev_archive = Some(page_name(&spec.name, newest + 1));
+    }
+    let mut push = |name: String, ranked: Vec<Ranked<T>>, archive: Archive| {
+        let updated = ranked
+            .iter()
+            .map(|r| r.updated)
+            .max_by_key(|t| update_order(*t))
+            .unwrap_or(site_updated);
+        let mut items = Vec::with_capacity(ranked.len());
+        for r in ranked {
+            ids.insert(r.key.id);
+            items.push(r.value);
+        }
+        feeds.push(Feed {
+            info: FeedInfo {
+                name,
+                title: spec.title.clone(),
+                description: spec.description.clone(),
+                formats: spec.formats.clone(),
+                updated,
+                len: items.len(),
+                archive,
+            },
+            items,
+        });
+    };
+    push(spec.name.clone(), ranked, current);
+    let count = pages.len();
+    for (k, page) in pages.into_iter().enumerate() {
+        // Page k + 1 links to its neighbours; the newest has no next one
+        // until the next page fills.
+        let archive = Archive {
+            is_archive: true,
+            current: Some(spec.name.clone()),
+            prev_archive: (k > 0).then(|| page_name(&spec.name, k)),
+            next_archive: (k + 1 < count).then(|| page_name(&spec.name, k + 2)),
+        };
+        push(page_name(&spec.name, k + 1), page, archive);
+    }
+}
+
 /// Fills every feed from items offered one by one. `T` is what stands for
 /// an item (a reference, or a handle to load it later).
 pub struct Selector<'c, T> {
@@ -91,19 +313,17 @@ pub struct Selector<'c, T> {
 }
 
 struct Slot<T> {
-    /// Keep every item: the newest `limit` make the feed, the older ones its
-    /// archive documents.
+    /// Keep every item (see [`FeedSpec::archive`]).
     archive: bool,
-    name: String,
-    title: String,
-    description: String,
-    formats: Vec<Format>,
     limit: usize,
+    /// What the feed is; `None` for a category's until the selection ends
+    /// (its title takes the smallest spelling).
+    spec: Option<FeedSpec>,
     /// Its items so far: at most twice `limit` (unless `archive`).
     kept: Vec<Ranked<T>>,
     /// Once `kept` was cut down: the worst item kept then. Nothing ranked
     /// after it can make the feed.
-    floor: Option<(DateTime<FixedOffset>, Arc<str>)>,
+    floor: Option<RankKey>,
 }
 
 impl<T: Clone> Slot<T> {
@@ -118,85 +338,43 @@ impl<T: Clone> Slot<T> {
             if self.limit == 0 {
                 return;
             }
-            // Ranked after the floor: as old or older, and if as old, a
-            // greater id.
-            if let Some((published, id)) = &self.floor {
-                let worse = key
-                    .published
-                    .cmp(published)
-                    .then_with(|| (**id).cmp(&*key.id))
-                    .is_le();
-                if worse {
+            // Ranked after the floor, or equal to it.
+            if let Some(floor) = &self.floor {
+                let worse = rank((key.published, &key.id), (floor.published, &floor.id));
+                if worse.is_ge() {
                     return;
                 }
             }
         }
         self.kept.push(Ranked {
-            published: key.published,
+            key: RankKey {
+                published: key.published,
+                id: id.get_or_insert_with(|| Arc::from(&*key.id)).clone(),
+            },
             updated: key.updated,
-            id: id.get_or_insert_with(|| Arc::from(&*key.id)).clone(),
             value: value.clone(),
         });
         if !self.archive && self.kept.len() >= self.limit.saturating_mul(2) {
             self.kept.select_nth_unstable(self.limit - 1);
             self.kept.truncate(self.limit);
-            let worst = self.kept.iter().max();
-            self.floor = worst.map(|w| (w.published, w.id.clone()));
+            self.floor = self.kept.iter().max().map(|w| w.key.clone());
         }
-    }
-}
-
-/// A kept item. It orders best first: the newest, and among equally new
-/// the smallest id.
-#[derive(Clone)]
-struct Ranked<T> {
-    published: DateTime<FixedOffset>,
-    updated: DateTime<FixedOffset>,
-    id: Arc<str>,
-    value: T,
-}
-
-impl<T> Ranked<T> {
-    fn rank(&self, other: &Self) -> Ordering {
-        other
-            .published
-            .cmp(&self.published)
-            .then_with(|| self.id.cmp(&other.id))
-    }
-}
-
-impl<T> PartialEq for Ranked<T> {
-    fn eq(&self, other: &Self) -> bool {
-        self.rank(other) == Ordering::Equal
-    }
-}
-impl<T> Eq for Ranked<T> {}
-impl<T> PartialOrd for Ranked<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for Ranked<T> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.rank(other)
     }
 }
 
 impl<'c, T: Clone> Selector<'c, T> {
     /// An empty selector for `config`'s feeds as of `now`.
     pub fn new(config: &'c Config, now: DateTime<Utc>) -> Selector<'c, T> {
-        let slots = config
-            .feeds
-            .iter()
-            .map(|f| Slot {
-                archive: f.archive,
-                name: f.name.clone(),
-                title: f.title.clone(),
-                description: description(f, config),
-                formats: f.formats.clone(),
-                limit: f.limit,
-                kept: Vec::new(),
-                floor: None,
+        let slots = (0..config.feeds.len())
+            .map(|i| {
+                let spec = FeedSpec::configured(config, i);
+                Slot {
+                    archive: spec.archive,
+                    limit: spec.limit,
+                    spec: Some(spec),
+                    kept: Vec::new(),
+                    floor: None,
+                }
             })
             .collect();
         Selector {
@@ -217,31 +395,30 @@ impl<'c, T: Clone> Selector<'c, T> {
     /// Offers one item; it lands in every feed it matches and is new
     /// enough for.
     pub fn offer(&mut self, key: &ItemKey<'_>, value: T) {
-        if key.draft {
-            self.drafts += 1;
-            return;
+        match standing(key) {
+            Standing::Draft => {
+                self.drafts += 1;
+                return;
+            }
+            Standing::Withdrawn => {
+                self.withdrawn += 1;
+                return;
+            }
+            Standing::Due(due) if embargoed_at(due, self.now) => {
+                self.embargoed += 1;
+                self.next_release = Some(self.next_release.map_or(due, |n| n.min(due)));
+                return;
+            }
+            Standing::Due(_) => {}
         }
-        if key.status != Status::Usable {
-            self.withdrawn += 1;
-            return;
-        }
-        // An embargo holds an item as a date to come does.
-        let release = key.embargo.map_or(key.published, |e| e.max(key.published));
-        if release > self.now {
-            self.embargoed += 1;
-            let due = release.with_timezone(&Utc);
-            self.next_release = Some(self.next_release.map_or(due, |n| n.min(due)));
-            return;
-        }
-        self.newest = Some(self.newest.map_or(key.updated, |n| n.max(key.updated)));
+        self.newest = Some(match self.newest {
+            Some(n) => std::cmp::max_by_key(n, key.updated, |t| update_order(*t)),
+            None => key.updated,
+        });
         // The feeds it goes to; the buffer is reused from offer to offer.
         let mut targets = std::mem::take(&mut self.targets);
         targets.clear();
-        for (i, spec) in self.config.feeds.iter().enumerate() {
-            if matches(key, spec) {
-                targets.push(i);
-            }
-        }
+        configured_targets(self.config, key, &mut targets);
         if self.config.category_feeds.is_some() {
             for category in &key.categories {
                 if let Some(i) = self.category_slot(category) {
@@ -270,10 +447,7 @@ impl<'c, T: Clone> Selector<'c, T> {
 
     fn new_category_slot(&mut self, category: &str) -> Option<usize> {
         let cats = self.config.category_feeds.as_ref()?;
-        let slug = slug(category);
-        if slug.is_empty() {
-            return None;
-        }
+        let slug = category_slug(self.config, category)?;
         if let Some((i, name)) = self.categories.get_mut(&slug) {
             if category < name.as_str() {
                 *name = category.to_owned();
@@ -283,11 +457,8 @@ impl<'c, T: Clone> Selector<'c, T> {
         let i = self.slots.len();
         self.slots.push(Slot {
             archive: false,
-            name: format!("category/{slug}"),
-            title: String::new(),
-            description: String::new(),
-            formats: cats.formats.clone(),
             limit: cats.limit,
+            spec: None,
             kept: Vec::new(),
             floor: None,
         });
@@ -297,15 +468,10 @@ impl<'c, T: Clone> Selector<'c, T> {
 
     /// The feeds, each newest first.
     pub fn finish(mut self) -> Selection<T> {
-        if let Some(cats) = &self.config.category_feeds {
-            for (i, name) in self.categories.values() {
-                let slot = &mut self.slots[*i];
-                slot.title = cats.title.replace("{category}", name);
-                slot.description =
-                    format!("Stories filed under {name} from {}", self.config.site.title);
-            }
+        for (slug, (i, name)) in &self.categories {
+            self.slots[*i].spec = FeedSpec::category(self.config, slug, name);
         }
-        let site_updated = self.newest.unwrap_or(DateTime::UNIX_EPOCH.fixed_offset());
+        let site_updated = site_updated(self.newest);
         // Configured feeds keep config order; category feeds follow by slug.
         let order: Vec<usize> = (0..self.config.feeds.len())
             .chain(self.categories.values().map(|(i, _)| *i))
@@ -314,57 +480,16 @@ impl<'c, T: Clone> Selector<'c, T> {
         let mut ids: HashSet<Arc<str>> = HashSet::new();
         let mut feeds = Vec::with_capacity(order.len());
         for i in order {
-            let Some(slot) = slots[i].take() else {
+            let Some(Slot {
+                spec: Some(spec),
+                mut kept,
+                ..
+            }) = slots[i].take()
+            else {
                 continue;
             };
-            let mut ranked = slot.kept;
-            ranked.sort_unstable();
-            let pages = match slot.archive {
-                true => archive_pages(&ranked, slot.limit),
-                false => Vec::new(),
-            };
-            ranked.truncate(slot.limit);
-            let mut current = Archive::default();
-            if let Some(newest) = pages.len().checked_sub(1) {
-                current.prev_archive = Some(page_name(&slot.name, newest + 1));
-            }
-            let mut push = |name: String, ranked: Vec<Ranked<T>>, archive: Archive| {
-                let updated = ranked
-                    .iter()
-                    .map(|r| r.updated)
-                    .max()
-                    .unwrap_or(site_updated);
-                let mut items = Vec::with_capacity(ranked.len());
-                for r in ranked {
-                    ids.insert(r.id);
-                    items.push(r.value);
-                }
-                feeds.push(Feed {
-                    info: FeedInfo {
-                        name,
-                        title: slot.title.clone(),
-                        description: slot.description.clone(),
-                        formats: slot.formats.clone(),
-                        updated,
-                        len: items.len(),
-                        archive,
-                    },
-                    items,
-                });
-            };
-            push(slot.name.clone(), ranked, current);
-            let count = pages.len();
-            for (k, page) in pages.into_iter().enumerate() {
-                // Page k + 1 links to its neighbours; the newest has no
-                // next one until the next page fills.
-                let archive = Archive {
-                    is_archive: true,
-                    current: Some(slot.name.clone()),
-                    prev_archive: (k > 0).then(|| page_name(&slot.name, k)),
-                    next_archive: (k + 1 < count).then(|| page_name(&slot.name, k + 2)),
-                };
-                push(page_name(&slot.name, k + 1), page, archive);
-            }
+            kept.sort_unstable();
+            push_feeds(&spec, kept, site_updated, &mut ids, &mut feeds);
         }
         Selection {
             feeds,

@@ -7,6 +7,78 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use chrono::{DateTime, FixedOffset};
+
+/// What an id's earlier claimants (in path order, then order in the
+/// file) hold it as, when the next one comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Held {
+    /// Nobody: the next claimant is the first.
+    Nothing,
+    /// The first claimant has no version number: it keeps the id.
+    Plain,
+    /// The first claimant has a version number (the IPTC formats): the
+    /// best version so far.
+    Version {
+        revision: Option<u32>,
+        updated: DateTime<FixedOffset>,
+    },
+}
+
+/// What becomes of the next claimant of an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// It is the first: it holds the id (as [`Held::Version`] if it has
+    /// a version number, else as [`Held::Plain`]).
+    Keeps,
+    /// A later version, better than the best so far: it holds the id now.
+    Replaces,
+    /// A later version, no better: nothing (no error either).
+    Loses,
+    /// A duplicate id: an error naming the first claimant's file.
+    Duplicate,
+}
+
+/// The claim rule, the one both a whole scan and a session's live index
+/// follow: the first claimant keeps its id, and later ones are duplicates
+/// — unless the first has a version number: then versions of one id are
+/// no duplicates of each other, and the best (a higher version number,
+/// then a later update; on a tie the first in path order stays) wins,
+/// while a later claimant without a version number is a duplicate.
+pub(super) fn verdict(
+    held: Held,
+    revision: Option<u32>,
+    updated: DateTime<FixedOffset>,
+) -> Verdict {
+    match held {
+        Held::Nothing => Verdict::Keeps,
+        Held::Plain => Verdict::Duplicate,
+        Held::Version { .. } if revision.is_none() => Verdict::Duplicate,
+        Held::Version {
+            revision: best,
+            updated: best_updated,
+        } => match (revision, updated) > (best, best_updated) {
+            true => Verdict::Replaces,
+            false => Verdict::Loses,
+        },
+    }
+}
+
+/// How an id is held after `verdict` on a claimant with `revision` and
+/// `updated`, held as `held` before.
+pub(super) fn held_after(
+    held: Held,
+    verdict: Verdict,
+    revision: Option<u32>,
+    updated: DateTime<FixedOffset>,
+) -> Held {
+    match verdict {
+        Verdict::Keeps if revision.is_none() => Held::Plain,
+        Verdict::Keeps | Verdict::Replaces => Held::Version { revision, updated },
+        Verdict::Loses | Verdict::Duplicate => held,
+    }
+}
+
 /// Ids claimed so far, by hash (and by text, for the ids whose hash was
 /// already taken by another id).
 pub(super) struct IdClaims<H> {

@@ -15,6 +15,7 @@
 //! on which way a feed was written.
 
 mod claims;
+mod live;
 pub mod reference;
 mod scan;
 mod write;
@@ -286,9 +287,11 @@ fn lock_output(
 /// What a long-running process (`run`, `serve --watch`) keeps between its
 /// builds: what its last scan learned, every article file's stamp and item
 /// keys (about 900 bytes a story: `serve --watch` holds 146 MiB at
-/// 100,000 stories, a build peaks at 57 MiB). A build told which paths changed since
-/// the last one (a watcher's batch) then reads only those files again,
-/// where a build without it `stat`s every file and reads the cache.
+/// 100,000 stories, a build peaks at 57 MiB), and a live index of what
+/// they select (`live.rs`). A build told which paths changed since the
+/// last one (a watcher's batch) then reads only those files again and
+/// judges only their ids again, where a build without it `stat`s every
+/// file and reads the cache.
 #[derive(Default)]
 pub struct Session {
     known: std::sync::Mutex<scan::Known>,

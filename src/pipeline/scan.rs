@@ -6,7 +6,8 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::claims::{id_hash, IdClaims};
+use super::claims::{id_hash, verdict, Held, IdClaims, Verdict};
+use super::live::{Live, View};
 use super::{progress_counter, Candidate, FileList};
 use super::{BuildError, BuildOptions, BuildReport};
 use crate::config::Config;
@@ -160,10 +161,23 @@ pub(super) fn scan_all(
         w.commit()?;
     }
     if let (Some(known), Some(records)) = (keep, scanner.kept.take()) {
+        let files = scanner.files.to_vec();
+        let view = View {
+            files: &files,
+            records: &records,
+        };
+        let t = std::time::Instant::now();
+        let live = Live::new(config, options.now, view);
+        tracing::debug!(
+            "indexed {} files for the session in {:.2?}",
+            files.len(),
+            t.elapsed()
+        );
         *known = Known {
             key: known_key(config, options),
-            files: scanner.files.to_vec(),
+            files,
             records,
+            live: Some(live),
         };
     }
     let from_cache = scanner.from_cache;
@@ -173,15 +187,18 @@ pub(super) fn scan_all(
 
 /// What a long-running process keeps of its last scan (see
 /// [`super::Session`]): every article file in path order with its stamp
-/// and record, and the settings they were made under. Keys, not texts:
-/// about 900 bytes a story (the path, the stamp, owned ids, categories and
-/// names), which a more compact record could cut.
+/// and record, and the settings they were made under, and the live index
+/// of what they select. Keys, not texts: about 900 bytes a story (the
+/// path, the stamp, owned ids, categories and names), which a more compact
+/// record could cut, plus the index's few hundred (see `live.rs`).
 #[derive(Default)]
 pub(super) struct Known {
     /// [`known_key`] of the build that made it; empty: nothing known.
     key: String,
     files: Vec<SourceFile>,
     records: Vec<FileRecord<'static>>,
+    /// What a build of every file would select, kept up to date.
+    live: Option<Live>,
 }
 
 impl Known {
@@ -243,6 +260,21 @@ fn change_of(sources: &[crate::config::Source], path: &Path, known: &Known) -> O
 }
 
 impl Known {
+    /// Its files and records, for the live index to look keys up in.
+    fn view(&self) -> View<'_> {
+        View {
+            files: &self.files,
+            records: &self.records,
+        }
+    }
+
+    /// The index of the known file at `path`.
+    fn index_of(&self, path: &Path) -> Option<usize> {
+        self.files
+            .binary_search_by(|f| source::path_order(&f.path, path))
+            .ok()
+    }
+
     /// Whether a known file is below `folder`.
     fn has_files_under(&self, folder: &Path) -> bool {
         let at = self
@@ -256,12 +288,13 @@ impl Known {
 
 /// A scan from what `known` holds, after only `changed` may have changed
 /// since it was made: the changed article files are read again, the rest
-/// is taken as known, and every key is offered again (claims and selection
-/// are made afresh, in memory: about 20 ms for 100,000 stories). `None`
-/// when a whole scan is needed instead (nothing known, other settings, a
-/// folder added or removed, a path outside the sources); `known` is then
-/// left for the whole scan to replace. The files are lent to the build:
-/// give them back with [`Known::put_back`].
+/// is taken as known, and the live index is updated for the changed files
+/// alone (and the clock), so that the cost follows the change and the
+/// feeds written, not the archive. `None` when a whole scan is needed
+/// instead (nothing known, other settings, a folder added or removed, a
+/// path outside the sources); `known` is then left for the whole scan to
+/// replace. The files are lent to the build: give them back with
+/// [`Known::put_back`].
 pub(super) fn scan_changed(
     config: &Config,
     options: &BuildOptions,
@@ -273,23 +306,106 @@ pub(super) fn scan_changed(
     if known.key.is_empty() || known.key != known_key(config, options) {
         return None;
     }
+    let Some(reads) = read_changed(config, known, changed, normalizer) else {
+        known.key.clear();
+        return None;
+    };
+    let mut live = match known.live.take() {
+        Some(live) if live.usable(config, options.now) => live,
+        // Other feeds, or a clock that went back: made again, in memory.
+        _ => Live::new(config, options.now, known.view()),
+    };
+    // The ids the changed files had and have: only they are judged again.
+    let mut ids: Vec<String> = Vec::new();
+    for (path, read) in &reads {
+        if let Some(i) = known.index_of(path) {
+            Live::ids_of(&known.records[i], &mut ids);
+        }
+        if let Some((_, record)) = read {
+            Live::ids_of(record, &mut ids);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    for id in &ids {
+        live.unjudge(config, id, known.view());
+    }
+    for (path, read) in reads {
+        let at = known
+            .files
+            .binary_search_by(|f| source::path_order(&f.path, &path));
+        if let Ok(i) = at {
+            live.remove_file(&path, &known.records[i]);
+        }
+        match (at, read) {
+            (Ok(i), Some((file, record))) => {
+                live.add_file(&path, &record);
+                known.files[i] = file;
+                known.records[i] = record;
+            }
+            (Err(i), Some((file, record))) => {
+                live.add_file(&path, &record);
+                known.files.insert(i, file);
+                known.records.insert(i, record);
+            }
+            (Ok(i), None) => {
+                known.files.remove(i);
+                known.records.remove(i);
+            }
+            (Err(_), None) => {}
+        }
+    }
+    for id in &ids {
+        live.judge(config, id, known.view());
+    }
+    live.advance(config, options.now, known.view());
+    let Some(selection) = live.selection(config, known.view()) else {
+        // Something the index holds is not where it says: start over.
+        tracing::warn!("the session's index disagreed with its files: a whole scan instead");
+        known.key.clear();
+        return None;
+    };
+    report.articles = live.articles();
+    report.errors.extend(live.errors().cloned());
+    for path in live.legacy_encoded() {
+        tracing::warn!("{}: not UTF-8, decoded as EUC-KR (CP949)", path.display());
+        report.legacy_encoded.push(path.to_owned());
+    }
+    known.live = Some(live);
+    let files = FileList::from_vec(std::mem::take(&mut known.files));
+    Some((files, selection))
+}
+
+/// A changed article file's path, and what reading it gave (`None`: it
+/// is gone).
+type Read = (
+    std::path::PathBuf,
+    Option<(SourceFile, FileRecord<'static>)>,
+);
+
+/// Each changed article file read again (`None`: gone), by path, once
+/// each, in path order; `None` when a whole scan is needed instead.
+fn read_changed(
+    config: &Config,
+    known: &Known,
+    changed: &[std::path::PathBuf],
+    normalizer: &Normalizer,
+) -> Option<Vec<Read>> {
     let ctx = ParseContext {
         timezone: config.site.timezone,
         bodies: false,
     };
+    let mut paths = Vec::new();
     for changed in changed {
-        let Some(change) = change_of(&config.sources, changed, known) else {
-            known.key.clear();
-            return None;
-        };
-        let Change::Article(format, path) = change else {
-            continue;
-        };
-        let path = &path;
-        let at = known
-            .files
-            .binary_search_by(|f| source::path_order(&f.path, path));
-        match std::fs::metadata(path) {
+        if let Change::Article(format, path) = change_of(&config.sources, changed, known)? {
+            paths.push((format, path));
+        }
+    }
+    paths.sort_by(|a, b| source::path_order(&a.1, &b.1));
+    paths.dedup_by(|a, b| a.1 == b.1);
+    let mut reads = Vec::with_capacity(paths.len());
+    for (format, path) in paths {
+        match std::fs::metadata(&path) {
             Ok(m) if m.is_file() => {
                 let mut file = SourceFile {
                     path: path.clone(),
@@ -298,44 +414,14 @@ pub(super) fn scan_changed(
                 };
                 let scanned = scan(&file, ctx, normalizer);
                 file.stamp = scanned.stamp;
-                match at {
-                    Ok(i) => {
-                        known.files[i] = file;
-                        known.records[i] = scanned.record;
-                    }
-                    Err(i) => {
-                        known.files.insert(i, file);
-                        known.records.insert(i, scanned.record);
-                    }
-                }
+                reads.push((path, Some((file, scanned.record))));
             }
             // Gone (or never an article file): no longer listed.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                if let Ok(i) = at {
-                    known.files.remove(i);
-                    known.records.remove(i);
-                }
-            }
-            _ => {
-                known.key.clear();
-                return None;
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => reads.push((path, None)),
+            _ => return None,
         }
     }
-    let files = FileList::from_vec(std::mem::take(&mut known.files));
-    let expected = known.records.len();
-    let mut scanner = Scanner::new(config, options, files, expected, report, ctx, normalizer);
-    // Ids claimed in path order; the keys then offered newest files first,
-    // as a whole scan offers a chunk's.
-    let mut offers = Vec::with_capacity(known.records.len());
-    for (index, record) in known.records.iter().enumerate() {
-        let offers = Some(&mut offers);
-        scanner.take_file(index, record.legacy_encoded, &record.results, offers);
-    }
-    for (key, candidate) in offers.into_iter().rev() {
-        scanner.selector.offer(key, candidate);
-    }
-    Some(scanner.finish())
+    Some(reads)
 }
 
 /// A record that owns its texts.
@@ -395,12 +481,6 @@ struct Scanner<'a, 'c> {
 struct Version {
     key: ItemKey<'static>,
     candidate: Candidate,
-}
-
-/// Whether `key` is a better version than `best`: a higher version
-/// number, then a later update; on a tie the first (in path order) stays.
-pub(super) fn better_version(key: &ItemKey<'_>, best: &ItemKey<'_>) -> bool {
-    (key.revision, key.updated) > (best.revision, best.updated)
 }
 
 /// A key that owns its texts.
@@ -572,37 +652,43 @@ impl<'a, 'c> Scanner<'a, 'c> {
                 position: position - 1,
                 line: key.line,
             };
-            if key.revision.is_some() {
-                // Versions of one id are no duplicates of each other.
-                match (claimed, self.versions.get_mut(&*key.id)) {
-                    (Ok(()), _) => {
-                        let version = Version {
+            // Only a claimant after the first is asked how the id is held.
+            let held = match claimed {
+                Ok(()) => Held::Nothing,
+                Err(_) => match self.versions.get(&*key.id) {
+                    Some(best) => Held::Version {
+                        revision: best.key.revision,
+                        updated: best.key.updated,
+                    },
+                    None => Held::Plain,
+                },
+            };
+            match verdict(held, key.revision, key.updated) {
+                Verdict::Keeps if key.revision.is_some() => {
+                    let version = Version {
+                        key: owned(key),
+                        candidate,
+                    };
+                    self.versions.insert(key.id.to_string(), version);
+                }
+                Verdict::Keeps => match offers.as_mut() {
+                    Some(offers) => offers.push((key, candidate)),
+                    None => self.selector.offer(key, candidate),
+                },
+                Verdict::Replaces => {
+                    if let Some(best) = self.versions.get_mut(&*key.id) {
+                        *best = Version {
                             key: owned(key),
                             candidate,
                         };
-                        self.versions.insert(key.id.to_string(), version);
-                        continue;
                     }
-                    (Err(_), Some(best)) => {
-                        if better_version(key, &best.key) {
-                            *best = Version {
-                                key: owned(key),
-                                candidate,
-                            };
-                        }
-                        continue;
-                    }
-                    (Err(_), None) => {}
                 }
-            }
-            if let Err(first) = claimed {
-                let error = duplicate(file, key, &self.files.get(first).path);
-                self.report.errors.push(error);
-                continue;
-            }
-            match offers.as_mut() {
-                Some(offers) => offers.push((key, candidate)),
-                None => self.selector.offer(key, candidate),
+                Verdict::Loses => {}
+                Verdict::Duplicate => {
+                    let first = claimed.err().unwrap_or(index);
+                    let error = duplicate(file, key, &self.files.get(first).path);
+                    self.report.errors.push(error);
+                }
             }
         }
     }
