@@ -116,7 +116,7 @@ pub(crate) fn update_order(t: DateTime<FixedOffset>) -> (DateTime<FixedOffset>, 
 
 /// Adds to `out` the configured feeds (by index in `config.feeds`) an
 /// eligible `key` goes to.
-pub(crate) fn configured_targets(config: &Config, key: &ItemKey<'_>, out: &mut Vec<usize>) {
+pub(crate) fn configured_targets(config: &Config, key: &ItemKey<'_>, out: &mut impl Extend<usize>) {
     let feeds = config.feeds.iter().enumerate();
     out.extend(feeds.filter(|(_, f)| matches(key, f)).map(|(i, _)| i));
 }

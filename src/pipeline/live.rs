@@ -24,6 +24,7 @@ use smallvec::SmallVec;
 use super::claims::{held_after, verdict, Held, Verdict};
 use super::Candidate;
 use crate::config::Config;
+use crate::hash::ShortTexts;
 use crate::model::ItemKey;
 use crate::select::{self, FeedSpec, RankKey, Ranked, Selection, Standing};
 use crate::source::cache::{FileRecord, Outcome};
@@ -121,7 +122,7 @@ pub(super) struct Live {
     settings: String,
     /// The time embargoes were last judged against.
     now: DateTime<Utc>,
-    ids: HashMap<Arc<str>, Claims>,
+    ids: HashMap<Arc<str>, Claims, ShortTexts>,
     articles: usize,
     /// Every problem: each file's own and the duplicate ids, by file and
     /// place in it.
@@ -139,7 +140,7 @@ pub(super) struct Live {
     /// Per category slug with eligible winners, its feed.
     categories: BTreeMap<String, Category>,
     /// Category spelling → its slug (`None`: no category feed).
-    slugs: HashMap<String, Option<Arc<str>>>,
+    slugs: HashMap<String, Option<Arc<str>>, ShortTexts>,
     /// A key was not where the index said: only a whole scan can tell.
     broken: bool,
 }
@@ -159,7 +160,7 @@ impl Live {
         let mut live = Live {
             settings: settings(config),
             now,
-            ids: HashMap::with_capacity(view.records.len()),
+            ids: HashMap::with_capacity_and_hasher(view.records.len(), ShortTexts::default()),
             articles: 0,
             errors: BTreeMap::new(),
             legacy: BTreeSet::new(),
@@ -169,7 +170,7 @@ impl Live {
             updates: BTreeMap::new(),
             feeds: vec![BTreeSet::new(); config.feeds.len()],
             categories: BTreeMap::new(),
-            slugs: HashMap::new(),
+            slugs: HashMap::default(),
             broken: false,
         };
         for (file, record) in view.files.iter().zip(view.records) {
@@ -371,9 +372,9 @@ impl Live {
             id: id.clone(),
         };
         let update = select::update_order(key.updated);
-        let mut targets = Vec::new();
+        let mut targets: SmallVec<[usize; 4]> = SmallVec::new();
         select::configured_targets(config, key, &mut targets);
-        let mut slugs: Vec<(&str, Arc<str>)> = Vec::with_capacity(key.categories.len());
+        let mut slugs: SmallVec<[(&str, Arc<str>); 2]> = SmallVec::new();
         for spelling in &key.categories {
             if let Some(slug) = self.slug_of(config, spelling) {
                 slugs.push((spelling, slug));
