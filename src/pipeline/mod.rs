@@ -294,7 +294,7 @@ fn lock_output(
 /// file and reads the cache.
 #[derive(Default)]
 pub struct Session {
-    known: std::sync::Mutex<scan::Known>,
+    known: std::sync::Arc<std::sync::Mutex<scan::Known>>,
 }
 
 impl Session {
@@ -325,8 +325,33 @@ impl Session {
                 known
             }
         };
-        let _lock = lock_output(config, options)?;
-        run_passes(config, options, Some(&mut known), changed)
+        let lock = lock_output(config, options)?;
+        let report = run_passes(config, options, Some(&mut known), changed)?;
+        drop(lock);
+        drop(known);
+        if !report.from_memory {
+            self.index_later(config, options.now);
+        }
+        Ok(report)
+    }
+
+    /// Makes the live index of a whole scan's files on a thread of its
+    /// own, so that the build is done without waiting for it; a build
+    /// that comes meanwhile waits for the index (or, with no thread to be
+    /// had, makes it itself).
+    fn index_later(&self, config: &Config, now: DateTime<Utc>) {
+        let known = std::sync::Arc::clone(&self.known);
+        let config = config.clone();
+        let spawned = std::thread::Builder::new()
+            .name("wirefeed-index".into())
+            .spawn(move || {
+                if let Ok(mut known) = known.lock() {
+                    known.index(&config, now);
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::debug!("no thread for the session's index ({e}): made by the next build");
+        }
     }
 }
 

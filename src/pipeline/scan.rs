@@ -161,23 +161,13 @@ pub(super) fn scan_all(
         w.commit()?;
     }
     if let (Some(known), Some(records)) = (keep, scanner.kept.take()) {
-        let files = scanner.files.to_vec();
-        let view = View {
-            files: &files,
-            records: &records,
-        };
-        let t = std::time::Instant::now();
-        let live = Live::new(config, options.now, view);
-        tracing::debug!(
-            "indexed {} files for the session in {:.2?}",
-            files.len(),
-            t.elapsed()
-        );
+        // The live index is made after the build, off its path (see
+        // `Known::index`).
         *known = Known {
             key: known_key(config, options),
-            files,
+            files: scanner.files.to_vec(),
             records,
-            live: Some(live),
+            live: None,
         };
     }
     let from_cache = scanner.from_cache;
@@ -260,6 +250,25 @@ fn change_of(sources: &[crate::config::Source], path: &Path, known: &Known) -> O
 }
 
 impl Known {
+    /// Makes the live index of what it knows as of `now`, unless it has
+    /// one (or knows nothing). A session does this after a whole scan's
+    /// build, on a thread of its own: it costs about 150 ms at 100,000
+    /// stories, which the build that scanned need not wait for. A told
+    /// build that finds none makes it first.
+    pub(super) fn index(&mut self, config: &Config, now: chrono::DateTime<chrono::Utc>) {
+        if self.live.is_some() || self.key.is_empty() {
+            return;
+        }
+        let t = std::time::Instant::now();
+        let live = Live::new(config, now, self.view());
+        tracing::debug!(
+            "indexed {} files for the session in {:.2?}",
+            self.files.len(),
+            t.elapsed()
+        );
+        self.live = Some(live);
+    }
+
     /// Its files and records, for the live index to look keys up in.
     fn view(&self) -> View<'_> {
         View {
