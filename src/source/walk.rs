@@ -172,8 +172,10 @@ pub fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<Art
         }
         None => b"-",
     };
+    if BEING_WRITTEN.contains(&lower) {
+        return None;
+    }
     let by_ext = match lower {
-        b"tmp" | b"part" | b"partial" | b"crdownload" | b"swp" => return None,
         b"txt" => Some(ArticleFormat::Wire),
         b"md" | b"markdown" => Some(ArticleFormat::Markdown),
         b"json" | b"jsonl" => Some(ArticleFormat::Json),
@@ -191,6 +193,10 @@ pub fn format_of(name: &std::ffi::OsStr, configured: SourceFormat) -> Option<Art
     }
 }
 
+/// The extensions (lowercase) of files being written: see
+/// [`is_being_written`].
+const BEING_WRITTEN: [&[u8]; 5] = [b"tmp", b"part", b"partial", b"crdownload", b"swp"];
+
 /// What follows the last dot of `name`, as `Path::extension` finds it
 /// (none for a name whose only dot leads it).
 fn extension(name: &[u8]) -> Option<&[u8]> {
@@ -206,11 +212,8 @@ fn extension(name: &[u8]) -> Option<&[u8]> {
 pub fn is_being_written(name: &std::ffi::OsStr) -> bool {
     let name = name.as_encoded_bytes();
     name.ends_with(b"~")
-        || extension(name).is_some_and(|ext| {
-            [&b"tmp"[..], b"part", b"partial", b"crdownload", b"swp"]
-                .iter()
-                .any(|s| ext.eq_ignore_ascii_case(s))
-        })
+        || extension(name)
+            .is_some_and(|ext| BEING_WRITTEN.iter().any(|s| ext.eq_ignore_ascii_case(s)))
 }
 
 #[cfg(test)]
