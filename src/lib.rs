@@ -30,7 +30,6 @@
 
 mod app;
 pub mod config;
-mod hash;
 pub mod init;
 pub mod metrics;
 pub mod model;

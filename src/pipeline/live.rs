@@ -24,7 +24,6 @@ use smallvec::SmallVec;
 use super::claims::{held_after, verdict, Held, Verdict};
 use super::Candidate;
 use crate::config::Config;
-use crate::hash::ShortTexts;
 use crate::model::ItemKey;
 use crate::select::{self, FeedSpec, RankKey, Ranked, Selection, Standing};
 use crate::source::cache::{FileRecord, Outcome};
@@ -122,7 +121,7 @@ pub(super) struct Live {
     settings: String,
     /// The time embargoes were last judged against.
     now: DateTime<Utc>,
-    ids: HashMap<Arc<str>, Claims, ShortTexts>,
+    ids: HashMap<Arc<str>, Claims>,
     articles: usize,
     /// Every problem: each file's own and the duplicate ids, by file and
     /// place in it.
@@ -140,7 +139,7 @@ pub(super) struct Live {
     /// Per category slug with eligible winners, its feed.
     categories: BTreeMap<String, Category>,
     /// Category spelling → its slug (`None`: no category feed).
-    slugs: HashMap<String, Option<Arc<str>>, ShortTexts>,
+    slugs: HashMap<String, Option<Arc<str>>>,
     /// A key was not where the index said: only a whole scan can tell.
     broken: bool,
 }
@@ -160,7 +159,7 @@ impl Live {
         let mut live = Live {
             settings: settings(config),
             now,
-            ids: HashMap::with_capacity_and_hasher(view.records.len(), ShortTexts::default()),
+            ids: HashMap::with_capacity(view.records.len()),
             articles: 0,
             errors: BTreeMap::new(),
             legacy: BTreeSet::new(),
